@@ -1,0 +1,1 @@
+"""twopass: a Discord study-group bot for the two-pass roadmap."""

@@ -1,0 +1,58 @@
+"""Settings from the environment and `.env` (see .env.example for every one)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_prefix="TWOPASS_",
+        extra="ignore",
+        # Never echo what was typed into a validation error: the token lives in the same file.
+        hide_input_in_errors=True,
+    )
+
+    # The bot token is a secret: SecretStr keeps it out of reprs, logs and errors.
+    discord_token: SecretStr | None = Field(default=None, validation_alias="DISCORD_TOKEN")
+    database: Path = Path("data/twopass.sqlite3")
+    log_level: LogLevel = "INFO"
+    # A server to sync slash commands to instantly while developing (global sync can take a while).
+    dev_guild_id: int | None = Field(default=None, gt=0)
+    # Timezone for servers and members that have not chosen one.
+    default_timezone: str = "UTC"
+
+    @field_validator("discord_token", mode="before")
+    @classmethod
+    def _blank_is_missing(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("dev_guild_id", mode="before")
+    @classmethod
+    def _blank_guild(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown IANA timezone {value!r} (try 'Europe/Paris' or 'UTC')"
+            ) from None
+        return value

@@ -1,0 +1,21 @@
+"""The embedded SQLite store (aiosqlite). It knows SQL and nothing about Discord."""
+
+from bot.store.core import StoreCore
+from bot.store.records import GuildSettings, HistoryEntry, LoggedPass, Member
+from bot.store.study import LogOutcome, LogResult, StudyQueries, UndoOutcome
+
+__all__ = [
+    "GuildSettings",
+    "HistoryEntry",
+    "LogOutcome",
+    "LogResult",
+    "LoggedPass",
+    "Member",
+    "Store",
+    "StoreCore",
+    "UndoOutcome",
+]
+
+
+class Store(StudyQueries):
+    """Every query the bot makes, on one connection."""

@@ -1,0 +1,124 @@
+"""The SQLite connection every query module shares: opening, migrations, transactions, backup."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+import aiosqlite
+
+from bot.store import migrations
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 5_000
+_DB_TIME = "%Y-%m-%d %H:%M:%S"
+
+
+def to_db_time(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        raise ValueError("store times must be timezone-aware")
+    return moment.astimezone(UTC).strftime(_DB_TIME)
+
+
+def from_db_time(text: str) -> datetime:
+    return datetime.strptime(text, _DB_TIME).replace(tzinfo=UTC)
+
+
+class StoreCore:
+    """Owns one aiosqlite connection. Open it once at start-up and close it at shutdown."""
+
+    def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
+        self._db = db
+        self.path = path
+        # One connection is shared by every coroutine: without this lock two commands could
+        # interleave statements inside one another's transaction.
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path | str, *, migrate: bool = True) -> Self:
+        path = Path(path)
+        if str(path) != ":memory:":
+            path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a transaction is never
+        # opened behind our back by the sqlite3 module.
+        db = await aiosqlite.connect(path, isolation_level=None)
+        try:
+            await db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await db.execute("PRAGMA journal_mode = WAL")
+            await db.execute("PRAGMA synchronous = NORMAL")
+            await db.execute("PRAGMA foreign_keys = ON")
+            if migrate:
+                await migrations.upgrade(db)
+        except BaseException:
+            await db.close()
+            raise
+        return cls(db, path)
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction: everything inside commits together or not at all."""
+        async with self._lock:
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                await self._db.rollback()
+                raise
+            else:
+                await self._db.commit()
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A consistent read: several SELECTs that see one snapshot of the database."""
+        async with self._lock:
+            await self._db.execute("BEGIN")
+            try:
+                yield self._db
+            finally:
+                await self._db.rollback()
+
+    async def upgrade(self) -> list[int]:
+        """Apply pending migrations; returns the versions applied."""
+        async with self._lock:
+            return await migrations.upgrade(self._db)
+
+    async def schema_version(self) -> int:
+        async with self._lock:
+            return await migrations.current_version(self._db)
+
+    async def backup(self, destination: Path | str) -> None:
+        """Copy the live database with SQLite's online backup API (safe while the bot runs)."""
+        destination = Path(destination)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        async with self._lock:
+            target = await aiosqlite.connect(destination)
+            try:
+                await self._db.backup(target)
+            finally:
+                await target.close()
+
+
+def is_constraint_error(exc: BaseException) -> bool:
+    return isinstance(exc, sqlite3.IntegrityError)

@@ -1,0 +1,55 @@
+"""Plain records the store returns: no SQL, no Discord."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+
+@dataclass(frozen=True, slots=True)
+class GuildSettings:
+    guild_id: int
+    study_channel_id: int | None
+    timezone: str
+    checkin_weekday: int  # Monday is 0, as in datetime.weekday()
+    checkin_time: time
+    daily_time: time
+    daily_enabled: bool
+    checkin_enabled: bool
+    curriculum_id: str
+    cohort_start: date
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    guild_id: int
+    user_id: int
+    joined_at: datetime
+    pace_hours: float
+    timezone: str
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedPass:
+    user_id: int
+    video_id: str
+    pass_no: int
+    logged_at: datetime
+    study_date: date
+    note: str | None
+    link: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    id: int
+    user_id: int
+    video_id: str
+    pass_no: int
+    action: str  # 'log' or 'undo'
+    actor_id: int
+    at: datetime
+    study_date: date
+    note: str | None
+    link: str | None

@@ -1,0 +1,307 @@
+"""Queries for servers' settings, members and the passes they log."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+
+import aiosqlite
+
+from bot.store.core import StoreCore, from_db_time, to_db_time
+from bot.store.records import GuildSettings, HistoryEntry, LoggedPass, Member
+
+
+class LogOutcome(enum.Enum):
+    LOGGED = "logged"
+    ALREADY_LOGGED = "already_logged"
+    NEEDS_FIRST_PASS = "needs_first_pass"
+    NOT_A_MEMBER = "not_a_member"
+
+
+class UndoOutcome(enum.Enum):
+    UNDONE = "undone"
+    NOT_LOGGED = "not_logged"
+    SECOND_STILL_LOGGED = "second_still_logged"
+    NOT_A_MEMBER = "not_a_member"
+
+
+@dataclass(frozen=True, slots=True)
+class LogResult:
+    outcome: LogOutcome
+    # The stored pass: the new one when logged, the earlier one when it already was.
+    logged: LoggedPass | None = None
+
+
+_SETTINGS_COLUMNS = (
+    "guild_id, study_channel_id, timezone, checkin_weekday, checkin_time, daily_time, "
+    "daily_enabled, checkin_enabled, curriculum_id, cohort_start"
+)
+_MEMBER_COLUMNS = "guild_id, user_id, joined_at, pace_hours, timezone, active"
+_PASS_COLUMNS = "user_id, video_id, pass, logged_at, study_date, note, link"
+
+
+def _settings(row: Any) -> GuildSettings:
+    return GuildSettings(
+        guild_id=row[0],
+        study_channel_id=row[1],
+        timezone=row[2],
+        checkin_weekday=row[3],
+        checkin_time=time.fromisoformat(row[4]),
+        daily_time=time.fromisoformat(row[5]),
+        daily_enabled=bool(row[6]),
+        checkin_enabled=bool(row[7]),
+        curriculum_id=row[8],
+        cohort_start=date.fromisoformat(row[9]),
+    )
+
+
+def _member(row: Any) -> Member:
+    return Member(row[0], row[1], from_db_time(row[2]), row[3], row[4], bool(row[5]))
+
+
+def _pass(row: Any) -> LoggedPass:
+    return LoggedPass(
+        row[0], row[1], row[2], from_db_time(row[3]), date.fromisoformat(row[4]), row[5], row[6]
+    )
+
+
+async def _one(db: aiosqlite.Connection, sql: str, params: tuple[Any, ...]) -> Any:
+    async with db.execute(sql, params) as cursor:
+        return await cursor.fetchone()
+
+
+class StudyQueries(StoreCore):
+    # --- server settings -------------------------------------------------------------------
+
+    async def guild_settings(self, guild_id: int) -> GuildSettings | None:
+        async with self._lock:
+            row = await _one(
+                self._db,
+                f"SELECT {_SETTINGS_COLUMNS} FROM guild_settings WHERE guild_id = ?",
+                (guild_id,),
+            )
+        return _settings(row) if row else None
+
+    async def all_guild_settings(self) -> list[GuildSettings]:
+        async with (
+            self._lock,
+            self._db.execute(
+                f"SELECT {_SETTINGS_COLUMNS} FROM guild_settings ORDER BY guild_id"
+            ) as cursor,
+        ):
+            return [_settings(row) for row in await cursor.fetchall()]
+
+    async def save_guild_settings(self, settings: GuildSettings, now: datetime) -> None:
+        async with self.transaction() as db:
+            await db.execute(
+                f"INSERT INTO guild_settings ({_SETTINGS_COLUMNS}, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (guild_id) DO UPDATE SET"
+                " study_channel_id = excluded.study_channel_id, timezone = excluded.timezone,"
+                " checkin_weekday = excluded.checkin_weekday,"
+                " checkin_time = excluded.checkin_time, daily_time = excluded.daily_time,"
+                " daily_enabled = excluded.daily_enabled,"
+                " checkin_enabled = excluded.checkin_enabled,"
+                " curriculum_id = excluded.curriculum_id, cohort_start = excluded.cohort_start,"
+                " updated_at = excluded.updated_at",
+                (
+                    settings.guild_id,
+                    settings.study_channel_id,
+                    settings.timezone,
+                    settings.checkin_weekday,
+                    settings.checkin_time.strftime("%H:%M"),
+                    settings.daily_time.strftime("%H:%M"),
+                    int(settings.daily_enabled),
+                    int(settings.checkin_enabled),
+                    settings.curriculum_id,
+                    settings.cohort_start.isoformat(),
+                    to_db_time(now),
+                ),
+            )
+
+    # --- members ---------------------------------------------------------------------------
+
+    async def member(self, guild_id: int, user_id: int) -> Member | None:
+        async with self._lock:
+            row = await _one(
+                self._db,
+                f"SELECT {_MEMBER_COLUMNS} FROM members WHERE guild_id = ? AND user_id = ?",
+                (guild_id, user_id),
+            )
+        return _member(row) if row else None
+
+    async def join(
+        self, guild_id: int, user_id: int, pace_hours: float, timezone: str, now: datetime
+    ) -> tuple[Member, Member | None]:
+        """Add or re-activate a member; returns (member now, member before or None)."""
+        async with self.transaction() as db:
+            before_row = await _one(
+                db,
+                f"SELECT {_MEMBER_COLUMNS} FROM members WHERE guild_id = ? AND user_id = ?",
+                (guild_id, user_id),
+            )
+            after_row = await _one(
+                db,
+                f"INSERT INTO members ({_MEMBER_COLUMNS}) VALUES (?, ?, ?, ?, ?, 1)"
+                " ON CONFLICT (guild_id, user_id) DO UPDATE SET"
+                " pace_hours = excluded.pace_hours, timezone = excluded.timezone, active = 1"
+                f" RETURNING {_MEMBER_COLUMNS}",
+                (guild_id, user_id, to_db_time(now), pace_hours, timezone),
+            )
+        return _member(after_row), (_member(before_row) if before_row else None)
+
+    async def set_active(self, guild_id: int, user_id: int, active: bool) -> bool:
+        """Returns False when the user never joined."""
+        async with self.transaction() as db:
+            cursor = await db.execute(
+                "UPDATE members SET active = ? WHERE guild_id = ? AND user_id = ?",
+                (int(active), guild_id, user_id),
+            )
+            return cursor.rowcount == 1
+
+    # --- passes ----------------------------------------------------------------------------
+
+    async def log_pass(
+        self,
+        guild_id: int,
+        user_id: int,
+        video_id: str,
+        pass_no: int,
+        *,
+        now: datetime,
+        study_date: date,
+        note: str | None,
+        link: str | None,
+        actor_id: int,
+    ) -> LogResult:
+        """Record a pass and its history entry together, after the rules that need the data."""
+        async with self.transaction() as db:
+            if not await _one(
+                db, "SELECT 1 FROM members WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
+            ):
+                return LogResult(LogOutcome.NOT_A_MEMBER)
+            existing = await _one(
+                db,
+                f"SELECT {_PASS_COLUMNS} FROM passes"
+                " WHERE guild_id = ? AND user_id = ? AND video_id = ? AND pass = ?",
+                (guild_id, user_id, video_id, pass_no),
+            )
+            if existing:
+                return LogResult(LogOutcome.ALREADY_LOGGED, _pass(existing))
+            if pass_no == 2 and not await _one(
+                db,
+                "SELECT 1 FROM passes"
+                " WHERE guild_id = ? AND user_id = ? AND video_id = ? AND pass = 1",
+                (guild_id, user_id, video_id),
+            ):
+                return LogResult(LogOutcome.NEEDS_FIRST_PASS)
+            at = to_db_time(now)
+            row = await _one(
+                db,
+                f"INSERT INTO passes (guild_id, {_PASS_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                f" RETURNING {_PASS_COLUMNS}",
+                (guild_id, user_id, video_id, pass_no, at, study_date.isoformat(), note, link),
+            )
+            await db.execute(
+                "INSERT INTO pass_history (guild_id, user_id, video_id, pass, action, actor_id,"
+                " at, study_date, note, link) VALUES (?, ?, ?, ?, 'log', ?, ?, ?, ?, ?)",
+                (
+                    guild_id,
+                    user_id,
+                    video_id,
+                    pass_no,
+                    actor_id,
+                    at,
+                    study_date.isoformat(),
+                    note,
+                    link,
+                ),
+            )
+        return LogResult(LogOutcome.LOGGED, _pass(row))
+
+    async def undo_pass(
+        self,
+        guild_id: int,
+        user_id: int,
+        video_id: str,
+        pass_no: int,
+        *,
+        now: datetime,
+        actor_id: int,
+    ) -> tuple[UndoOutcome, LoggedPass | None]:
+        async with self.transaction() as db:
+            if not await _one(
+                db, "SELECT 1 FROM members WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
+            ):
+                return UndoOutcome.NOT_A_MEMBER, None
+            if pass_no == 1 and await _one(
+                db,
+                "SELECT 1 FROM passes"
+                " WHERE guild_id = ? AND user_id = ? AND video_id = ? AND pass = 2",
+                (guild_id, user_id, video_id),
+            ):
+                return UndoOutcome.SECOND_STILL_LOGGED, None
+            row = await _one(
+                db,
+                "DELETE FROM passes WHERE guild_id = ? AND user_id = ? AND video_id = ? AND pass = ?"
+                f" RETURNING {_PASS_COLUMNS}",
+                (guild_id, user_id, video_id, pass_no),
+            )
+            if not row:
+                return UndoOutcome.NOT_LOGGED, None
+            removed = _pass(row)
+            await db.execute(
+                "INSERT INTO pass_history (guild_id, user_id, video_id, pass, action, actor_id,"
+                " at, study_date, note, link) VALUES (?, ?, ?, ?, 'undo', ?, ?, ?, ?, ?)",
+                (
+                    guild_id,
+                    user_id,
+                    video_id,
+                    pass_no,
+                    actor_id,
+                    to_db_time(now),
+                    removed.study_date.isoformat(),
+                    removed.note,
+                    removed.link,
+                ),
+            )
+        return UndoOutcome.UNDONE, removed
+
+    async def passes_of(self, guild_id: int, user_id: int) -> list[LoggedPass]:
+        async with (
+            self._lock,
+            self._db.execute(
+                f"SELECT {_PASS_COLUMNS} FROM passes WHERE guild_id = ? AND user_id = ?"
+                " ORDER BY logged_at, video_id, pass",
+                (guild_id, user_id),
+            ) as cursor,
+        ):
+            return [_pass(row) for row in await cursor.fetchall()]
+
+    async def history_of(self, guild_id: int, user_id: int) -> list[HistoryEntry]:
+        async with (
+            self._lock,
+            self._db.execute(
+                "SELECT id, user_id, video_id, pass, action, actor_id, at, study_date, note, link"
+                " FROM pass_history WHERE guild_id = ? AND user_id = ? ORDER BY id",
+                (guild_id, user_id),
+            ) as cursor,
+        ):
+            rows = await cursor.fetchall()
+        return [
+            HistoryEntry(
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                r[5],
+                from_db_time(r[6]),
+                date.fromisoformat(r[7]),
+                r[8],
+                r[9],
+            )
+            for r in rows
+        ]
