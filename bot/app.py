@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+from datetime import datetime
 from typing import Any
 
 import discord
@@ -11,13 +14,14 @@ from discord.ext import commands
 from bot.clock import Clock, utc_now
 from bot.settings import Settings
 from bot.store import Store
+from bot.study import Study
 from bot.tree import TwopassTree
 from curriculum import Curriculum, default_curriculum
 
 log = logging.getLogger(__name__)
 
 # Each module is one feature's cog; loaded in this order at start-up.
-EXTENSIONS: tuple[str, ...] = ()
+EXTENSIONS: tuple[str, ...] = ("cogs.study", "cogs.group", "cogs.admin", "cogs.meta")
 
 
 def intents() -> discord.Intents:
@@ -34,9 +38,12 @@ class TwopassBot(commands.Bot):
         store: Store,
         curriculum: Curriculum | None = None,
         clock: Clock = utc_now,
+        sync_commands: bool = True,
         **options: Any,
     ) -> None:
-        options.setdefault("allowed_mentions", discord.AllowedMentions(everyone=False, roles=False))
+        options.setdefault(
+            "allowed_mentions", discord.AllowedMentions(everyone=False, roles=False, users=True)
+        )
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents(),
@@ -48,13 +55,46 @@ class TwopassBot(commands.Bot):
         self.store = store
         self.curriculum = curriculum or default_curriculum()
         self.clock = clock
+        self.study = Study(store, self.curriculum, settings.default_timezone)
+        self.sync_commands = sync_commands
 
-    def now(self) -> Any:
+    def now(self) -> datetime:
         return self.clock()
 
     async def setup_hook(self) -> None:
+        await self.load_cogs()
+        await self.store.sync_credits(self.curriculum)
+        if self.sync_commands:
+            await self.sync_if_changed()
+
+    async def load_cogs(self) -> None:
         for extension in EXTENSIONS:
             await self.load_extension(extension)
+
+    def command_payload(self) -> list[dict[str, Any]]:
+        """Exactly what a sync sends to Discord."""
+        return [command.to_dict(self.tree) for command in self.tree.get_commands()]
+
+    async def sync_if_changed(self) -> bool:
+        """Sync only when the commands changed since the last sync to the same place."""
+        guild_id = self.settings.dev_guild_id
+        guild = discord.Object(guild_id) if guild_id else None
+        if guild is not None:
+            self.tree.copy_global_to(guild=guild)
+        payload = [command.to_dict(self.tree) for command in self.tree.get_commands(guild=guild)]
+        digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+        key = f"command-sync:{self.application_id}:{guild_id or 'global'}"
+        if await self.store.get_state(key) == digest:
+            log.info("slash commands unchanged since the last sync; not syncing")
+            return False
+        await self.tree.sync(guild=guild)
+        await self.store.set_state(key, digest)
+        log.info(
+            "synced %d slash commands %s",
+            len(payload),
+            f"to guild {guild_id}" if guild_id else "globally",
+        )
+        return True
 
     async def on_ready(self) -> None:
         user = self.user

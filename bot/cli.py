@@ -58,6 +58,10 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("path", type=Path)
     check.set_defaults(handler=_curriculum_check)
 
+    cmds = sub.add_parser("commands", help="print the slash commands that sync sends to Discord")
+    cmds.add_argument("--json", action="store_true", required=True, help="as a JSON list")
+    cmds.set_defaults(handler=_commands)
+
     db = sub.add_parser("db", help="look after the database")
     db_sub = db.add_subparsers(dest="action", required=True, metavar="ACTION")
     upgrade = db_sub.add_parser("upgrade", help="apply pending schema migrations")
@@ -167,6 +171,31 @@ def _curriculum_show(args: argparse.Namespace) -> int:
 def _curriculum_check(args: argparse.Namespace) -> int:
     curriculum = _load(args.path)
     print(f"{args.path}: ok ({len(curriculum.phases)} phases, {curriculum.video_count} videos)")
+    return 0
+
+
+# --- commands -------------------------------------------------------------------------------
+
+
+def command_payload() -> list[dict[str, Any]]:
+    """Build the real bot offline (no token, a throwaway database) and read its commands."""
+
+    async def build() -> list[dict[str, Any]]:
+        from bot.app import TwopassBot
+        from bot.store import Store
+
+        async with await Store.open(":memory:") as store:
+            bot = TwopassBot(settings=Settings(_env_file=None), store=store)  # type: ignore[call-arg]
+            await bot.load_cogs()
+            payload = bot.command_payload()
+            await bot.close()
+            return payload
+
+    return asyncio.run(build())
+
+
+def _commands(args: argparse.Namespace) -> int:
+    print(json.dumps(command_payload(), indent=2, sort_keys=True))
     return 0
 
 

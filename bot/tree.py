@@ -7,18 +7,43 @@ import logging
 import discord
 from discord import app_commands
 
+from bot.domain.errors import NotInServer, StudyError
+
 log = logging.getLogger(__name__)
+
+# Commands that make sense outside a server.
+ANYWHERE = frozenset({"help"})
 
 
 class TwopassTree(app_commands.CommandTree[discord.Client]):
+    async def interaction_check(self, interaction: discord.Interaction[discord.Client]) -> bool:
+        command = interaction.command
+        if interaction.guild_id is None and (
+            command is None or command.qualified_name not in ANYWHERE
+        ):
+            if interaction.type is discord.InteractionType.application_command:
+                await reply_error(interaction, NotInServer().message)
+            return False
+        return True
+
     async def on_error(
         self, interaction: discord.Interaction[discord.Client], error: app_commands.AppCommandError
     ) -> None:
-        command = interaction.command.qualified_name if interaction.command else "?"
-        log.exception("command /%s failed", command, exc_info=error)
-        await reply_error(
-            interaction, "Something went wrong on our side; nothing was changed. Please try again."
-        )
+        cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+        if isinstance(cause, StudyError):
+            await reply_error(interaction, cause.message)
+        elif isinstance(cause, app_commands.MissingPermissions):
+            await reply_error(
+                interaction, "Only members with the Manage Server permission can do this."
+            )
+        elif isinstance(cause, app_commands.CheckFailure):
+            await reply_error(interaction, "You cannot use this command here.")
+        else:
+            command = interaction.command.qualified_name if interaction.command else "?"
+            log.error("command /%s failed", command, exc_info=cause)
+            await reply_error(
+                interaction, "Something went wrong on our side. Please try again in a moment."
+            )
 
 
 async def reply_error(interaction: discord.Interaction[discord.Client], message: str) -> None:

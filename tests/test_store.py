@@ -71,6 +71,7 @@ async def test_guild_settings_round_trip(store: Store) -> None:
         checkin_enabled=False,
         curriculum_id="ml-engineer",
         cohort_start=date(2026, 3, 2),
+        default_pace=6.0,
     )
     await store.save_guild_settings(settings, NOW)
     assert await store.guild_settings(GUILD) == settings

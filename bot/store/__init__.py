@@ -1,10 +1,13 @@
 """The embedded SQLite store (aiosqlite). It knows SQL and nothing about Discord."""
 
+from bot.store.boards import BoardQueries, BoardRow, CohortPass
 from bot.store.core import StoreCore
 from bot.store.records import GuildSettings, HistoryEntry, LoggedPass, Member
 from bot.store.study import LogOutcome, LogResult, StudyQueries, UndoOutcome
 
 __all__ = [
+    "BoardRow",
+    "CohortPass",
     "GuildSettings",
     "HistoryEntry",
     "LogOutcome",
@@ -17,5 +20,5 @@ __all__ = [
 ]
 
 
-class Store(StudyQueries):
+class Store(StudyQueries, BoardQueries):
     """Every query the bot makes, on one connection."""

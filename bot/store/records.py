@@ -18,6 +18,7 @@ class GuildSettings:
     checkin_enabled: bool
     curriculum_id: str
     cohort_start: date
+    default_pace: float  # hours a week: the cohort's pace, which sets the video of the day
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,7 @@ class Member:
     pace_hours: float
     timezone: str
     active: bool
+    reminders: bool  # opted in to a mention when quiet for a week
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,9 +36,9 @@ class LogResult:
 
 _SETTINGS_COLUMNS = (
     "guild_id, study_channel_id, timezone, checkin_weekday, checkin_time, daily_time, "
-    "daily_enabled, checkin_enabled, curriculum_id, cohort_start"
+    "daily_enabled, checkin_enabled, curriculum_id, cohort_start, default_pace"
 )
-_MEMBER_COLUMNS = "guild_id, user_id, joined_at, pace_hours, timezone, active"
+_MEMBER_COLUMNS = "guild_id, user_id, joined_at, pace_hours, timezone, active, reminders"
 _PASS_COLUMNS = "user_id, video_id, pass, logged_at, study_date, note, link"
 
 
@@ -54,11 +54,12 @@ def _settings(row: Any) -> GuildSettings:
         checkin_enabled=bool(row[7]),
         curriculum_id=row[8],
         cohort_start=date.fromisoformat(row[9]),
+        default_pace=row[10],
     )
 
 
 def _member(row: Any) -> Member:
-    return Member(row[0], row[1], from_db_time(row[2]), row[3], row[4], bool(row[5]))
+    return Member(row[0], row[1], from_db_time(row[2]), row[3], row[4], bool(row[5]), bool(row[6]))
 
 
 def _pass(row: Any) -> LoggedPass:
@@ -97,7 +98,7 @@ class StudyQueries(StoreCore):
         async with self.transaction() as db:
             await db.execute(
                 f"INSERT INTO guild_settings ({_SETTINGS_COLUMNS}, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (guild_id) DO UPDATE SET"
                 " study_channel_id = excluded.study_channel_id, timezone = excluded.timezone,"
                 " checkin_weekday = excluded.checkin_weekday,"
@@ -105,6 +106,7 @@ class StudyQueries(StoreCore):
                 " daily_enabled = excluded.daily_enabled,"
                 " checkin_enabled = excluded.checkin_enabled,"
                 " curriculum_id = excluded.curriculum_id, cohort_start = excluded.cohort_start,"
+                " default_pace = excluded.default_pace,"
                 " updated_at = excluded.updated_at",
                 (
                     settings.guild_id,
@@ -117,9 +119,31 @@ class StudyQueries(StoreCore):
                     int(settings.checkin_enabled),
                     settings.curriculum_id,
                     settings.cohort_start.isoformat(),
+                    settings.default_pace,
                     to_db_time(now),
                 ),
             )
+
+    async def ensure_guild_settings(self, defaults: GuildSettings, now: datetime) -> GuildSettings:
+        """The server's settings, created from `defaults` the first time a server is used."""
+        async with self.transaction() as db:
+            await db.execute(
+                "INSERT INTO guild_settings (guild_id, timezone, cohort_start, default_pace,"
+                " updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id) DO NOTHING",
+                (
+                    defaults.guild_id,
+                    defaults.timezone,
+                    defaults.cohort_start.isoformat(),
+                    defaults.default_pace,
+                    to_db_time(now),
+                ),
+            )
+            row = await _one(
+                db,
+                f"SELECT {_SETTINGS_COLUMNS} FROM guild_settings WHERE guild_id = ?",
+                (defaults.guild_id,),
+            )
+        return _settings(row)
 
     # --- members ---------------------------------------------------------------------------
 
@@ -133,7 +157,13 @@ class StudyQueries(StoreCore):
         return _member(row) if row else None
 
     async def join(
-        self, guild_id: int, user_id: int, pace_hours: float, timezone: str, now: datetime
+        self,
+        guild_id: int,
+        user_id: int,
+        pace_hours: float,
+        timezone: str,
+        now: datetime,
+        reminders: bool | None = None,
     ) -> tuple[Member, Member | None]:
         """Add or re-activate a member; returns (member now, member before or None)."""
         async with self.transaction() as db:
@@ -144,11 +174,12 @@ class StudyQueries(StoreCore):
             )
             after_row = await _one(
                 db,
-                f"INSERT INTO members ({_MEMBER_COLUMNS}) VALUES (?, ?, ?, ?, ?, 1)"
+                f"INSERT INTO members ({_MEMBER_COLUMNS}) VALUES (?, ?, ?, ?, ?, 1, coalesce(?, 0))"
                 " ON CONFLICT (guild_id, user_id) DO UPDATE SET"
-                " pace_hours = excluded.pace_hours, timezone = excluded.timezone, active = 1"
+                " pace_hours = excluded.pace_hours, timezone = excluded.timezone, active = 1,"
+                " reminders = coalesce(?, reminders)"
                 f" RETURNING {_MEMBER_COLUMNS}",
-                (guild_id, user_id, to_db_time(now), pace_hours, timezone),
+                (guild_id, user_id, to_db_time(now), pace_hours, timezone, reminders, reminders),
             )
         return _member(after_row), (_member(before_row) if before_row else None)
 

@@ -1,0 +1,135 @@
+"""A study plan: the roadmap's passes in order, laid over a pace (hours a week) from a start day.
+
+Order is the guide's: for each video, the first pass, then the second, then the next video.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import cache
+
+from curriculum import Curriculum, Pass, Phase, Video
+
+DEFAULT_PACE_HOURS = 5.0  # a realistic evening-and-weekend pace; the whole roadmap in ~4 months
+
+PassKey = tuple[str, int]  # (video id, pass number)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    index: int
+    phase: Phase
+    video: Video
+    which: Pass
+    minutes: float  # estimated study time of this pass
+    ends_at: float  # cumulative minutes of the plan up to and including this step
+
+    @property
+    def key(self) -> PassKey:
+        return (self.video.id, int(self.which))
+
+
+@cache
+def steps(curriculum: Curriculum) -> tuple[Step, ...]:
+    """Every pass of the roadmap in study order (computed once per curriculum)."""
+    out: list[Step] = []
+    total = 0.0
+    for phase, video in curriculum.videos():
+        for which in (Pass.FIRST, Pass.SECOND):
+            minutes = video.pass_minutes(which)
+            total += minutes
+            out.append(Step(len(out), phase, video, which, minutes, total))
+    return tuple(out)
+
+
+def minutes_per_day(pace_hours: float) -> float:
+    return pace_hours * 60 / 7
+
+
+def credit(curriculum: Curriculum, done: Collection[PassKey]) -> float:
+    """Estimated study minutes the given passes are worth: the one definition of points."""
+    total = 0.0
+    for video_id, pass_no in done:
+        video = curriculum.video(video_id)
+        if video is not None:
+            total += video.pass_minutes(Pass(pass_no))
+    return total
+
+
+def next_step(curriculum: Curriculum, done: Collection[PassKey]) -> Step | None:
+    """The earliest pass on the roadmap not yet logged; None when all are."""
+    for step in steps(curriculum):
+        if step.key not in done:
+            return step
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """Where a member stands against their own plan on a given day."""
+
+    days_ahead: int  # negative: behind
+    expected_minutes: float
+    done_minutes: float
+    finish: date | None  # projected finish at this pace; None when done
+
+    @property
+    def label(self) -> str:
+        if self.finish is None:
+            return "finished the roadmap"
+        if self.days_ahead <= -1:
+            return f"{-self.days_ahead} day{'s' if self.days_ahead < -1 else ''} behind plan"
+        if self.days_ahead >= 1:
+            return f"{self.days_ahead} day{'s' if self.days_ahead > 1 else ''} ahead of plan"
+        return "on track"
+
+
+def standing(
+    curriculum: Curriculum,
+    done: Collection[PassKey],
+    *,
+    start: date,
+    pace_hours: float,
+    today: date,
+) -> Standing:
+    per_day = minutes_per_day(pace_hours)
+    total = steps(curriculum)[-1].ends_at
+    # The plan expects a day's share of study by the end of each day since the start, today included.
+    elapsed_days = max((today - start).days + 1, 0)
+    expected = min(elapsed_days * per_day, total)
+    done_minutes = credit(curriculum, done)
+    remaining = max(total - done_minutes, 0.0)
+    finish = (
+        None
+        if remaining <= 0
+        else today + timedelta(days=max(math.ceil(remaining / per_day) - 1, 0))
+    )
+    # Rounded toward zero: half a day behind is still "on track".
+    days_ahead = int((done_minutes - expected) / per_day)
+    return Standing(days_ahead, expected, done_minutes, finish)
+
+
+def projected_finish(
+    curriculum: Curriculum, done: Collection[PassKey], *, pace_hours: float, today: date
+) -> date | None:
+    remaining = steps(curriculum)[-1].ends_at - credit(curriculum, done)
+    if remaining <= 0:
+        return None
+    return today + timedelta(days=math.ceil(remaining / minutes_per_day(pace_hours)) - 1)
+
+
+def cohort_step(
+    curriculum: Curriculum, *, start: date, pace_hours: float, day: date
+) -> Step | None:
+    """The cohort's pass of the day: where a member who began on `start` at the default pace is.
+
+    Before the start it is the first pass; after the last step, None (the roadmap is done).
+    """
+    offset = max((day - start).days, 0) * minutes_per_day(pace_hours)
+    for step in steps(curriculum):
+        if offset < step.ends_at:
+            return step
+    return None

@@ -1,0 +1,390 @@
+"""What learners and admins do, as plain calls: each takes ids and `now`, checks the rules,
+does its work in one store transaction, and returns a result for the renderer.
+
+No Discord here: the cogs translate interactions into these calls and results into replies.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+from enum import Enum
+from zoneinfo import ZoneInfo
+
+from bot.domain import errors, inputs, plan
+from bot.domain.plan import PassKey, Standing, Step
+from bot.domain.progress import Progress, milestone, progress
+from bot.domain.videos import resolve
+from bot.store import GuildSettings, LoggedPass, LogOutcome, Member, Store, UndoOutcome
+from curriculum import Curriculum, Pass, Video
+
+QUIET_DAYS = 14
+
+
+class Period(Enum):
+    WEEK = "week"
+    ALL_TIME = "all"
+
+
+@dataclass(frozen=True, slots=True)
+class JoinResult:
+    member: Member
+    before: Member | None
+    finish: date | None
+    settings: GuildSettings
+
+    @property
+    def first_time(self) -> bool:
+        return self.before is None
+
+    @property
+    def resumed(self) -> bool:
+        return self.before is not None and not self.before.active
+
+
+@dataclass(frozen=True, slots=True)
+class TodayResult:
+    member: Member
+    next: Step | None
+    standing: Standing
+    cohort: Step | None
+    study_today: date
+
+
+@dataclass(frozen=True, slots=True)
+class DoneResult:
+    video: Video
+    which: Pass
+    logged: LoggedPass
+    progress: Progress
+    standing: Standing
+    milestone: str | None
+    next: Step | None
+
+
+@dataclass(frozen=True, slots=True)
+class MemberProgress:
+    member: Member
+    progress: Progress
+    standing: Standing
+
+
+@dataclass(frozen=True, slots=True)
+class BoardEntry:
+    rank: int
+    user_id: int
+    hours: float
+    passes: int
+
+
+@dataclass(frozen=True, slots=True)
+class Board:
+    period: Period
+    entries: tuple[BoardEntry, ...]
+    since: date | None
+
+    def rank_of(self, user_id: int) -> BoardEntry | None:
+        return next((entry for entry in self.entries if entry.user_id == user_id), None)
+
+
+@dataclass(frozen=True, slots=True)
+class VideoCrowd:
+    video: Video
+    first_only: tuple[int, ...]
+    both: tuple[int, ...]
+    on_it: tuple[int, ...]  # members whose next pass is on this video
+
+
+@dataclass(frozen=True, slots=True)
+class CohortView:
+    videos: tuple[VideoCrowd, ...]
+    members: tuple[int, ...]
+    moved_this_week: tuple[int, ...]
+    quiet: tuple[int, ...]  # nothing logged in QUIET_DAYS days
+    finished: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SetupChange:
+    """What an admin asked to change; None leaves a setting as it is."""
+
+    channel_id: int | None = None
+    timezone: str | None = None
+    checkin_day: str | None = None
+    checkin_time: str | None = None
+    daily_time: str | None = None
+    daily_enabled: bool | None = None
+    checkin_enabled: bool | None = None
+
+
+class Study:
+    def __init__(self, store: Store, curriculum: Curriculum, default_timezone: str = "UTC") -> None:
+        self.store = store
+        self.curriculum = curriculum
+        self.default_timezone = default_timezone
+
+    # --- settings ------------------------------------------------------------------------
+
+    def default_settings(self, guild_id: int, now: datetime) -> GuildSettings:
+        return GuildSettings(
+            guild_id=guild_id,
+            study_channel_id=None,
+            timezone=self.default_timezone,
+            checkin_weekday=0,
+            checkin_time=time(18, 0),
+            daily_time=time(9, 0),
+            daily_enabled=True,
+            checkin_enabled=True,
+            curriculum_id=self.curriculum.id,
+            cohort_start=inputs.local_today(now, self.default_timezone),
+            default_pace=plan.DEFAULT_PACE_HOURS,
+        )
+
+    async def settings(self, guild_id: int, now: datetime) -> GuildSettings:
+        """The server's settings, or the defaults it would get (nothing is written)."""
+        return await self.store.guild_settings(guild_id) or self.default_settings(guild_id, now)
+
+    async def setup(self, guild_id: int, change: SetupChange, now: datetime) -> GuildSettings:
+        current = await self.settings(guild_id, now)
+        updated = replace(
+            current,
+            study_channel_id=change.channel_id
+            if change.channel_id is not None
+            else current.study_channel_id,
+            timezone=inputs.parse_timezone(change.timezone)
+            if change.timezone
+            else current.timezone,
+            checkin_weekday=inputs.parse_weekday(change.checkin_day)
+            if change.checkin_day
+            else current.checkin_weekday,
+            checkin_time=inputs.parse_clock(change.checkin_time, "check-in time")
+            if change.checkin_time
+            else current.checkin_time,
+            daily_time=inputs.parse_clock(change.daily_time, "daily post time")
+            if change.daily_time
+            else current.daily_time,
+            daily_enabled=current.daily_enabled
+            if change.daily_enabled is None
+            else change.daily_enabled,
+            checkin_enabled=current.checkin_enabled
+            if change.checkin_enabled is None
+            else change.checkin_enabled,
+        )
+        await self.store.save_guild_settings(updated, now)
+        return updated
+
+    # --- learners ------------------------------------------------------------------------
+
+    async def join(
+        self,
+        guild_id: int,
+        user_id: int,
+        now: datetime,
+        *,
+        pace_hours: float | None = None,
+        timezone: str | None = None,
+        reminders: bool | None = None,
+    ) -> JoinResult:
+        zone = inputs.parse_timezone(timezone) if timezone else None
+        pace = inputs.check_pace(pace_hours) if pace_hours is not None else None
+        settings = await self.store.ensure_guild_settings(self.default_settings(guild_id, now), now)
+        existing = await self.store.member(guild_id, user_id)
+        member, before = await self.store.join(
+            guild_id,
+            user_id,
+            pace or (existing.pace_hours if existing else plan.DEFAULT_PACE_HOURS),
+            zone or (existing.timezone if existing else settings.timezone),
+            now,
+            reminders,
+        )
+        done = await self._done(guild_id, user_id)
+        finish = plan.projected_finish(
+            self.curriculum,
+            done,
+            pace_hours=member.pace_hours,
+            today=inputs.local_today(now, member.timezone),
+        )
+        return JoinResult(member, before, finish, settings)
+
+    async def leave(self, guild_id: int, user_id: int) -> None:
+        member = await self.store.member(guild_id, user_id)
+        if member is None or not member.active:
+            raise errors.NotJoined()
+        await self.store.set_active(guild_id, user_id, False)
+
+    async def today(self, guild_id: int, user_id: int, now: datetime) -> TodayResult:
+        member = await self._member(guild_id, user_id)
+        settings = await self.settings(guild_id, now)
+        done = await self._done(guild_id, user_id)
+        today = inputs.local_today(now, member.timezone)
+        return TodayResult(
+            member=member,
+            next=plan.next_step(self.curriculum, done),
+            standing=self._standing(member, done, today),
+            cohort=self.cohort_step(settings, now),
+            study_today=today,
+        )
+
+    def cohort_step(self, settings: GuildSettings, now: datetime) -> Step | None:
+        return plan.cohort_step(
+            self.curriculum,
+            start=settings.cohort_start,
+            pace_hours=settings.default_pace,
+            day=inputs.local_today(now, settings.timezone),
+        )
+
+    async def log(
+        self,
+        guild_id: int,
+        user_id: int,
+        video_query: str,
+        which: Pass,
+        now: datetime,
+        *,
+        on: str | None = None,
+        note: str | None = None,
+        link: str | None = None,
+    ) -> DoneResult:
+        video = resolve(self.curriculum, video_query)
+        member = await self._member(guild_id, user_id)
+        today = inputs.local_today(now, member.timezone)
+        study_date = inputs.parse_study_date(on, today)
+        clean_note, clean_link = inputs.parse_note(note), inputs.parse_link(link)
+        before = await self._done(guild_id, user_id)
+        result = await self.store.log_pass(
+            guild_id,
+            user_id,
+            video.id,
+            int(which),
+            now=now,
+            study_date=study_date,
+            note=clean_note,
+            link=clean_link,
+            actor_id=user_id,
+        )
+        if result.outcome is LogOutcome.NOT_A_MEMBER:
+            raise errors.NotJoined()
+        if result.outcome is LogOutcome.NEEDS_FIRST_PASS:
+            raise errors.SecondBeforeFirst(video.title)
+        assert result.logged is not None
+        if result.outcome is LogOutcome.ALREADY_LOGGED:
+            raise errors.AlreadyLogged(video.title, which.label, result.logged.logged_at)
+        passes = await self.store.passes_of(guild_id, user_id)
+        after = {(p.video_id, p.pass_no) for p in passes}
+        return DoneResult(
+            video=video,
+            which=which,
+            logged=result.logged,
+            progress=progress(self.curriculum, passes, today),
+            standing=self._standing(member, after, today),
+            milestone=milestone(self.curriculum, before, after),
+            next=plan.next_step(self.curriculum, after),
+        )
+
+    async def undo(
+        self, guild_id: int, user_id: int, video_query: str, which: Pass, now: datetime
+    ) -> Video:
+        video = resolve(self.curriculum, video_query)
+        outcome, _ = await self.store.undo_pass(
+            guild_id, user_id, video.id, int(which), now=now, actor_id=user_id
+        )
+        if outcome is UndoOutcome.NOT_A_MEMBER:
+            raise errors.NotJoined()
+        if outcome is UndoOutcome.SECOND_STILL_LOGGED:
+            raise errors.SecondStillLogged(video.title)
+        if outcome is UndoOutcome.NOT_LOGGED:
+            raise errors.NotLogged(video.title, which.label)
+        return video
+
+    async def progress_of(self, guild_id: int, user_id: int, now: datetime) -> MemberProgress:
+        member = await self.store.member(guild_id, user_id)
+        if member is None:
+            raise errors.NotJoined()
+        passes = await self.store.passes_of(guild_id, user_id)
+        today = inputs.local_today(now, member.timezone)
+        done = {(p.video_id, p.pass_no) for p in passes}
+        return MemberProgress(
+            member, progress(self.curriculum, passes, today), self._standing(member, done, today)
+        )
+
+    async def done_passes(self, guild_id: int, user_id: int) -> set[PassKey]:
+        return await self._done(guild_id, user_id)
+
+    # --- the group -----------------------------------------------------------------------
+
+    async def leaderboard(self, guild_id: int, period: Period, now: datetime) -> Board:
+        settings = await self.settings(guild_id, now)
+        since = week_start(now, settings.timezone) if period is Period.WEEK else None
+        rows = await self.store.leaderboard(guild_id, self.curriculum.id, since)
+        entries = tuple(
+            BoardEntry(rank, row.user_id, row.minutes / 60, row.passes)
+            for rank, row in enumerate(rows, start=1)
+        )
+        return Board(period, entries, since)
+
+    async def cohort(self, guild_id: int, now: datetime) -> CohortView:
+        settings = await self.settings(guild_id, now)
+        members, passes = await self.store.cohort_passes(guild_id)
+        held: dict[int, set[PassKey]] = defaultdict(set)
+        last_day: dict[int, date] = {}
+        for p in passes:
+            held[p.user_id].add((p.video_id, p.pass_no))
+            last_day[p.user_id] = max(last_day.get(p.user_id, p.study_date), p.study_date)
+        today = inputs.local_today(now, settings.timezone)
+        monday = week_start(now, settings.timezone)
+        first_only: dict[str, list[int]] = defaultdict(list)
+        both: dict[str, list[int]] = defaultdict(list)
+        on_it: dict[str, list[int]] = defaultdict(list)
+        finished = []
+        for user in members:
+            done = held.get(user, set())
+            for _, video in self.curriculum.videos():
+                if (video.id, 2) in done:
+                    both[video.id].append(user)
+                elif (video.id, 1) in done:
+                    first_only[video.id].append(user)
+            step = plan.next_step(self.curriculum, done)
+            if step is None:
+                finished.append(user)
+            else:
+                on_it[step.video.id].append(user)
+        return CohortView(
+            videos=tuple(
+                VideoCrowd(
+                    video,
+                    tuple(first_only[video.id]),
+                    tuple(both[video.id]),
+                    tuple(on_it[video.id]),
+                )
+                for _, video in self.curriculum.videos()
+            ),
+            members=tuple(members),
+            moved_this_week=tuple(u for u in members if u in last_day and last_day[u] >= monday),
+            quiet=tuple(
+                u for u in members if u not in last_day or (today - last_day[u]).days >= QUIET_DAYS
+            ),
+            finished=tuple(finished),
+        )
+
+    # --- helpers -------------------------------------------------------------------------
+
+    async def _member(self, guild_id: int, user_id: int) -> Member:
+        member = await self.store.member(guild_id, user_id)
+        if member is None or not member.active:
+            raise errors.NotJoined()
+        return member
+
+    async def _done(self, guild_id: int, user_id: int) -> set[PassKey]:
+        return {(p.video_id, p.pass_no) for p in await self.store.passes_of(guild_id, user_id)}
+
+    def _standing(self, member: Member, done: set[PassKey], today: date) -> Standing:
+        start = member.joined_at.astimezone(ZoneInfo(member.timezone)).date()
+        return plan.standing(
+            self.curriculum, done, start=start, pace_hours=member.pace_hours, today=today
+        )
+
+
+def week_start(now: datetime, timezone: str) -> date:
+    today = inputs.local_today(now, timezone)
+    return today - timedelta(days=today.weekday())

@@ -1,0 +1,97 @@
+"""The group's views: /leaderboard (paged with buttons) and /cohort."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import render
+from bot.app import TwopassBot
+from bot.study import Board, Period
+from cogs.study import guild_id
+
+PERIODS = {"this week": Period.WEEK, "all time": Period.ALL_TIME}
+
+
+class BoardPager(discord.ui.View):
+    """Previous/next buttons; only the member who asked can turn the pages."""
+
+    def __init__(self, board: Board, owner_id: int, timeout: float = 300) -> None:
+        super().__init__(timeout=timeout)
+        self.board = board
+        self.owner_id = owner_id
+        self.page = 0
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        last = render.board_pages(self.board) - 1
+        self.previous.disabled = self.page <= 0
+        self.next.disabled = self.page >= last
+
+    def current(self) -> discord.Embed:
+        return render.leaderboard(self.board, self.page, self.owner_id)
+
+    async def interaction_check(self, interaction: discord.Interaction[discord.Client]) -> bool:
+        if interaction.user.id != self.owner_id:
+            await interaction.response.send_message(
+                "These buttons belong to whoever asked; run `/leaderboard` yourself.",
+                ephemeral=True,
+            )
+            return False
+        return True
+
+    async def _turn(self, interaction: discord.Interaction[discord.Client], by: int) -> None:
+        self.page = min(max(self.page + by, 0), render.board_pages(self.board) - 1)
+        self._update_buttons()
+        await interaction.response.edit_message(embed=self.current(), view=self)
+
+    @discord.ui.button(
+        label="Previous", style=discord.ButtonStyle.secondary, custom_id="board:previous"
+    )
+    async def previous(
+        self, interaction: discord.Interaction[discord.Client], _: discord.ui.Button[BoardPager]
+    ) -> None:
+        await self._turn(interaction, -1)
+
+    @discord.ui.button(label="Next", style=discord.ButtonStyle.secondary, custom_id="board:next")
+    async def next(
+        self, interaction: discord.Interaction[discord.Client], _: discord.ui.Button[BoardPager]
+    ) -> None:
+        await self._turn(interaction, +1)
+
+
+class GroupCog(commands.Cog):
+    def __init__(self, bot: TwopassBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(description="Members ranked by estimated study hours")
+    @app_commands.describe(period="This week (default) or all time")
+    async def leaderboard(
+        self,
+        interaction: discord.Interaction[discord.Client],
+        period: Literal["this week", "all time"] = "this week",
+    ) -> None:
+        board = await self.bot.study.leaderboard(
+            guild_id(interaction), PERIODS[period], self.bot.now()
+        )
+        if render.board_pages(board) == 1:
+            await interaction.response.send_message(
+                embed=render.leaderboard(board, 0, interaction.user.id)
+            )
+            return
+        pager = BoardPager(board, interaction.user.id)
+        await interaction.response.send_message(embed=pager.current(), view=pager)
+
+    @app_commands.command(
+        description="Who is on which video, who moved this week, who has gone quiet"
+    )
+    async def cohort(self, interaction: discord.Interaction[discord.Client]) -> None:
+        view = await self.bot.study.cohort(guild_id(interaction), self.bot.now())
+        await interaction.response.send_message(embeds=render.cohort(view))
+
+
+async def setup(bot: TwopassBot) -> None:
+    await bot.add_cog(GroupCog(bot))

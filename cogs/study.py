@@ -1,0 +1,180 @@
+"""What a learner does: /join, /leave, /today, /done, /undo, /progress, /roadmap."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import render
+from bot.app import TwopassBot
+from bot.domain import inputs
+from bot.domain.errors import BadInput, NotJoined
+from bot.domain.videos import choices
+from curriculum import Pass
+
+PassChoice = Literal["first", "second"]
+PASSES = {"first": Pass.FIRST, "second": Pass.SECOND}
+
+
+def guild_id(interaction: discord.Interaction[discord.Client]) -> int:
+    assert interaction.guild_id is not None, "the tree refuses commands outside servers"
+    return interaction.guild_id
+
+
+class StudyCog(commands.Cog):
+    def __init__(self, bot: TwopassBot) -> None:
+        self.bot = bot
+
+    async def video_autocomplete(
+        self, interaction: discord.Interaction[discord.Client], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [
+            app_commands.Choice(name=c.name, value=c.value)
+            for c in choices(self.bot.curriculum, current)
+        ]
+
+    async def timezone_autocomplete(
+        self, interaction: discord.Interaction[discord.Client], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [
+            app_commands.Choice(name=zone, value=zone) for zone in inputs.timezone_choices(current)
+        ]
+
+    @app_commands.command(description="Join this server's roadmap, or change your pace")
+    @app_commands.describe(
+        hours_per_week="How many hours a week you can study (default 5)",
+        timezone="Your timezone, e.g. Europe/Berlin (default: the server's)",
+        reminders="Mention me in the weekly check-in when I have been quiet for a week",
+    )
+    @app_commands.autocomplete(timezone=timezone_autocomplete)
+    async def join(
+        self,
+        interaction: discord.Interaction[discord.Client],
+        hours_per_week: app_commands.Range[float, 1, 60] | None = None,
+        timezone: app_commands.Range[str, 1, 64] | None = None,
+        reminders: bool | None = None,
+    ) -> None:
+        result = await self.bot.study.join(
+            guild_id(interaction),
+            interaction.user.id,
+            self.bot.now(),
+            pace_hours=hours_per_week,
+            timezone=timezone,
+            reminders=reminders,
+        )
+        await interaction.response.send_message(embed=render.joined(result), ephemeral=True)
+
+    @app_commands.command(
+        description="Leave the roadmap: no reminders, off the boards; your history is kept"
+    )
+    async def leave(self, interaction: discord.Interaction[discord.Client]) -> None:
+        await self.bot.study.leave(guild_id(interaction), interaction.user.id)
+        await interaction.response.send_message(
+            "You have left the roadmap. Your passes are kept: `/join` again to pick up where you were.",
+            ephemeral=True,
+        )
+
+    @app_commands.command(
+        description="Your next step, how you stand against your plan, and the cohort's video"
+    )
+    @app_commands.describe(private="Only you see the answer")
+    async def today(
+        self, interaction: discord.Interaction[discord.Client], private: bool = False
+    ) -> None:
+        result = await self.bot.study.today(
+            guild_id(interaction), interaction.user.id, self.bot.now()
+        )
+        await interaction.response.send_message(
+            embed=render.today(self.bot.curriculum, result, interaction.user.id), ephemeral=private
+        )
+
+    @app_commands.command(description="Log a pass of a video")
+    @app_commands.describe(
+        video="The video: its id, number or words of its title",
+        pass_="first (just watch) or second (notes, code, experiments)",
+        note="What you learned, built or broke (optional)",
+        link="A link to your notebook or repo (optional)",
+        date="The day you studied it, YYYY-MM-DD or 'yesterday' (up to 7 days back)",
+        private="Only you see the answer",
+    )
+    @app_commands.rename(pass_="pass")
+    @app_commands.autocomplete(video=video_autocomplete)
+    async def done(
+        self,
+        interaction: discord.Interaction[discord.Client],
+        video: app_commands.Range[str, 1, 100],
+        pass_: PassChoice,
+        note: app_commands.Range[str, 1, inputs.NOTE_MAX] | None = None,
+        link: app_commands.Range[str, 1, inputs.LINK_MAX] | None = None,
+        date: app_commands.Range[str, 1, 20] | None = None,
+        private: bool = False,
+    ) -> None:
+        result = await self.bot.study.log(
+            guild_id(interaction),
+            interaction.user.id,
+            video,
+            PASSES[pass_],
+            self.bot.now(),
+            on=date,
+            note=note,
+            link=link,
+        )
+        await interaction.response.send_message(
+            embed=render.done(self.bot.curriculum, result, interaction.user.id), ephemeral=private
+        )
+
+    @app_commands.command(description="Remove a pass you logged by mistake")
+    @app_commands.describe(video="The video", pass_="Which pass to remove")
+    @app_commands.rename(pass_="pass")
+    @app_commands.autocomplete(video=video_autocomplete)
+    async def undo(
+        self,
+        interaction: discord.Interaction[discord.Client],
+        video: app_commands.Range[str, 1, 100],
+        pass_: PassChoice,
+    ) -> None:
+        which = PASSES[pass_]
+        removed = await self.bot.study.undo(
+            guild_id(interaction), interaction.user.id, video, which, self.bot.now()
+        )
+        await interaction.response.send_message(
+            f"Removed your {which.label} pass of **{removed.title}**. The change is kept in your history.",
+            ephemeral=True,
+        )
+
+    @app_commands.command(description="Progress per phase, streak and notes (yours or a member's)")
+    @app_commands.describe(
+        member="Whose progress (default: yours)", private="Only you see the answer"
+    )
+    async def progress(
+        self,
+        interaction: discord.Interaction[discord.Client],
+        member: discord.Member | None = None,
+        private: bool = False,
+    ) -> None:
+        target = member or interaction.user
+        try:
+            result = await self.bot.study.progress_of(
+                guild_id(interaction), target.id, self.bot.now()
+            )
+        except NotJoined:
+            if target.id == interaction.user.id:
+                raise
+            raise BadInput(f"{target.display_name} has not joined this server's roadmap.") from None
+        await interaction.response.send_message(
+            embed=render.progress(self.bot.curriculum, result, target.id), ephemeral=private
+        )
+
+    @app_commands.command(description="The whole roadmap with links, lengths and your ticks")
+    async def roadmap(self, interaction: discord.Interaction[discord.Client]) -> None:
+        done = await self.bot.study.done_passes(guild_id(interaction), interaction.user.id)
+        await interaction.response.send_message(
+            embeds=render.roadmap(self.bot.curriculum, done), ephemeral=True
+        )
+
+
+async def setup(bot: TwopassBot) -> None:
+    await bot.add_cog(StudyCog(bot))

@@ -1,0 +1,188 @@
+"""The study use cases on a real SQLite store, with `now` handed in."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from bot.domain import errors
+from bot.domain.plan import credit
+from bot.domain.progress import replay
+from bot.store import Store
+from bot.study import Period, SetupChange, Study
+from curriculum import Pass, default_curriculum
+from tests.conftest import NOW
+
+GUILD, ALICE, BOB, CAROL = 100, 1, 2, 3
+ROADMAP = default_curriculum()
+
+
+@pytest.fixture
+def study(store: Store) -> Study:
+    return Study(store, ROADMAP, "UTC")
+
+
+@pytest.fixture(autouse=True)
+async def credits(store: Store) -> None:
+    await store.sync_credits(ROADMAP)
+
+
+async def test_join_defaults_then_updates_and_resumes(study: Study) -> None:
+    first = await study.join(GUILD, ALICE, NOW)
+    assert first.first_time and first.member.pace_hours == 5 and first.member.timezone == "UTC"
+    assert first.finish is not None and first.finish > NOW.date()
+    again = await study.join(GUILD, ALICE, NOW, pace_hours=10, timezone="Europe/Paris")
+    assert not again.first_time and not again.resumed
+    assert (
+        again.before is not None and again.before.pace_hours == 5 and again.member.pace_hours == 10
+    )
+    assert again.finish is not None and again.finish < first.finish
+    await study.leave(GUILD, ALICE)
+    back = await study.join(GUILD, ALICE, NOW + timedelta(days=1))
+    assert back.resumed and back.member.pace_hours == 10  # keeps the pace it had
+
+
+async def test_bad_join_input_writes_nothing(study: Study, store: Store) -> None:
+    with pytest.raises(errors.BadInput, match="timezone"):
+        await study.join(GUILD, ALICE, NOW, timezone="Nowhere/Land")
+    with pytest.raises(errors.BadInput, match="Pace"):
+        await study.join(GUILD, ALICE, NOW, pace_hours=100)
+    assert await store.member(GUILD, ALICE) is None
+    assert await store.guild_settings(GUILD) is None
+
+
+async def test_leave_needs_a_member(study: Study) -> None:
+    with pytest.raises(errors.NotJoined):
+        await study.leave(GUILD, ALICE)
+
+
+async def test_log_rules(study: Study, store: Store) -> None:
+    with pytest.raises(errors.NotJoined):
+        await study.log(GUILD, ALICE, "micrograd", Pass.FIRST, NOW)
+    await study.join(GUILD, ALICE, NOW)
+    with pytest.raises(errors.SecondBeforeFirst):
+        await study.log(GUILD, ALICE, "micrograd", Pass.SECOND, NOW)
+    with pytest.raises(errors.UnknownVideo, match="micrograd"):
+        await study.log(GUILD, ALICE, "micrgrad", Pass.FIRST, NOW)
+    with pytest.raises(errors.BadInput, match="future"):
+        await study.log(GUILD, ALICE, "micrograd", Pass.FIRST, NOW, on="2030-01-01")
+    with pytest.raises(errors.BadInput, match="link"):
+        await study.log(GUILD, ALICE, "micrograd", Pass.FIRST, NOW, link="not-a-link")
+    assert await store.passes_of(GUILD, ALICE) == []  # nothing written by any refusal
+
+    done = await study.log(GUILD, ALICE, "10", Pass.FIRST, NOW, note="wow", link="https://x.org/nb")
+    assert done.video.id == "micrograd" and done.logged.note == "wow"
+    assert done.progress.passes_done == 1 and done.next is not None
+    with pytest.raises(errors.AlreadyLogged, match="already logged"):
+        await study.log(GUILD, ALICE, "micrograd", Pass.FIRST, NOW + timedelta(hours=1))
+    second = await study.log(GUILD, ALICE, "micrograd", Pass.SECOND, NOW, on="yesterday")
+    assert second.logged.study_date == NOW.date() - timedelta(days=1)
+    assert second.progress.minutes_done == 145 * 3.5
+
+
+async def test_inactive_member_cannot_log(study: Study) -> None:
+    await study.join(GUILD, ALICE, NOW)
+    await study.leave(GUILD, ALICE)
+    with pytest.raises(errors.NotJoined):
+        await study.log(GUILD, ALICE, "gpt", Pass.FIRST, NOW)
+
+
+async def test_milestone_on_finishing_a_phase(study: Study) -> None:
+    await study.join(GUILD, ALICE, NOW)
+    await study.log(GUILD, ALICE, "intro-llms", Pass.FIRST, NOW)
+    await study.log(GUILD, ALICE, "intro-llms", Pass.SECOND, NOW)
+    await study.log(GUILD, ALICE, "deep-dive-llms", Pass.FIRST, NOW)
+    last = await study.log(GUILD, ALICE, "deep-dive-llms", Pass.SECOND, NOW)
+    assert last.milestone is not None and "Phase complete" in last.milestone
+
+
+async def test_undo_rules_and_history_agrees_with_totals(study: Study, store: Store) -> None:
+    await study.join(GUILD, ALICE, NOW)
+    with pytest.raises(errors.NotLogged):
+        await study.undo(GUILD, ALICE, "gpt", Pass.FIRST, NOW)
+    for video in ("neural-network", "gpt", "tokenizer"):
+        await study.log(GUILD, ALICE, video, Pass.FIRST, NOW)
+    await study.log(GUILD, ALICE, "gpt", Pass.SECOND, NOW)
+    with pytest.raises(errors.SecondStillLogged):
+        await study.undo(GUILD, ALICE, "gpt", Pass.FIRST, NOW)
+    await study.undo(GUILD, ALICE, "gpt", Pass.SECOND, NOW)
+    await study.undo(GUILD, ALICE, "tokenizer", Pass.FIRST, NOW)
+    await study.log(GUILD, ALICE, "gpt", Pass.SECOND, NOW, on="yesterday")
+
+    history = await store.history_of(GUILD, ALICE)
+    assert [h.action for h in history].count("undo") == 2
+    held = replay(history)
+    report = await study.progress_of(GUILD, ALICE, NOW)
+    assert held == {(p.video_id, p.pass_no) for p in await store.passes_of(GUILD, ALICE)}
+    assert report.progress.minutes_done == credit(ROADMAP, held)
+    assert report.progress.passes_done == len(held) == 3
+    board = await study.leaderboard(GUILD, Period.ALL_TIME, NOW)
+    assert board.entries[0].hours * 60 == pytest.approx(credit(ROADMAP, held))
+
+
+async def test_leaderboard_points_ties_and_week(study: Study) -> None:
+    for user in (ALICE, BOB, CAROL):
+        await study.join(GUILD, user, NOW - timedelta(days=10))
+    # Last week: Carol does a lot.
+    last_week = NOW - timedelta(days=3)  # NOW is a Monday
+    await study.log(GUILD, CAROL, "micrograd", Pass.FIRST, last_week)
+    await study.log(GUILD, CAROL, "micrograd", Pass.SECOND, last_week)
+    # This week: Alice and Bob tie on points; Bob got there first.
+    await study.log(GUILD, BOB, "gpt", Pass.FIRST, NOW)
+    await study.log(GUILD, ALICE, "gpt", Pass.FIRST, NOW + timedelta(minutes=5))
+    week = await study.leaderboard(GUILD, Period.WEEK, NOW + timedelta(hours=1))
+    assert [(e.rank, e.user_id) for e in week.entries] == [(1, BOB), (2, ALICE)]
+    assert week.since == date(2026, 3, 2)
+    alltime = await study.leaderboard(GUILD, Period.ALL_TIME, NOW + timedelta(hours=1))
+    assert [e.user_id for e in alltime.entries] == [CAROL, BOB, ALICE]
+    assert alltime.entries[0].hours == pytest.approx(145 * 3.5 / 60)
+    assert alltime.rank_of(ALICE) is not None and alltime.rank_of(ALICE).rank == 3  # type: ignore[union-attr]
+    await study.leave(GUILD, CAROL)
+    hidden = await study.leaderboard(GUILD, Period.ALL_TIME, NOW)
+    assert CAROL not in [e.user_id for e in hidden.entries]
+
+
+async def test_cohort_view(study: Study) -> None:
+    for user in (ALICE, BOB, CAROL):
+        await study.join(GUILD, user, NOW - timedelta(days=30))
+    await study.log(GUILD, ALICE, "neural-network", Pass.FIRST, NOW)
+    await study.log(GUILD, ALICE, "neural-network", Pass.SECOND, NOW)
+    await study.log(GUILD, BOB, "neural-network", Pass.FIRST, NOW - timedelta(days=20))
+    view = await study.cohort(GUILD, NOW)
+    first = view.videos[0]
+    assert first.video.id == "neural-network"
+    assert first.both == (ALICE,) and first.first_only == (BOB,)
+    assert first.on_it == (BOB, CAROL)  # Bob's second pass, Carol's first
+    assert view.videos[1].on_it == (ALICE,)
+    assert view.moved_this_week == (ALICE,)
+    assert set(view.quiet) == {BOB, CAROL}
+
+
+async def test_setup_validates_before_saving(study: Study, store: Store) -> None:
+    with pytest.raises(errors.BadInput, match="HH:MM"):
+        await study.setup(GUILD, SetupChange(channel_id=5, checkin_time="25:00"), NOW)
+    assert await store.guild_settings(GUILD) is None
+    saved = await study.setup(
+        GUILD,
+        SetupChange(channel_id=5, timezone="Asia/Tokyo", checkin_day="friday", daily_time="7:30"),
+        NOW,
+    )
+    assert (
+        saved.study_channel_id == 5
+        and saved.timezone == "Asia/Tokyo"
+        and saved.checkin_weekday == 4
+    )
+    off = await study.setup(GUILD, SetupChange(daily_enabled=False), NOW)
+    assert not off.daily_enabled and off.checkin_enabled and off.study_channel_id == 5
+
+
+async def test_today(study: Study) -> None:
+    with pytest.raises(errors.NotJoined):
+        await study.today(GUILD, ALICE, NOW)
+    await study.join(GUILD, ALICE, NOW - timedelta(days=2), timezone="Asia/Tokyo")
+    await study.log(GUILD, ALICE, "neural-network", Pass.FIRST, NOW)
+    result = await study.today(GUILD, ALICE, NOW)
+    assert result.next is not None and result.next.key == ("neural-network", 2)
+    assert result.cohort is not None
+    assert "behind" in result.standing.label
