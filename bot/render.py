@@ -40,13 +40,16 @@ def embed(title: str, description: str = "", colour: discord.Colour = BLUE) -> d
     )
 
 
-def add_field(target: discord.Embed, name: str, value: str, inline: bool = False) -> bool:
-    """Add a field if the embed still has room; returns False once it is full."""
+def add_field(
+    target: discord.Embed,
+    name: str,
+    value: str,
+    inline: bool = False,
+    budget: int = EMBED_TOTAL_MAX,
+) -> bool:
+    """Add a field if the embed still has room within `budget` characters; False once full."""
     name, value = clip(name, FIELD_NAME_MAX), clip(value or "-", FIELD_VALUE_MAX)
-    if (
-        len(target.fields) >= FIELDS_MAX
-        or len(target) + len(name) + len(value) > EMBED_TOTAL_MAX - 50
-    ):
+    if len(target.fields) >= FIELDS_MAX or len(target) + len(name) + len(value) > budget:
         return False
     target.add_field(name=name, value=value, inline=inline)
     return True
@@ -60,6 +63,10 @@ def mentions(user_ids: Iterable[int], limit: int = 20) -> str:
     ids = list(user_ids)
     shown = " ".join(mention(u) for u in ids[:limit])
     return shown + (f" +{len(ids) - limit} more" if len(ids) > limit else "")
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "es" if word.endswith("s") else "s")
 
 
 def hours(minutes: float) -> str:
@@ -221,14 +228,14 @@ def leaderboard(board: Board, page: int, caller_id: int) -> discord.Embed:
     page = min(max(page, 0), board_pages(board) - 1)
     shown = board.entries[page * BOARD_PAGE : (page + 1) * BOARD_PAGE]
     lines = [
-        f"**{entry.rank}.** {mention(entry.user_id)} - {entry.hours:.1f} h ({entry.passes} passes)"
+        f"**{entry.rank}.** {mention(entry.user_id)} - {entry.hours:.1f} h ({plural(entry.passes, 'pass')})"
         for entry in shown
     ]
     mine = board.rank_of(caller_id)
     if mine is None:
         lines.append("\nYou are not on this board yet.")
     elif mine not in shown:
-        lines.append(f"\nYou: **{mine.rank}.** {mine.hours:.1f} h ({mine.passes} passes)")
+        lines.append(f"\nYou: **{mine.rank}.** {mine.hours:.1f} h ({plural(mine.passes, 'pass')})")
     out = embed(title, "\n".join(lines), GOLD)
     out.set_footer(
         text=f"Page {page + 1}/{board_pages(board)} · points are estimated study hours: "
@@ -238,10 +245,17 @@ def leaderboard(board: Board, page: int, caller_id: int) -> discord.Embed:
 
 
 def cohort(view: CohortView) -> list[discord.Embed]:
+    """The map of who is where, and who moved; both embeds share one message's 6000 characters."""
     out = embed("The cohort", f"{len(view.members)} active members.", BLUE)
     if not view.members:
         out.description = "Nobody has joined yet: `/join` to start the cohort."
         return [out]
+    moves = embed("This week", colour=GREY)
+    add_field(moves, "Moved this week", mentions(view.moved_this_week) or "nobody yet")
+    add_field(moves, "Quiet for 14 days or more", mentions(view.quiet) or "nobody")
+    if view.finished:
+        add_field(moves, "Finished the roadmap", mentions(view.finished))
+    budget = EMBED_TOTAL_MAX - len(moves)
     for crowd in view.videos:
         if not (crowd.first_only or crowd.both or crowd.on_it):
             continue
@@ -252,13 +266,8 @@ def cohort(view: CohortView) -> list[discord.Embed]:
             parts.append(f"first pass: {mentions(crowd.first_only)}")
         if crowd.both:
             parts.append(f"both passes: {mentions(crowd.both)}")
-        if not add_field(out, crowd.video.title, "\n".join(parts)):
+        if not add_field(out, crowd.video.title, "\n".join(parts), budget=budget):
             break
-    moves = embed("This week", colour=GREY)
-    add_field(moves, "Moved this week", mentions(view.moved_this_week) or "nobody yet")
-    add_field(moves, "Quiet for 14 days or more", mentions(view.quiet) or "nobody")
-    if view.finished:
-        add_field(moves, "Finished the roadmap", mentions(view.finished))
     return [out, moves]
 
 

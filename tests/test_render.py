@@ -1,0 +1,80 @@
+"""Replies stay inside Discord's embed limits whatever the data (real discord.Embed objects)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import discord
+
+from bot import render
+from bot.domain.plan import Standing
+from bot.domain.progress import progress
+from bot.store.records import LoggedPass, Member
+from bot.study import Board, BoardEntry, CohortView, MemberProgress, Period, VideoCrowd
+from curriculum import default_curriculum
+
+ROADMAP = default_curriculum()
+
+
+def within_limits(embed: discord.Embed) -> None:
+    assert len(embed.title or "") <= render.TITLE_MAX
+    assert len(embed.description or "") <= render.DESCRIPTION_MAX
+    assert len(embed.fields) <= render.FIELDS_MAX
+    for field in embed.fields:
+        assert len(field.name or "") <= render.FIELD_NAME_MAX
+        assert len(field.value or "") <= render.FIELD_VALUE_MAX
+    assert len(embed) <= render.EMBED_TOTAL_MAX
+
+
+def test_a_huge_cohort_fits() -> None:
+    members = tuple(range(10**17, 10**17 + 3000))
+    crowds = tuple(
+        VideoCrowd(video, members[:1000], members[1000:2000], members[2000:])
+        for _, video in ROADMAP.videos()
+    )
+    view = CohortView(crowds, members, members, members, members[:5])
+    embeds = render.cohort(view)
+    for embed in embeds:
+        within_limits(embed)
+    assert sum(len(e) for e in embeds) <= render.EMBED_TOTAL_MAX  # one message carries them all
+    assert "more" in embeds[0].fields[0].value
+
+
+def test_leaderboard_pages_and_own_rank() -> None:
+    entries = tuple(BoardEntry(rank, 1000 + rank, 100 - rank / 10, rank) for rank in range(1, 38))
+    board = Board(Period.ALL_TIME, entries, None)
+    assert render.board_pages(board) == 4
+    first = render.leaderboard(board, 0, caller_id=1000 + 37)
+    within_limits(first)
+    assert "You: **37.**" in (first.description or "")
+    assert (first.description or "").count("<@") == 10
+    assert "(1 pass)" in (first.description or "") and "(2 passes)" in (first.description or "")
+    last = render.leaderboard(board, 99, caller_id=1000 + 37)  # clamped to the last page
+    assert "**37.**" in (last.description or "") and "You:" not in (last.description or "")
+    assert "not on this board" in (render.leaderboard(board, 0, caller_id=5).description or "")
+    empty = render.leaderboard(Board(Period.WEEK, (), date(2026, 3, 2)), 0, 1)
+    assert "No passes" in (empty.description or "")
+
+
+def test_progress_with_long_notes_fits() -> None:
+    at = datetime(2026, 3, 2, tzinfo=UTC)
+    passes = [
+        LoggedPass(1, video.id, p, at, at.date(), "n" * 300, "https://example.org/" + "x" * 270)
+        for _, video in ROADMAP.videos()
+        for p in (1, 2)
+    ]
+    member = Member(1, 1, at, 5, "UTC", True, False)
+    result = MemberProgress(member, progress(ROADMAP, passes, at.date()), Standing(0, 0, 0, None))
+    embed = render.progress(ROADMAP, result, 1)
+    within_limits(embed)
+    assert embed.fields[0].value.startswith("`████████████`")
+
+
+def test_roadmap_and_help_fit_one_message() -> None:
+    embeds = render.roadmap(ROADMAP, {("micrograd", 1)})
+    assert len(embeds) == 3
+    for embed in embeds:
+        within_limits(embed)
+    assert sum(len(e) for e in embeds) <= render.EMBED_TOTAL_MAX
+    assert "✅⬜ 10. [Building micrograd]" in (embeds[1].description or "")
+    within_limits(render.help_embed())
