@@ -12,6 +12,10 @@ import discord
 from discord.ext import commands
 
 from bot.clock import Clock, utc_now
+from bot.discord_poster import DiscordPoster
+from bot.post_content import StudyComposer
+from bot.posting import Publisher
+from bot.scheduling import PostScheduler
 from bot.settings import Settings
 from bot.store import Store
 from bot.study import Study
@@ -21,7 +25,13 @@ from curriculum import Curriculum, default_curriculum
 log = logging.getLogger(__name__)
 
 # Each module is one feature's cog; loaded in this order at start-up.
-EXTENSIONS: tuple[str, ...] = ("cogs.study", "cogs.group", "cogs.admin", "cogs.meta")
+EXTENSIONS: tuple[str, ...] = (
+    "cogs.study",
+    "cogs.group",
+    "cogs.admin",
+    "cogs.meta",
+    "cogs.checkin",
+)
 
 
 def intents() -> discord.Intents:
@@ -57,6 +67,10 @@ class TwopassBot(commands.Bot):
         self.clock = clock
         self.study = Study(store, self.curriculum, settings.default_timezone)
         self.sync_commands = sync_commands
+        # Scheduled posts: built here, started in setup_hook, stopped in close.
+        self.posts = PostScheduler(
+            Publisher(store, StudyComposer(self.study), DiscordPoster(self), clock), store
+        )
 
     def now(self) -> datetime:
         return self.clock()
@@ -64,8 +78,13 @@ class TwopassBot(commands.Bot):
     async def setup_hook(self) -> None:
         await self.load_cogs()
         await self.store.sync_credits(self.curriculum)
+        await self.posts.start()
         if self.sync_commands:
             await self.sync_if_changed()
+
+    async def close(self) -> None:
+        await self.posts.close()
+        await super().close()
 
     async def load_cogs(self) -> None:
         for extension in EXTENSIONS:

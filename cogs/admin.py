@@ -103,6 +103,8 @@ class AdminCog(
                 missing = missing_permissions(channel, guild.me)
                 if missing:
                     problems.append(f"I am missing {', '.join(missing)} in {channel.mention}.")
+        # Posts the bot had to turn off (channel deleted, permission missing) since.
+        problems.extend(await self.bot.store.post_notes(guild_id(interaction)))
         await interaction.response.send_message(
             embed=render.settings(current, problems), ephemeral=True
         )

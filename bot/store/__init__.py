@@ -2,6 +2,7 @@
 
 from bot.store.boards import BoardQueries, BoardRow, CohortPass
 from bot.store.core import StoreCore
+from bot.store.posts import PostQueries, PostRecord
 from bot.store.records import GuildSettings, HistoryEntry, LoggedPass, Member
 from bot.store.study import LogOutcome, LogResult, StudyQueries, UndoOutcome
 
@@ -14,11 +15,12 @@ __all__ = [
     "LogResult",
     "LoggedPass",
     "Member",
+    "PostRecord",
     "Store",
     "StoreCore",
     "UndoOutcome",
 ]
 
 
-class Store(StudyQueries, BoardQueries):
+class Store(StudyQueries, BoardQueries, PostQueries):
     """Every query the bot makes, on one connection."""

@@ -1,0 +1,49 @@
+"""The Discord side of scheduled posts: sends payloads by channel id over REST (no cache needed,
+so it works before the gateway is ready) and turns Discord's refusals into `PostFault`s."""
+
+from __future__ import annotations
+
+from typing import Final, Literal
+
+import discord
+
+from bot.posting import ChannelGone, NotAllowed, Outgoing
+
+THREAD_ALREADY_EXISTS = 160004  # Discord's code when a message already has a thread
+ARCHIVE_AFTER_MINUTES: Final[Literal[10080]] = (
+    10080  # a week: the thread lives until the next check-in
+)
+
+
+class DiscordPoster:
+    def __init__(self, client: discord.Client) -> None:
+        self.client = client
+
+    async def send(self, channel_id: int, message: Outgoing, nonce: str) -> int:
+        channel = self.client.get_partial_messageable(channel_id)
+        embeds = [discord.Embed.from_dict(e) for e in message.embeds]
+        try:
+            # With a nonce discord.py also sets enforce_nonce: Discord answers a repeat with the
+            # message it already created instead of a second one.
+            sent = await channel.send(content=message.content or None, embeds=embeds, nonce=nonce)
+        except discord.NotFound as error:
+            raise ChannelGone(str(error)) from error
+        except discord.Forbidden as error:
+            raise NotAllowed(str(error)) from error
+        return sent.id
+
+    async def start_thread(self, channel_id: int, message_id: int, name: str) -> int | None:
+        message = self.client.get_partial_messageable(channel_id).get_partial_message(message_id)
+        try:
+            thread = await message.create_thread(
+                name=name, auto_archive_duration=ARCHIVE_AFTER_MINUTES
+            )
+        except discord.Forbidden:
+            return None  # not allowed to start threads here: the parts go to the channel
+        except discord.NotFound as error:
+            raise ChannelGone(str(error)) from error
+        except discord.HTTPException as error:
+            if error.code == THREAD_ALREADY_EXISTS:
+                return message_id  # a thread started from a message has the message's id
+            raise
+        return thread.id

@@ -1,0 +1,317 @@
+"""Scheduled posts, exactly once: reserve the period in the store, send with a nonce derived from
+it, record each step, and resume an unfinished post with the same nonces.
+
+No Discord here: a `Poster` sends plain payloads (the bot's adapter is `bot.discord_poster`), and a
+`Composer` writes the messages of a post (`bot.post_content`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from bot.clock import Clock
+from bot.domain import schedule
+from bot.domain.errors import StudyError
+from bot.domain.schedule import GRACE, PostKind
+from bot.store import GuildSettings, PostRecord, Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One message: text and embeds as Discord's JSON (already within Discord's limits)."""
+
+    content: str = ""
+    embeds: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Composed:
+    """A post: its first message, and further parts (in a thread named `thread_name` if any)."""
+
+    head: Outgoing
+    parts: tuple[Outgoing, ...] = ()
+    thread_name: str | None = None
+
+
+class PostFault(Exception):
+    """Discord refused a post for good; the post is turned off until an admin fixes it."""
+
+    reason = "failed"
+
+
+class ChannelGone(PostFault):
+    reason = "the channel no longer exists"
+
+
+class NotAllowed(PostFault):
+    reason = "I am not allowed to post there (missing permission)"
+
+
+class Poster(Protocol):
+    async def send(self, channel_id: int, message: Outgoing, nonce: str) -> int:
+        """Send and return the message id; a repeated nonce returns the message it created."""
+
+    async def start_thread(self, channel_id: int, message_id: int, name: str) -> int | None:
+        """Start a thread from a message; None when the bot may not create threads there."""
+
+
+class Composer(Protocol):
+    async def compose(self, settings: GuildSettings, kind: PostKind, due: datetime) -> Composed: ...
+
+
+class Status(enum.Enum):
+    POSTED = "posted"
+    ALREADY_POSTED = "already posted"
+    SKIPPED = "skipped"  # missed by more than the grace window
+    NOT_CONFIGURED = "not configured"
+    TURNED_OFF = "turned off"  # Discord refused for good: the post type was disabled
+    FAILED = "failed"  # a passing error; the reservation stays and is retried
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    status: Status
+    kind: PostKind
+    guild_id: int
+    period_key: str | None = None
+    record: PostRecord | None = None
+    detail: str = ""
+
+    @property
+    def link(self) -> str | None:
+        record = self.record
+        if record is None or record.message_id is None or record.channel_id is None:
+            return None
+        return f"https://discord.com/channels/{record.guild_id}/{record.channel_id}/{record.message_id}"
+
+
+class NoStudyChannel(StudyError):
+    def __init__(self) -> None:
+        super().__init__("Choose the study channel first with `/setup channel`.")
+
+
+class PostNotSent(StudyError):
+    pass
+
+
+@dataclass
+class Publisher:
+    store: Store
+    composer: Composer
+    poster: Poster
+    clock: Clock
+    # One post at a time per (guild, kind, period) in this process; other processes and
+    # retries are told apart by Discord through the nonce.
+    _locks: dict[tuple[int, str, str], asyncio.Lock] = field(default_factory=dict)
+
+    # --- entry points --------------------------------------------------------------------
+
+    async def fire(self, guild_id: int, kind: PostKind) -> Outcome:
+        """A scheduled run (or a start-up catch-up): post the latest due one unless too late."""
+        now = self.clock()
+        settings = await self.store.guild_settings(guild_id)
+        if settings is None or not schedule.configured(settings, kind):
+            return Outcome(Status.NOT_CONFIGURED, kind, guild_id)
+        due = schedule.last_due(settings, kind, now)
+        key = schedule.period_key(kind, due, settings.timezone)
+        late = now - due
+        if late > GRACE[kind]:
+            record = await self.store.post_record(guild_id, kind, key)
+            if record is None or not record.done:
+                log.warning(
+                    "skipping the %s post of guild %s for %s: due %s, now %s late (grace %s)",
+                    kind,
+                    guild_id,
+                    key,
+                    due.isoformat(),
+                    late,
+                    GRACE[kind],
+                )
+                return Outcome(Status.SKIPPED, kind, guild_id, key, record)
+            return Outcome(Status.ALREADY_POSTED, kind, guild_id, key, record)
+        return await self._publish(settings, kind, key, due, settings.study_channel_id)
+
+    async def post_now(self, guild_id: int, kind: PostKind) -> Outcome:
+        """On demand (an admin's `/checkin now`): this period's post, unless it is already out."""
+        now = self.clock()
+        settings = await self.store.guild_settings(guild_id)
+        if settings is None or settings.study_channel_id is None:
+            raise NoStudyChannel()
+        key = schedule.period_key(kind, now, settings.timezone)
+        outcome = await self._publish(settings, kind, key, now, settings.study_channel_id)
+        if outcome.status is Status.TURNED_OFF:
+            raise PostNotSent(outcome.detail)
+        if outcome.status is Status.FAILED:
+            raise PostNotSent("Discord did not accept the post just now; try again in a minute.")
+        return outcome
+
+    async def catch_up(self) -> list[Outcome]:
+        """At start-up: every configured server's latest due posts, concurrently."""
+        jobs = [
+            self.fire(settings.guild_id, kind)
+            for settings in await self.store.all_guild_settings()
+            for kind in PostKind
+            if schedule.configured(settings, kind)
+        ]
+        return await _all(jobs)
+
+    async def resume_unsent(self) -> list[Outcome]:
+        """Finish posts a crash or a passing error left half-done, with their own nonces."""
+        now = self.clock()
+        jobs = []
+        for record in await self.store.unsent_posts():
+            kind = PostKind(record.kind)
+            settings = await self.store.guild_settings(record.guild_id)
+            due = record.due_at or record.reserved_at
+            too_late = now - due > GRACE[kind] and record.message_id is None
+            if settings is None or record.channel_id is None or too_late:
+                log.warning(
+                    "abandoning the unsent %s post of guild %s for %s (due %s)",
+                    kind,
+                    record.guild_id,
+                    record.period_key,
+                    due.isoformat(),
+                )
+                await self.store.drop_post(record.guild_id, kind, record.period_key)
+                continue
+            log.info(
+                "resuming the %s post of guild %s for %s with its nonce",
+                kind,
+                record.guild_id,
+                record.period_key,
+            )
+            jobs.append(self._publish(settings, kind, record.period_key, due, record.channel_id))
+        return await _all(jobs)
+
+    # --- one post ------------------------------------------------------------------------
+
+    async def _publish(
+        self,
+        settings: GuildSettings,
+        kind: PostKind,
+        key: str,
+        due: datetime,
+        channel_id: int | None,
+    ) -> Outcome:
+        guild_id = settings.guild_id
+        assert channel_id is not None
+        lock = self._locks.setdefault((guild_id, kind, key), asyncio.Lock())
+        async with lock:
+            now = self.clock()
+            record, new = await self.store.reserve_post(
+                guild_id,
+                kind,
+                key,
+                nonce=schedule.nonce(guild_id, kind, key),
+                channel_id=channel_id,
+                due_at=due,
+                now=now,
+            )
+            if record.done:
+                return Outcome(Status.ALREADY_POSTED, kind, guild_id, key, record)
+            if not new:
+                log.info(
+                    "%s post of guild %s for %s was reserved before; resuming", kind, guild_id, key
+                )
+            if now - due > timedelta(minutes=1):
+                log.info(
+                    "posting the %s post of guild %s for %s late: due %s, %s ago (grace %s)",
+                    kind,
+                    guild_id,
+                    key,
+                    due.isoformat(),
+                    now - due,
+                    GRACE[kind],
+                )
+            try:
+                composed = await self.composer.compose(settings, kind, due)
+                record = await self._send(record, composed)
+            except PostFault as fault:
+                return await self._turn_off(settings, kind, key, record, fault)
+            except Exception as error:
+                log.exception(
+                    "the %s post of guild %s for %s failed; it will be retried",
+                    kind,
+                    guild_id,
+                    key,
+                )
+                return Outcome(Status.FAILED, kind, guild_id, key, record, str(error))
+            log.info("posted the %s post of guild %s for %s", kind, guild_id, key)
+            return Outcome(Status.POSTED, kind, guild_id, key, record)
+
+    async def _send(self, record: PostRecord, composed: Composed) -> PostRecord:
+        guild_id, kind, key = record.guild_id, record.kind, record.period_key
+        assert record.channel_id is not None
+        message_id = record.message_id
+        if message_id is None:
+            message_id = await self.poster.send(record.channel_id, composed.head, record.nonce)
+            await self.store.post_progress(guild_id, kind, key, message_id=message_id)
+        target = record.thread_id
+        if composed.parts and target is None:
+            thread = None
+            if composed.thread_name:
+                thread = await self.poster.start_thread(
+                    record.channel_id, message_id, composed.thread_name
+                )
+            target = thread or record.channel_id
+            await self.store.post_progress(guild_id, kind, key, thread_id=target)
+        for number, part in enumerate(composed.parts, start=1):
+            if number <= record.parts_sent:
+                continue
+            assert target is not None
+            await self.poster.send(target, part, schedule.part_nonce(record.nonce, number))
+            await self.store.post_progress(guild_id, kind, key, parts_sent=number)
+        await self.store.finish_post(guild_id, kind, key, self.clock())
+        done = await self.store.post_record(guild_id, kind, key)
+        assert done is not None
+        return done
+
+    async def _turn_off(
+        self,
+        settings: GuildSettings,
+        kind: PostKind,
+        key: str,
+        record: PostRecord,
+        fault: PostFault,
+    ) -> Outcome:
+        what = "daily video" if kind is PostKind.DAILY else "weekly check-in"
+        now = self.clock()
+        current = await self.store.post_record(settings.guild_id, kind, key)
+        if current is not None and current.message_id is not None:
+            # Part of it is out: keep it as this period's post rather than post it again later.
+            await self.store.finish_post(settings.guild_id, kind, key, now)
+        note = (
+            f"The {what} could not be posted in <#{record.channel_id}>: {fault.reason}. "
+            f"I turned it off; fix the channel (`/setup channel`), then turn it back on with "
+            f"`/setup posts {kind}:on`."
+        )
+        log.warning(
+            "turning off the %s post of guild %s: %s (channel %s): %s",
+            kind,
+            settings.guild_id,
+            fault.reason,
+            record.channel_id,
+            fault,
+        )
+        await self.store.disable_post(settings.guild_id, kind, note, now)
+        return Outcome(Status.TURNED_OFF, kind, settings.guild_id, key, record, note)
+
+
+async def _all(jobs: Sequence[Any]) -> list[Outcome]:
+    """Run posts side by side: one server's slow or failing post never holds up another's."""
+    results = await asyncio.gather(*jobs, return_exceptions=True)
+    out = []
+    for result in results:
+        if isinstance(result, BaseException):
+            log.error("a scheduled post failed unexpectedly", exc_info=result)
+        else:
+            out.append(result)
+    return out

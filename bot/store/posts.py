@@ -1,0 +1,211 @@
+"""Queries behind the scheduled posts: reservations that make each post happen exactly once,
+notes for admins when a post had to be turned off, and the numbers the posts show."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from bot.store.core import StoreCore, from_db_time, to_db_time
+from bot.store.records import Member
+
+_POST_COLUMNS = (
+    "guild_id, kind, period_key, nonce, reserved_at, due_at, channel_id, message_id, thread_id,"
+    " parts_sent, posted_at"
+)
+# The settings flag that turns each kind of post on or off (never user input in SQL).
+_ENABLED_COLUMN = {"daily": "daily_enabled", "checkin": "checkin_enabled"}
+
+
+@dataclass(frozen=True, slots=True)
+class PostRecord:
+    guild_id: int
+    kind: str  # 'daily' or 'checkin'
+    period_key: str  # the local date (daily) or ISO week (check-in) the post is for
+    nonce: str
+    reserved_at: datetime
+    due_at: datetime | None
+    channel_id: int | None
+    message_id: int | None  # the first message, once Discord accepted it
+    thread_id: int | None  # where further parts go (the channel itself when no thread)
+    parts_sent: int
+    posted_at: datetime | None  # set once every part is out
+
+    @property
+    def done(self) -> bool:
+        return self.posted_at is not None
+
+
+def _record(row: Any) -> PostRecord:
+    return PostRecord(
+        guild_id=row[0],
+        kind=row[1],
+        period_key=row[2],
+        nonce=row[3],
+        reserved_at=from_db_time(row[4]),
+        due_at=from_db_time(row[5]) if row[5] else None,
+        channel_id=row[6],
+        message_id=row[7],
+        thread_id=row[8],
+        parts_sent=row[9],
+        posted_at=from_db_time(row[10]) if row[10] else None,
+    )
+
+
+class PostQueries(StoreCore):
+    async def reserve_post(
+        self,
+        guild_id: int,
+        kind: str,
+        period_key: str,
+        *,
+        nonce: str,
+        channel_id: int,
+        due_at: datetime,
+        now: datetime,
+    ) -> tuple[PostRecord, bool]:
+        """Claim (guild, kind, period) before sending; returns the record and whether it is new.
+
+        A second claim of the same period gets the first one's record (and its nonce) back.
+        """
+        key = (guild_id, kind, period_key)
+        async with self.transaction() as db:
+            async with db.execute(
+                f"INSERT INTO posts (guild_id, kind, period_key, nonce, reserved_at, due_at,"
+                " channel_id) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (guild_id, kind, period_key) DO NOTHING"
+                f" RETURNING {_POST_COLUMNS}",
+                (*key, nonce, to_db_time(now), to_db_time(due_at), channel_id),
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row:
+                return _record(row), True
+            async with db.execute(
+                f"SELECT {_POST_COLUMNS} FROM posts"
+                " WHERE guild_id = ? AND kind = ? AND period_key = ?",
+                key,
+            ) as cursor:
+                row = await cursor.fetchone()
+        assert row is not None
+        return _record(row), False
+
+    async def post_record(self, guild_id: int, kind: str, period_key: str) -> PostRecord | None:
+        async with (
+            self._lock,
+            self._db.execute(
+                f"SELECT {_POST_COLUMNS} FROM posts"
+                " WHERE guild_id = ? AND kind = ? AND period_key = ?",
+                (guild_id, kind, period_key),
+            ) as cursor,
+        ):
+            row = await cursor.fetchone()
+        return _record(row) if row else None
+
+    async def post_progress(
+        self,
+        guild_id: int,
+        kind: str,
+        period_key: str,
+        *,
+        message_id: int | None = None,
+        thread_id: int | None = None,
+        parts_sent: int | None = None,
+    ) -> None:
+        """Record one step of a post as soon as Discord accepted it (None leaves a value as is)."""
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE posts SET message_id = coalesce(?, message_id),"
+                " thread_id = coalesce(?, thread_id), parts_sent = coalesce(?, parts_sent)"
+                " WHERE guild_id = ? AND kind = ? AND period_key = ?",
+                (message_id, thread_id, parts_sent, guild_id, kind, period_key),
+            )
+
+    async def finish_post(self, guild_id: int, kind: str, period_key: str, now: datetime) -> None:
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE posts SET posted_at = ? WHERE guild_id = ? AND kind = ? AND period_key = ?",
+                (to_db_time(now), guild_id, kind, period_key),
+            )
+
+    async def unsent_posts(self) -> list[PostRecord]:
+        """Reservations whose post is not (completely) out: a crash or an error stopped them."""
+        async with (
+            self._lock,
+            self._db.execute(
+                f"SELECT {_POST_COLUMNS} FROM posts WHERE posted_at IS NULL"
+                " ORDER BY reserved_at, guild_id"
+            ) as cursor,
+        ):
+            return [_record(row) for row in await cursor.fetchall()]
+
+    async def drop_post(self, guild_id: int, kind: str, period_key: str) -> None:
+        """Forget an unsent reservation (never a sent post)."""
+        async with self.transaction() as db:
+            await db.execute(
+                "DELETE FROM posts WHERE guild_id = ? AND kind = ? AND period_key = ?"
+                " AND posted_at IS NULL",
+                (guild_id, kind, period_key),
+            )
+
+    async def disable_post(self, guild_id: int, kind: str, note: str, now: datetime) -> None:
+        """Turn a kind of post off after a fault, leave admins a note, and forget its unsent
+        reservations (so it can be posted again once an admin has fixed the channel)."""
+        column = _ENABLED_COLUMN[kind]
+        async with self.transaction() as db:
+            await db.execute(
+                f"UPDATE guild_settings SET {column} = 0 WHERE guild_id = ?", (guild_id,)
+            )
+            await db.execute(
+                "INSERT INTO post_notes (guild_id, kind, note, at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (guild_id, kind) DO UPDATE SET note = excluded.note, at = excluded.at",
+                (guild_id, kind, note, to_db_time(now)),
+            )
+            await db.execute(
+                "DELETE FROM posts WHERE guild_id = ? AND kind = ? AND posted_at IS NULL"
+                " AND message_id IS NULL",
+                (guild_id, kind),
+            )
+
+    async def post_notes(self, guild_id: int) -> list[str]:
+        async with (
+            self._lock,
+            self._db.execute(
+                "SELECT note FROM post_notes WHERE guild_id = ? ORDER BY kind", (guild_id,)
+            ) as cursor,
+        ):
+            return [str(row[0]) for row in await cursor.fetchall()]
+
+    async def clear_post_note(self, guild_id: int, kind: str) -> None:
+        async with self.transaction() as db:
+            await db.execute(
+                "DELETE FROM post_notes WHERE guild_id = ? AND kind = ?", (guild_id, kind)
+            )
+
+    async def members_who_studied(self, guild_id: int, day: date) -> int:
+        """How many active members logged a pass for `day` (their own calendar day)."""
+        async with (
+            self._lock,
+            self._db.execute(
+                "SELECT COUNT(DISTINCT p.user_id) FROM passes AS p"
+                " JOIN members AS m ON m.guild_id = p.guild_id AND m.user_id = p.user_id"
+                " WHERE p.guild_id = ? AND p.study_date = ? AND m.active = 1",
+                (guild_id, day.isoformat()),
+            ) as cursor,
+        ):
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def active_members(self, guild_id: int) -> list[Member]:
+        async with (
+            self._lock,
+            self._db.execute(
+                "SELECT guild_id, user_id, joined_at, pace_hours, timezone, active, reminders"
+                " FROM members WHERE guild_id = ? AND active = 1 ORDER BY joined_at, user_id",
+                (guild_id,),
+            ) as cursor,
+        ):
+            rows = await cursor.fetchall()
+        return [
+            Member(r[0], r[1], from_db_time(r[2]), r[3], r[4], bool(r[5]), bool(r[6])) for r in rows
+        ]

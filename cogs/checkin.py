@@ -1,0 +1,40 @@
+"""/checkin now (Manage Server only), and keeping the scheduled posts in step with /setup."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.app import TwopassBot
+from bot.domain.schedule import PostKind
+from bot.posting import Status
+from cogs.study import guild_id
+
+
+@app_commands.default_permissions(manage_guild=True)
+@app_commands.checks.has_permissions(manage_guild=True)
+class CheckinCog(commands.GroupCog, group_name="checkin", group_description="The weekly check-in"):
+    def __init__(self, bot: TwopassBot) -> None:
+        self.bot = bot
+        super().__init__()
+
+    @app_commands.command(name="now", description="Post this week's check-in now")
+    async def now(self, interaction: discord.Interaction[discord.Client]) -> None:
+        # A check-in is several messages and maybe a thread: more than Discord's 3 seconds.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        outcome = await self.bot.posts.publisher.post_now(guild_id(interaction), PostKind.CHECKIN)
+        where = outcome.link or "the study channel"
+        if outcome.status is Status.ALREADY_POSTED:
+            text = f"This week's check-in ({outcome.period_key}) is already posted: {where}"
+        else:
+            text = f"Posted this week's check-in ({outcome.period_key}): {where}"
+        await interaction.followup.send(text, ephemeral=True)
+
+    @commands.Cog.listener()
+    async def on_twopass_settings_changed(self, guild: int) -> None:
+        await self.bot.posts.rebuild(guild)
+
+
+async def setup(bot: TwopassBot) -> None:
+    await bot.add_cog(CheckinCog(bot))

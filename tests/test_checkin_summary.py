@@ -1,0 +1,57 @@
+"""The weekly check-in's numbers, from plain records (no store, no Discord)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from bot.domain.checkin import summarize
+from bot.domain.plan import credit
+from bot.store import CohortPass, Member
+from curriculum import default_curriculum
+
+ROADMAP = default_curriculum()
+NOW = datetime(2026, 3, 8, 17, 0, tzinfo=UTC)  # Sunday evening
+
+
+def member(user: int, joined: date, reminders: bool = False) -> Member:
+    return Member(
+        1,
+        user,
+        datetime(joined.year, joined.month, joined.day, tzinfo=UTC),
+        5.0,
+        "UTC",
+        True,
+        reminders,
+    )
+
+
+def test_week_in_numbers_lines_and_nudges() -> None:
+    members = [
+        member(1, date(2026, 2, 1)),
+        member(2, date(2026, 2, 1), reminders=True),  # quiet, opted in: nudged
+        member(3, date(2026, 2, 1)),  # quiet, not opted in: left alone
+        member(4, date(2026, 3, 6), reminders=True),  # joined two days ago: not nudged yet
+        member(5, date(2026, 2, 1)),
+    ]
+    passes = [
+        CohortPass(1, "micrograd", 1, date(2026, 3, 2)),  # first day of the window
+        CohortPass(1, "micrograd", 2, date(2026, 3, 8)),
+        CohortPass(1, "makemore", 1, date(2026, 3, 1)),  # the day before: not this week
+        CohortPass(2, "gpt", 1, date(2026, 2, 20)),
+        CohortPass(5, "intro-llms", 1, date(2026, 3, 5)),
+    ]
+    week = summarize(ROADMAP, members, passes, now=NOW, timezone="Europe/Berlin")
+    assert (week.since, week.until) == (date(2026, 3, 2), date(2026, 3, 8))
+    assert week.roster == 5 and week.passes == 3
+    assert [w.user_id for w in week.active] == [1, 5]  # most study first
+    alice = week.active[0]
+    assert alice.passes == (("micrograd", 1), ("micrograd", 2))
+    assert alice.minutes == credit(ROADMAP, alice.passes)
+    assert week.minutes == alice.minutes + week.active[1].minutes
+    assert alice.standing.label  # against her own plan: behind/on track/ahead
+    assert week.nudge == (2,)
+
+
+def test_an_empty_server_has_an_empty_week() -> None:
+    week = summarize(ROADMAP, [], [], now=NOW, timezone="UTC")
+    assert week.roster == week.passes == 0 and week.active == () and week.nudge == ()
