@@ -319,7 +319,8 @@ HELP = (
     "`/leaderboard` - members by study hours, this week or all time\n"
     "`/cohort` - who is on which video, who moved this week\n"
     "`/roadmap` - every video with links, lengths and your ticks\n"
-    "`/setup` - (admins) the study channel and when the bot posts"
+    "`/setup` - (admins) the study channel and when the bot posts\n"
+    "`/checkin now` - (admins) post this week's check-in now"
 )
 
 
