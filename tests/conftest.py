@@ -1,12 +1,18 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
+from emulator import Channel, Guild, LocalDiscord, Member
+from emulator.interactions import Reply
 
+from bot.app import TwopassBot
+from bot.settings import Settings
 from bot.store import Store
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # a Monday
@@ -22,3 +28,56 @@ async def store(db_path: Path) -> AsyncIterator[Store]:
     """A real SQLite database in a temporary folder, migrated to the latest schema."""
     async with await Store.open(db_path) as opened:
         yield opened
+
+
+class SteppedClock:
+    """The bot's clock in tests: it reads the time only through this, so tests set it."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@dataclass
+class Server:
+    """The real bot, logged in to the local Discord, with one study server in it."""
+
+    discord: LocalDiscord
+    bot: TwopassBot
+    store: Store
+    clock: SteppedClock
+    guild: Guild
+    study: Channel
+    alice: Member
+    bob: Member
+    admin: Member
+
+    async def slash(self, who: Member, command: str, **options: Any) -> Reply:
+        return await self.discord.slash(who, command, channel=self.study, **options)
+
+
+def make_bot(store: Store, clock: SteppedClock, **settings: Any) -> TwopassBot:
+    return TwopassBot(
+        settings=Settings(_env_file=None, **settings),  # type: ignore[call-arg]
+        store=store,
+        clock=clock,
+        guild_ready_timeout=0.05,
+    )
+
+
+@pytest_asyncio.fixture
+async def server(tmp_path: Path) -> AsyncIterator[Server]:
+    async with LocalDiscord() as local, await Store.open(tmp_path / "bot.sqlite3") as store:
+        guild = local.add_guild("Study Hall")
+        study = guild.add_text_channel("study")
+        alice, bob = guild.add_member("alice"), guild.add_member("bob")
+        admin = guild.add_member("admin", admin=True)
+        clock = SteppedClock(NOW)
+        bot = make_bot(store, clock)
+        async with local.running(bot):
+            yield Server(local, bot, store, clock, guild, study, alice, bob, admin)

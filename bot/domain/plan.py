@@ -97,8 +97,8 @@ def standing(
 ) -> Standing:
     per_day = minutes_per_day(pace_hours)
     total = steps(curriculum)[-1].ends_at
-    # The plan expects a day's share of study by the end of each day since the start, today included.
-    elapsed_days = max((today - start).days + 1, 0)
+    # A day's share is due once that day is over: on the day you start you are on track.
+    elapsed_days = max((today - start).days, 0)
     expected = min(elapsed_days * per_day, total)
     done_minutes = credit(curriculum, done)
     remaining = max(total - done_minutes, 0.0)

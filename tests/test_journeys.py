@@ -1,0 +1,335 @@
+"""Every study journey end to end: the real bot, cogs and store, through the local Discord.
+
+Each request the bot sends is validated against Discord's OpenAPI spec by the emulator; a
+payload Discord would reject fails the test that caused it.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from emulator import EmulatorError, LocalDiscord, Permission
+
+from bot.domain.plan import credit
+from bot.domain.progress import replay
+from bot.store import Store
+from curriculum import Pass
+from tests.conftest import NOW, Server, SteppedClock, make_bot
+
+COMMANDS = "/applications/{application_id}/commands"
+GUILD_COMMANDS = "/applications/{application_id}/guilds/{guild_id}/commands"
+
+
+def text(reply: object) -> str:
+    """Everything a user reads in a reply: content, embed titles, descriptions and fields."""
+    parts = [getattr(reply, "content", "")]
+    for embed in getattr(reply, "embeds", []):
+        parts += [embed.get("title", ""), embed.get("description", "")]
+        parts += [f"{f['name']}: {f['value']}" for f in embed.get("fields", [])]
+        parts.append(embed.get("footer", {}).get("text", ""))
+    return "\n".join(parts)
+
+
+# --- start-up and sync ---------------------------------------------------------------------------
+
+
+async def test_login_syncs_exactly_the_reviewed_payload(server: Server) -> None:
+    synced = sorted(server.discord.synced_commands, key=lambda c: c["name"])
+    names = [c["name"] for c in synced]
+    assert names == sorted(
+        [
+            "join",
+            "leave",
+            "today",
+            "done",
+            "undo",
+            "progress",
+            "roadmap",
+            "leaderboard",
+            "cohort",
+            "setup",
+            "help",
+            *([] if "checkin" not in names else ["checkin"]),
+        ]
+    )
+    reviewed = {c["name"]: c for c in server.bot.command_payload()}
+    for command in synced:
+        assert command["description"] == reviewed[command["name"]]["description"]
+    setup = next(c for c in synced if c["name"] == "setup")
+    assert int(setup["default_member_permissions"]) == Permission.MANAGE_GUILD
+    assert len(server.discord.requests_to("PUT", COMMANDS)) == 1
+
+
+async def test_sync_only_when_commands_change(tmp_path: Path) -> None:
+    async with LocalDiscord() as local, await Store.open(tmp_path / "bot.sqlite3") as store:
+        local.add_guild("Study Hall")
+        clock = SteppedClock(NOW)
+        for _ in range(2):
+            async with local.running(make_bot(store, clock)):
+                pass
+        assert len(local.requests_to("PUT", COMMANDS)) == 1  # the second start had nothing new
+        guild = local.add_guild("Dev server")
+        async with local.running(make_bot(store, clock, dev_guild_id=guild.id)):
+            pass
+        assert len(local.requests_to("PUT", GUILD_COMMANDS)) == 1
+
+
+# --- learners ------------------------------------------------------------------------------------
+
+
+async def test_join_then_join_again_changes_the_pace(server: Server) -> None:
+    first = await server.slash(server.alice, "join")
+    assert first.ephemeral
+    assert "5 hours a week" in text(first) and "finish on" in text(first)
+    again = await server.slash(server.alice, "join", hours_per_week=10, timezone="Asia/Tokyo")
+    assert (
+        "Plan updated" in text(again)
+        and "10 hours a week" in text(again)
+        and "(was 5 h)" in text(again)
+    )
+    member = await server.store.member(server.guild.id, server.alice.id)
+    assert member is not None and member.pace_hours == 10 and member.timezone == "Asia/Tokyo"
+
+
+async def test_join_bad_timezone_is_refused_and_nothing_written(server: Server) -> None:
+    reply = await server.slash(server.alice, "join", timezone="Mars/Olympus")
+    assert reply.ephemeral and "not a timezone" in reply.content
+    assert await server.store.member(server.guild.id, server.alice.id) is None
+    with pytest.raises(EmulatorError):  # Discord's own client refuses a pace outside the range
+        await server.slash(server.alice, "join", hours_per_week=100)
+
+
+async def test_timezone_autocomplete(server: Server) -> None:
+    choices = await server.discord.autocomplete(
+        server.alice, "join", focused="timezone", value="tokyo", channel=server.study
+    )
+    assert {"name": "Asia/Tokyo", "value": "Asia/Tokyo"} in choices
+
+
+async def test_today_invites_then_guides(server: Server) -> None:
+    invite = await server.slash(server.alice, "today")
+    assert invite.ephemeral and "/join" in invite.content
+    await server.slash(server.alice, "join")
+    today = await server.slash(server.alice, "today")
+    assert not today.ephemeral  # the group sees who is studying
+    body = text(today)
+    assert "But what is a neural network?" in body and "first pass" in body and "on track" in body
+    assert "https://www.youtube.com/watch?v=aircAruvnKk" in body
+    assert "video of the day" in body
+    private = await server.slash(server.alice, "today", private=True)
+    assert private.ephemeral
+
+
+async def test_done_autocomplete_rules_and_progress(server: Server) -> None:
+    choices = await server.discord.autocomplete(
+        server.alice, "done", focused="video", value="micro", channel=server.study
+    )
+    assert choices[0]["value"] == "micrograd" and len(choices) <= 25
+    everything = await server.discord.autocomplete(
+        server.alice, "done", focused="video", value="", channel=server.study
+    )
+    assert len(everything) == 19
+
+    not_joined = await server.slash(server.alice, "done", video="micrograd", pass_="first")
+    assert not_joined.ephemeral and "/join" in not_joined.content
+    await server.slash(server.alice, "join")
+
+    second_first = await server.slash(server.alice, "done", video="micrograd", pass_="second")
+    assert second_first.ephemeral and "first pass" in second_first.content
+    unknown = await server.slash(server.alice, "done", video="micrgrad", pass_="first")
+    assert (
+        unknown.ephemeral
+        and "No such video" in unknown.content
+        and "`micrograd`" in unknown.content
+    )
+    future = await server.slash(
+        server.alice, "done", video="micrograd", pass_="first", date="2030-01-01"
+    )
+    assert future.ephemeral and "future" in future.content
+    old = await server.slash(
+        server.alice, "done", video="micrograd", pass_="first", date="2026-02-01"
+    )
+    assert old.ephemeral and "7 days" in old.content
+    bad_link = await server.slash(
+        server.alice, "done", video="micrograd", pass_="first", link="my notebook"
+    )
+    assert bad_link.ephemeral and "link" in bad_link.content
+    assert await server.store.passes_of(server.guild.id, server.alice.id) == []
+
+    logged = await server.slash(
+        server.alice,
+        "done",
+        video="10",
+        pass_="first",
+        note="autograd clicked",
+        link="https://github.com/a/micrograd",
+    )
+    assert not logged.ephemeral
+    assert (
+        "first pass" in text(logged)
+        and "Building micrograd" in text(logged)
+        and "1/38 passes" in text(logged)
+    )
+    twice = await server.slash(server.alice, "done", video="micrograd", pass_="first")
+    assert twice.ephemeral and "already logged" in twice.content
+    yesterday = await server.slash(
+        server.alice, "done", video="micrograd", pass_="second", date="yesterday", private=True
+    )
+    assert yesterday.ephemeral and "second pass" in text(yesterday)
+    stored = await server.store.passes_of(server.guild.id, server.alice.id)
+    assert [(p.pass_no, p.study_date) for p in stored] == [
+        (1, NOW.date()),
+        (2, NOW.date() - timedelta(days=1)),
+    ]
+
+    progress = await server.slash(server.alice, "progress")
+    body = text(progress)
+    assert (
+        "2/38 passes" in body
+        and "autograd clicked" in body
+        and "https://github.com/a/micrograd" in body
+    )
+    assert "Streak: **2** days" in body
+
+
+async def test_milestone_is_celebrated(server: Server) -> None:
+    await server.slash(server.alice, "join")
+    for video in ("intro-llms", "deep-dive-llms"):
+        await server.slash(server.alice, "done", video=video, pass_="first")
+        last = await server.slash(server.alice, "done", video=video, pass_="second")
+    assert "Phase complete" in text(last)
+
+
+async def test_undo_and_the_history_behind_the_totals(server: Server) -> None:
+    await server.slash(server.alice, "join")
+    nothing = await server.slash(server.alice, "undo", video="gpt", pass_="first")
+    assert nothing.ephemeral and "no first pass" in nothing.content
+    await server.slash(server.alice, "done", video="gpt", pass_="first")
+    await server.slash(server.alice, "done", video="gpt", pass_="second")
+    blocked = await server.slash(server.alice, "undo", video="gpt", pass_="first")
+    assert blocked.ephemeral and "second pass" in blocked.content
+    undone = await server.slash(server.alice, "undo", video="gpt", pass_="second")
+    assert undone.ephemeral and "Removed your second pass" in undone.content
+
+    history = await server.store.history_of(server.guild.id, server.alice.id)
+    assert [(h.action, h.pass_no) for h in history] == [("log", 1), ("log", 2), ("undo", 2)]
+    progress = text(await server.slash(server.alice, "progress"))
+    hours_done = credit(server.bot.curriculum, replay(history)) / 60
+    assert f"1/38 passes, {hours_done:.1f} h" in progress
+
+
+async def test_progress_of_another_member(server: Server) -> None:
+    missing = await server.slash(server.alice, "progress", member=server.bob)
+    assert missing.ephemeral and "bob has not joined" in missing.content
+    await server.slash(server.bob, "join")
+    shown = await server.slash(server.alice, "progress", member=server.bob)
+    assert f"<@{server.bob.id}>" in text(shown)
+
+
+async def test_leave_hides_from_boards_and_join_resumes(server: Server) -> None:
+    await server.slash(server.alice, "join")
+    await server.slash(server.alice, "done", video="gpt", pass_="first")
+    left = await server.slash(server.alice, "leave")
+    assert left.ephemeral and "kept" in left.content
+    board = await server.slash(server.bob, "leaderboard", period="all time")
+    assert f"<@{server.alice.id}>" not in text(board)
+    gone = await server.slash(server.alice, "done", video="gpt", pass_="second")
+    assert gone.ephemeral and "/join" in gone.content
+    back = await server.slash(server.alice, "join")
+    assert "Welcome back" in text(back)
+    assert "1/38" in text(await server.slash(server.alice, "progress"))
+
+
+async def test_leaderboard_pages_with_buttons(server: Server) -> None:
+    study = server.bot.study
+    # 23 members with a growing amount of study; bob ends up last, off the first page.
+    for n in range(22):
+        user = 900_000 + n
+        await study.join(server.guild.id, user, NOW)
+        for video in ("neural-network", "gradient-descent", "backprop-intuition")[: 1 + n % 3]:
+            await study.log(server.guild.id, user, video, Pass.FIRST, NOW)
+    await server.slash(server.bob, "join")
+    await server.slash(server.bob, "done", video="llms-briefly", pass_="first")
+    board = await server.slash(server.bob, "leaderboard", period="all time")
+    assert not board.ephemeral
+    assert "Page 1/3" in text(board) and "You: **23.**" in text(board)
+    assert [b["label"] for b in board.buttons] == ["Previous", "Next"] and board.buttons[0].get(
+        "disabled"
+    )
+    page2 = await server.discord.click(server.bob, board, label="Next")
+    assert "Page 2/3" in text(page2) and "**11.**" in text(page2)
+    stranger = await server.discord.click(server.alice, board, label="Next")
+    assert stranger.ephemeral and "run `/leaderboard` yourself" in stranger.content
+    week = await server.slash(server.bob, "leaderboard")
+    assert "this week" in text(week)
+
+
+async def test_cohort_and_roadmap(server: Server) -> None:
+    await server.slash(server.alice, "join")
+    await server.slash(server.bob, "join")
+    await server.slash(server.alice, "done", video="neural-network", pass_="first")
+    cohort = await server.slash(server.bob, "cohort")
+    body = text(cohort)
+    assert "2 active members" in body
+    assert (
+        f"first pass: <@{server.alice.id}>" in body
+        and f"on it: <@{server.alice.id}> <@{server.bob.id}>" in body
+    )
+    assert f"Moved this week: <@{server.alice.id}>" in body
+    roadmap = await server.slash(server.alice, "roadmap")
+    assert roadmap.ephemeral and len(roadmap.embeds) == 3
+    assert "✅⬜ 1. [But what is a neural network?]" in text(roadmap)
+
+
+async def test_help_anywhere_and_commands_only_in_servers(server: Server) -> None:
+    dm_help = await server.discord.slash(server.alice, "help", dm=True)
+    assert "two passes" in text(dm_help).lower()
+    dm_today = await server.discord.slash(server.alice, "today", dm=True)
+    assert dm_today.ephemeral and "inside a server" in dm_today.content
+
+
+# --- admins --------------------------------------------------------------------------------------
+
+
+async def test_setup_is_for_admins(server: Server) -> None:
+    with pytest.raises(EmulatorError):  # hidden from members without Manage Server
+        await server.slash(server.alice, "setup show")
+
+
+async def test_setup_channel_show_and_posts(server: Server) -> None:
+    saved = await server.slash(
+        server.admin,
+        "setup channel",
+        channel_=server.study,
+        timezone="Europe/Berlin",
+        checkin_day="friday",
+        checkin_time="18:30",
+        daily_time="08:00",
+    )
+    assert saved.ephemeral
+    body = text(saved)
+    assert f"<#{server.study.id}>" in body and "Europe/Berlin" in body and "Friday at 18:30" in body
+    settings = await server.store.guild_settings(server.guild.id)
+    assert settings is not None and settings.study_channel_id == server.study.id
+    off = await server.slash(server.admin, "setup posts", daily="off")
+    assert "Daily video: off" in text(off)
+    shown = await server.slash(server.admin, "setup show")
+    assert "Daily video: off" in text(shown) and "Weekly check-in: on" in text(shown)
+    nothing = await server.slash(server.admin, "setup posts")
+    assert nothing.ephemeral and "Say which post" in nothing.content
+
+
+async def test_setup_refuses_a_channel_the_bot_cannot_post_in(server: Server) -> None:
+    closed = server.guild.add_text_channel(
+        "closed", bot_denied=Permission.SEND_MESSAGES | Permission.EMBED_LINKS
+    )
+    reply = await server.slash(server.admin, "setup channel", channel_=closed)
+    assert reply.ephemeral and "Send Messages" in reply.content and "Embed Links" in reply.content
+    assert await server.store.guild_settings(server.guild.id) is None
+    bad_time = await server.slash(
+        server.admin, "setup channel", channel_=server.study, checkin_time="7pm"
+    )
+    assert bad_time.ephemeral and "HH:MM" in bad_time.content
+    assert await server.store.guild_settings(server.guild.id) is None
