@@ -33,10 +33,11 @@ class DiscordPoster:
         return sent.id
 
     async def start_thread(self, channel_id: int, message_id: int, name: str) -> int | None:
-        message = self.client.get_partial_messageable(channel_id).get_partial_message(message_id)
         try:
-            thread = await message.create_thread(
-                name=name, auto_archive_duration=ARCHIVE_AFTER_MINUTES
+            # Straight over REST: PartialMessage.create_thread needs the guild in the cache,
+            # which a start-up catch-up runs before.
+            thread = await self.client.http.start_thread_with_message(
+                channel_id, message_id, name=name, auto_archive_duration=ARCHIVE_AFTER_MINUTES
             )
         except discord.Forbidden:
             return None  # not allowed to start threads here: the parts go to the channel
@@ -46,4 +47,4 @@ class DiscordPoster:
             if error.code == THREAD_ALREADY_EXISTS:
                 return message_id  # a thread started from a message has the message's id
             raise
-        return thread.id
+        return int(thread["id"])
