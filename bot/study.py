@@ -7,6 +7,7 @@ No Discord here: the cogs translate interactions into these calls and results in
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from enum import Enum
@@ -198,7 +199,7 @@ class Study:
             now,
             reminders,
         )
-        done = await self._done(guild_id, user_id)
+        done = await self.done_passes(guild_id, user_id)
         finish = plan.projected_finish(
             self.curriculum,
             done,
@@ -214,9 +215,10 @@ class Study:
         await self.store.set_active(guild_id, user_id, False)
 
     async def today(self, guild_id: int, user_id: int, now: datetime) -> TodayResult:
-        member = await self._member(guild_id, user_id)
-        settings = await self.settings(guild_id, now)
-        done = await self._done(guild_id, user_id)
+        snap = await self.store.snapshot(guild_id, user_id)
+        member = _active(snap.member)
+        settings = snap.settings or self.default_settings(guild_id, now)
+        done = _keys(snap.passes)
         today = inputs.local_today(now, member.timezone)
         return TodayResult(
             member=member,
@@ -247,11 +249,21 @@ class Study:
         link: str | None = None,
     ) -> DoneResult:
         video = resolve(self.curriculum, video_query)
-        member = await self._member(guild_id, user_id)
+        snap = await self.store.snapshot(guild_id, user_id)
+        member = _active(snap.member)
         today = inputs.local_today(now, member.timezone)
         study_date = inputs.parse_study_date(on, today)
         clean_note, clean_link = inputs.parse_note(note), inputs.parse_link(link)
-        before = await self._done(guild_id, user_id)
+        before = _keys(snap.passes)
+        # Checked here from the snapshot so a refusal costs no write; the store checks again
+        # inside its INSERT, which settles a race with a concurrent /undo or /leave.
+        existing = next(
+            (p for p in snap.passes if (p.video_id, p.pass_no) == (video.id, int(which))), None
+        )
+        if existing is not None:
+            raise errors.AlreadyLogged(video.title, which.label, existing.logged_at)
+        if which is Pass.SECOND and (video.id, 1) not in before:
+            raise errors.SecondBeforeFirst(video.title)
         result = await self.store.log_pass(
             guild_id,
             user_id,
@@ -270,8 +282,8 @@ class Study:
         assert result.logged is not None
         if result.outcome is LogOutcome.ALREADY_LOGGED:
             raise errors.AlreadyLogged(video.title, which.label, result.logged.logged_at)
-        passes = await self.store.passes_of(guild_id, user_id)
-        after = {(p.video_id, p.pass_no) for p in passes}
+        passes = [*snap.passes, result.logged]
+        after = before | {(video.id, int(which))}
         return DoneResult(
             video=video,
             which=which,
@@ -298,18 +310,20 @@ class Study:
         return video
 
     async def progress_of(self, guild_id: int, user_id: int, now: datetime) -> MemberProgress:
-        member = await self.store.member(guild_id, user_id)
+        snap = await self.store.snapshot(guild_id, user_id)
+        member = snap.member
         if member is None:
             raise errors.NotJoined()
-        passes = await self.store.passes_of(guild_id, user_id)
         today = inputs.local_today(now, member.timezone)
-        done = {(p.video_id, p.pass_no) for p in passes}
+        done = _keys(snap.passes)
         return MemberProgress(
-            member, progress(self.curriculum, passes, today), self._standing(member, done, today)
+            member,
+            progress(self.curriculum, snap.passes, today),
+            self._standing(member, done, today),
         )
 
     async def done_passes(self, guild_id: int, user_id: int) -> set[PassKey]:
-        return await self._done(guild_id, user_id)
+        return _keys((await self.store.snapshot(guild_id, user_id)).passes)
 
     # --- the group -----------------------------------------------------------------------
 
@@ -369,20 +383,21 @@ class Study:
 
     # --- helpers -------------------------------------------------------------------------
 
-    async def _member(self, guild_id: int, user_id: int) -> Member:
-        member = await self.store.member(guild_id, user_id)
-        if member is None or not member.active:
-            raise errors.NotJoined()
-        return member
-
-    async def _done(self, guild_id: int, user_id: int) -> set[PassKey]:
-        return {(p.video_id, p.pass_no) for p in await self.store.passes_of(guild_id, user_id)}
-
     def _standing(self, member: Member, done: set[PassKey], today: date) -> Standing:
         start = member.joined_at.astimezone(ZoneInfo(member.timezone)).date()
         return plan.standing(
             self.curriculum, done, start=start, pace_hours=member.pace_hours, today=today
         )
+
+
+def _active(member: Member | None) -> Member:
+    if member is None or not member.active:
+        raise errors.NotJoined()
+    return member
+
+
+def _keys(passes: Iterable[LoggedPass]) -> set[PassKey]:
+    return {(p.video_id, p.pass_no) for p in passes}
 
 
 def week_start(now: datetime, timezone: str) -> date:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from bot.store.core import StoreCore
+from bot.store.core import StoreCore, fetch_all, fetch_one
 from curriculum import Curriculum, Pass
 
 
@@ -55,35 +55,32 @@ class BoardQueries(StoreCore):
             GROUP BY p.user_id
             ORDER BY points DESC, reached ASC, p.user_id ASC
         """
-        async with self._lock, self._db.execute(sql, params) as cursor:
-            return [BoardRow(r[0], r[1], r[2], r[3]) for r in await cursor.fetchall()]
+        async with self._lock:
+            rows = await fetch_all(self._db, sql, params)
+            return [BoardRow(r[0], r[1], r[2], r[3]) for r in rows]
 
     async def cohort_passes(self, guild_id: int) -> tuple[list[int], list[CohortPass]]:
         """Active members (ids, by join order) and every pass they hold, in one snapshot."""
         async with self.reading() as db:
-            async with db.execute(
+            rows = await fetch_all(
+                db,
                 "SELECT user_id FROM members WHERE guild_id = ? AND active = 1 ORDER BY joined_at, user_id",
                 (guild_id,),
-            ) as cursor:
-                members = [row[0] for row in await cursor.fetchall()]
-            async with db.execute(
+            )
+            members = [row[0] for row in rows]
+            rows = await fetch_all(
+                db,
                 "SELECT p.user_id, p.video_id, p.pass, p.study_date FROM passes AS p"
                 " JOIN members AS m ON m.guild_id = p.guild_id AND m.user_id = p.user_id"
                 " WHERE p.guild_id = ? AND m.active = 1",
                 (guild_id,),
-            ) as cursor:
-                passes = [
-                    CohortPass(r[0], r[1], r[2], date.fromisoformat(r[3]))
-                    for r in await cursor.fetchall()
-                ]
+            )
+            passes = [CohortPass(r[0], r[1], r[2], date.fromisoformat(r[3])) for r in rows]
         return members, passes
 
     async def get_state(self, key: str) -> str | None:
-        async with (
-            self._lock,
-            self._db.execute("SELECT value FROM app_state WHERE key = ?", (key,)) as cursor,
-        ):
-            row = await cursor.fetchone()
+        async with self._lock:
+            row = await fetch_one(self._db, "SELECT value FROM app_state WHERE key = ?", (key,))
         return str(row[0]) if row else None
 
     async def set_state(self, key: str, value: str) -> None:

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import aiosqlite
 
@@ -30,6 +30,20 @@ def to_db_time(moment: datetime) -> str:
 
 def from_db_time(text: str) -> datetime:
     return datetime.strptime(text, _DB_TIME).replace(tzinfo=UTC)
+
+
+Params = tuple[Any, ...] | dict[str, Any]
+
+
+async def fetch_all(db: aiosqlite.Connection, sql: str, params: Params = ()) -> list[Any]:
+    """Rows of one statement in a single trip to the database thread (execute, fetch and close
+    through a cursor would be three)."""
+    return list(await db.execute_fetchall(sql, params))
+
+
+async def fetch_one(db: aiosqlite.Connection, sql: str, params: Params = ()) -> Any:
+    rows = await fetch_all(db, sql, params)
+    return rows[0] if rows else None
 
 
 class StoreCore:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from bot.store.core import StoreCore, from_db_time, to_db_time
+from bot.store.core import StoreCore, fetch_all, fetch_one, from_db_time, to_db_time
 from bot.store.records import Member
 
 _POST_COLUMNS = (
@@ -71,35 +71,34 @@ class PostQueries(StoreCore):
         """
         key = (guild_id, kind, period_key)
         async with self.transaction() as db:
-            async with db.execute(
+            rows = await fetch_all(
+                db,
                 f"INSERT INTO posts (guild_id, kind, period_key, nonce, reserved_at, due_at,"
                 " channel_id) VALUES (?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (guild_id, kind, period_key) DO NOTHING"
                 f" RETURNING {_POST_COLUMNS}",
                 (*key, nonce, to_db_time(now), to_db_time(due_at), channel_id),
-            ) as cursor:
-                row = await cursor.fetchone()
+            )
+            row = rows[0] if rows else None
             if row:
                 return _record(row), True
-            async with db.execute(
+            row = await fetch_one(
+                db,
                 f"SELECT {_POST_COLUMNS} FROM posts"
                 " WHERE guild_id = ? AND kind = ? AND period_key = ?",
                 key,
-            ) as cursor:
-                row = await cursor.fetchone()
+            )
         assert row is not None
         return _record(row), False
 
     async def post_record(self, guild_id: int, kind: str, period_key: str) -> PostRecord | None:
-        async with (
-            self._lock,
-            self._db.execute(
+        async with self._lock:
+            row = await fetch_one(
+                self._db,
                 f"SELECT {_POST_COLUMNS} FROM posts"
                 " WHERE guild_id = ? AND kind = ? AND period_key = ?",
                 (guild_id, kind, period_key),
-            ) as cursor,
-        ):
-            row = await cursor.fetchone()
+            )
         return _record(row) if row else None
 
     async def post_progress(
@@ -130,14 +129,13 @@ class PostQueries(StoreCore):
 
     async def unsent_posts(self) -> list[PostRecord]:
         """Reservations whose post is not (completely) out: a crash or an error stopped them."""
-        async with (
-            self._lock,
-            self._db.execute(
+        async with self._lock:
+            rows = await fetch_all(
+                self._db,
                 f"SELECT {_POST_COLUMNS} FROM posts WHERE posted_at IS NULL"
-                " ORDER BY reserved_at, guild_id"
-            ) as cursor,
-        ):
-            return [_record(row) for row in await cursor.fetchall()]
+                " ORDER BY reserved_at, guild_id",
+            )
+            return [_record(row) for row in rows]
 
     async def drop_post(self, guild_id: int, kind: str, period_key: str) -> None:
         """Forget an unsent reservation (never a sent post)."""
@@ -168,13 +166,13 @@ class PostQueries(StoreCore):
             )
 
     async def post_notes(self, guild_id: int) -> list[str]:
-        async with (
-            self._lock,
-            self._db.execute(
-                "SELECT note FROM post_notes WHERE guild_id = ? ORDER BY kind", (guild_id,)
-            ) as cursor,
-        ):
-            return [str(row[0]) for row in await cursor.fetchall()]
+        async with self._lock:
+            rows = await fetch_all(
+                self._db,
+                "SELECT note FROM post_notes WHERE guild_id = ? ORDER BY kind",
+                (guild_id,),
+            )
+            return [str(row[0]) for row in rows]
 
     async def clear_post_note(self, guild_id: int, kind: str) -> None:
         async with self.transaction() as db:
@@ -184,28 +182,26 @@ class PostQueries(StoreCore):
 
     async def members_who_studied(self, guild_id: int, day: date) -> int:
         """How many active members logged a pass for `day` (their own calendar day)."""
-        async with (
-            self._lock,
-            self._db.execute(
+        async with self._lock:
+            rows = await fetch_all(
+                self._db,
                 "SELECT COUNT(DISTINCT p.user_id) FROM passes AS p"
                 " JOIN members AS m ON m.guild_id = p.guild_id AND m.user_id = p.user_id"
                 " WHERE p.guild_id = ? AND p.study_date = ? AND m.active = 1",
                 (guild_id, day.isoformat()),
-            ) as cursor,
-        ):
-            row = await cursor.fetchone()
+            )
+            row = rows[0] if rows else None
         return int(row[0]) if row else 0
 
     async def active_members(self, guild_id: int) -> list[Member]:
-        async with (
-            self._lock,
-            self._db.execute(
+        async with self._lock:
+            rows = await fetch_all(
+                self._db,
                 "SELECT guild_id, user_id, joined_at, pace_hours, timezone, active, reminders"
                 " FROM members WHERE guild_id = ? AND active = 1 ORDER BY joined_at, user_id",
                 (guild_id,),
-            ) as cursor,
-        ):
-            rows = await cursor.fetchall()
+            )
+            rows = rows
         return [
             Member(r[0], r[1], from_db_time(r[2]), r[3], r[4], bool(r[5]), bool(r[6])) for r in rows
         ]

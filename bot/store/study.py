@@ -7,9 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
-import aiosqlite
-
-from bot.store.core import StoreCore, from_db_time, to_db_time
+from bot.store.core import StoreCore, fetch_all, fetch_one, from_db_time, to_db_time
 from bot.store.records import GuildSettings, HistoryEntry, LoggedPass, Member
 
 
@@ -68,17 +66,63 @@ def _pass(row: Any) -> LoggedPass:
     )
 
 
-async def _one(db: aiosqlite.Connection, sql: str, params: tuple[Any, ...]) -> Any:
-    async with db.execute(sql, params) as cursor:
-        return await cursor.fetchone()
+def _prefixed(alias: str, columns: str) -> str:
+    return ", ".join(f"{alias}.{column.strip()}" for column in columns.split(","))
+
+
+_SNAPSHOT_SQL = f"""
+    SELECT {_prefixed("g", _SETTINGS_COLUMNS)}, {_prefixed("m", _MEMBER_COLUMNS)},
+           {_prefixed("p", _PASS_COLUMNS)}
+    FROM (SELECT ? AS guild_id, ? AS user_id) AS asked
+    LEFT JOIN guild_settings AS g ON g.guild_id = asked.guild_id
+    LEFT JOIN members AS m ON m.guild_id = asked.guild_id AND m.user_id = asked.user_id
+    LEFT JOIN passes AS p ON p.guild_id = asked.guild_id AND p.user_id = asked.user_id
+    ORDER BY p.logged_at, p.video_id, p.pass
+"""
+_SETTINGS_WIDTH = len(_SETTINGS_COLUMNS.split(","))
+_MEMBER_WIDTH = len(_MEMBER_COLUMNS.split(","))
+
+# One statement logs a pass: the rules that need data are folded into its WHERE, the history
+# entry comes from a trigger (migration 0004), and RETURNING hands back the stored row.
+_LOG_SQL = f"""
+    INSERT INTO passes (guild_id, {_PASS_COLUMNS}, logged_by)
+    SELECT :guild, :user, :video, :pass, :at, :day, :note, :link, :actor
+    WHERE EXISTS (SELECT 1 FROM members WHERE guild_id = :guild AND user_id = :user AND active = 1)
+      AND (:pass = 1 OR EXISTS (SELECT 1 FROM passes
+            WHERE guild_id = :guild AND user_id = :user AND video_id = :video AND pass = 1))
+    ON CONFLICT DO NOTHING
+    RETURNING {_PASS_COLUMNS}
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """What one request needs to know about a member, read in a single query."""
+
+    settings: GuildSettings | None
+    member: Member | None
+    passes: list[LoggedPass]
 
 
 class StudyQueries(StoreCore):
+    async def snapshot(self, guild_id: int, user_id: int) -> Snapshot:
+        """The server's settings, the member and all their passes, in one round trip."""
+        async with self._lock:
+            rows = list(await self._db.execute_fetchall(_SNAPSHOT_SQL, (guild_id, user_id)))
+        first = rows[0]
+        split = _SETTINGS_WIDTH + _MEMBER_WIDTH
+        settings = _settings(first[:_SETTINGS_WIDTH]) if first[0] is not None else None
+        member = (
+            _member(first[_SETTINGS_WIDTH:split]) if first[_SETTINGS_WIDTH] is not None else None
+        )
+        passes = [_pass(row[split:]) for row in rows if row[split] is not None]
+        return Snapshot(settings, member, passes)
+
     # --- server settings -------------------------------------------------------------------
 
     async def guild_settings(self, guild_id: int) -> GuildSettings | None:
         async with self._lock:
-            row = await _one(
+            row = await fetch_one(
                 self._db,
                 f"SELECT {_SETTINGS_COLUMNS} FROM guild_settings WHERE guild_id = ?",
                 (guild_id,),
@@ -86,13 +130,11 @@ class StudyQueries(StoreCore):
         return _settings(row) if row else None
 
     async def all_guild_settings(self) -> list[GuildSettings]:
-        async with (
-            self._lock,
-            self._db.execute(
-                f"SELECT {_SETTINGS_COLUMNS} FROM guild_settings ORDER BY guild_id"
-            ) as cursor,
-        ):
-            return [_settings(row) for row in await cursor.fetchall()]
+        async with self._lock:
+            rows = await fetch_all(
+                self._db, f"SELECT {_SETTINGS_COLUMNS} FROM guild_settings ORDER BY guild_id"
+            )
+            return [_settings(row) for row in rows]
 
     async def save_guild_settings(self, settings: GuildSettings, now: datetime) -> None:
         async with self.transaction() as db:
@@ -138,7 +180,7 @@ class StudyQueries(StoreCore):
                     to_db_time(now),
                 ),
             )
-            row = await _one(
+            row = await fetch_one(
                 db,
                 f"SELECT {_SETTINGS_COLUMNS} FROM guild_settings WHERE guild_id = ?",
                 (defaults.guild_id,),
@@ -149,7 +191,7 @@ class StudyQueries(StoreCore):
 
     async def member(self, guild_id: int, user_id: int) -> Member | None:
         async with self._lock:
-            row = await _one(
+            row = await fetch_one(
                 self._db,
                 f"SELECT {_MEMBER_COLUMNS} FROM members WHERE guild_id = ? AND user_id = ?",
                 (guild_id, user_id),
@@ -167,12 +209,12 @@ class StudyQueries(StoreCore):
     ) -> tuple[Member, Member | None]:
         """Add or re-activate a member; returns (member now, member before or None)."""
         async with self.transaction() as db:
-            before_row = await _one(
+            before_row = await fetch_one(
                 db,
                 f"SELECT {_MEMBER_COLUMNS} FROM members WHERE guild_id = ? AND user_id = ?",
                 (guild_id, user_id),
             )
-            after_row = await _one(
+            after_row = await fetch_one(
                 db,
                 f"INSERT INTO members ({_MEMBER_COLUMNS}) VALUES (?, ?, ?, ?, ?, 1, coalesce(?, 0))"
                 " ON CONFLICT (guild_id, user_id) DO UPDATE SET"
@@ -207,50 +249,39 @@ class StudyQueries(StoreCore):
         link: str | None,
         actor_id: int,
     ) -> LogResult:
-        """Record a pass and its history entry together, after the rules that need the data."""
-        async with self.transaction() as db:
-            if not await _one(
-                db, "SELECT 1 FROM members WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
-            ):
-                return LogResult(LogOutcome.NOT_A_MEMBER)
-            existing = await _one(
-                db,
+        """Record a pass (and, by trigger, its history entry) unless a rule forbids it."""
+        params = {
+            "guild": guild_id,
+            "user": user_id,
+            "video": video_id,
+            "pass": pass_no,
+            "at": to_db_time(now),
+            "day": study_date.isoformat(),
+            "note": note,
+            "link": link,
+            "actor": actor_id,
+        }
+        async with self._lock:
+            row = await fetch_one(self._db, _LOG_SQL, params)
+            if row:
+                return LogResult(LogOutcome.LOGGED, _pass(row))
+            # Refused: say why. Rare, so a second look is fine here.
+            member = await fetch_one(
+                self._db,
+                "SELECT active FROM members WHERE guild_id = ? AND user_id = ?",
+                (guild_id, user_id),
+            )
+            existing = await fetch_one(
+                self._db,
                 f"SELECT {_PASS_COLUMNS} FROM passes"
                 " WHERE guild_id = ? AND user_id = ? AND video_id = ? AND pass = ?",
                 (guild_id, user_id, video_id, pass_no),
             )
-            if existing:
-                return LogResult(LogOutcome.ALREADY_LOGGED, _pass(existing))
-            if pass_no == 2 and not await _one(
-                db,
-                "SELECT 1 FROM passes"
-                " WHERE guild_id = ? AND user_id = ? AND video_id = ? AND pass = 1",
-                (guild_id, user_id, video_id),
-            ):
-                return LogResult(LogOutcome.NEEDS_FIRST_PASS)
-            at = to_db_time(now)
-            row = await _one(
-                db,
-                f"INSERT INTO passes (guild_id, {_PASS_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-                f" RETURNING {_PASS_COLUMNS}",
-                (guild_id, user_id, video_id, pass_no, at, study_date.isoformat(), note, link),
-            )
-            await db.execute(
-                "INSERT INTO pass_history (guild_id, user_id, video_id, pass, action, actor_id,"
-                " at, study_date, note, link) VALUES (?, ?, ?, ?, 'log', ?, ?, ?, ?, ?)",
-                (
-                    guild_id,
-                    user_id,
-                    video_id,
-                    pass_no,
-                    actor_id,
-                    at,
-                    study_date.isoformat(),
-                    note,
-                    link,
-                ),
-            )
-        return LogResult(LogOutcome.LOGGED, _pass(row))
+        if not member or not member[0]:
+            return LogResult(LogOutcome.NOT_A_MEMBER)
+        if existing:
+            return LogResult(LogOutcome.ALREADY_LOGGED, _pass(existing))
+        return LogResult(LogOutcome.NEEDS_FIRST_PASS)
 
     async def undo_pass(
         self,
@@ -263,18 +294,18 @@ class StudyQueries(StoreCore):
         actor_id: int,
     ) -> tuple[UndoOutcome, LoggedPass | None]:
         async with self.transaction() as db:
-            if not await _one(
+            if not await fetch_one(
                 db, "SELECT 1 FROM members WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
             ):
                 return UndoOutcome.NOT_A_MEMBER, None
-            if pass_no == 1 and await _one(
+            if pass_no == 1 and await fetch_one(
                 db,
                 "SELECT 1 FROM passes"
                 " WHERE guild_id = ? AND user_id = ? AND video_id = ? AND pass = 2",
                 (guild_id, user_id, video_id),
             ):
                 return UndoOutcome.SECOND_STILL_LOGGED, None
-            row = await _one(
+            row = await fetch_one(
                 db,
                 "DELETE FROM passes WHERE guild_id = ? AND user_id = ? AND video_id = ? AND pass = ?"
                 f" RETURNING {_PASS_COLUMNS}",
@@ -301,26 +332,24 @@ class StudyQueries(StoreCore):
         return UndoOutcome.UNDONE, removed
 
     async def passes_of(self, guild_id: int, user_id: int) -> list[LoggedPass]:
-        async with (
-            self._lock,
-            self._db.execute(
+        async with self._lock:
+            rows = await fetch_all(
+                self._db,
                 f"SELECT {_PASS_COLUMNS} FROM passes WHERE guild_id = ? AND user_id = ?"
                 " ORDER BY logged_at, video_id, pass",
                 (guild_id, user_id),
-            ) as cursor,
-        ):
-            return [_pass(row) for row in await cursor.fetchall()]
+            )
+            return [_pass(row) for row in rows]
 
     async def history_of(self, guild_id: int, user_id: int) -> list[HistoryEntry]:
-        async with (
-            self._lock,
-            self._db.execute(
+        async with self._lock:
+            rows = await fetch_all(
+                self._db,
                 "SELECT id, user_id, video_id, pass, action, actor_id, at, study_date, note, link"
                 " FROM pass_history WHERE guild_id = ? AND user_id = ? ORDER BY id",
                 (guild_id, user_id),
-            ) as cursor,
-        ):
-            rows = await cursor.fetchall()
+            )
+            rows = rows
         return [
             HistoryEntry(
                 r[0],
