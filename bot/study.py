@@ -29,6 +29,14 @@ class Period(Enum):
 
 
 @dataclass(frozen=True, slots=True)
+class Actor:
+    """Who asked for a change, when it may be someone other than the member it is about."""
+
+    user_id: int
+    may_correct: bool  # holds Manage Server: may fix other members' logs
+
+
+@dataclass(frozen=True, slots=True)
 class JoinResult:
     member: Member
     before: Member | None
@@ -247,7 +255,9 @@ class Study:
         on: str | None = None,
         note: str | None = None,
         link: str | None = None,
+        actor: Actor | None = None,
     ) -> DoneResult:
+        actor_id = _check_actor(actor, user_id)
         video = resolve(self.curriculum, video_query)
         snap = await self.store.snapshot(guild_id, user_id)
         member = _active(snap.member)
@@ -273,7 +283,7 @@ class Study:
             study_date=study_date,
             note=clean_note,
             link=clean_link,
-            actor_id=user_id,
+            actor_id=actor_id,
         )
         if result.outcome is LogOutcome.NOT_A_MEMBER:
             raise errors.NotJoined()
@@ -295,11 +305,18 @@ class Study:
         )
 
     async def undo(
-        self, guild_id: int, user_id: int, video_query: str, which: Pass, now: datetime
+        self,
+        guild_id: int,
+        user_id: int,
+        video_query: str,
+        which: Pass,
+        now: datetime,
+        actor: Actor | None = None,
     ) -> Video:
+        actor_id = _check_actor(actor, user_id)
         video = resolve(self.curriculum, video_query)
         outcome, _ = await self.store.undo_pass(
-            guild_id, user_id, video.id, int(which), now=now, actor_id=user_id
+            guild_id, user_id, video.id, int(which), now=now, actor_id=actor_id
         )
         if outcome is UndoOutcome.NOT_A_MEMBER:
             raise errors.NotJoined()
@@ -388,6 +405,17 @@ class Study:
         return plan.standing(
             self.curriculum, done, start=start, pace_hours=member.pace_hours, today=today
         )
+
+
+def _check_actor(actor: Actor | None, user_id: int) -> int:
+    """Who the history records: the member, or an admin correcting the member's log."""
+    if actor is None or actor.user_id == user_id:
+        return user_id
+    if not actor.may_correct:
+        raise errors.NotAllowed(
+            "Only members with the Manage Server permission can log or undo a pass for someone else."
+        )
+    return actor.user_id
 
 
 def _active(member: Member | None) -> Member:

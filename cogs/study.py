@@ -13,6 +13,7 @@ from bot.app import TwopassBot
 from bot.domain import inputs
 from bot.domain.errors import BadInput, NotJoined
 from bot.domain.videos import choices
+from bot.study import Actor
 from curriculum import Pass
 
 PassChoice = Literal["first", "second"]
@@ -22,6 +23,10 @@ PASSES = {"first": Pass.FIRST, "second": Pass.SECOND}
 def guild_id(interaction: discord.Interaction[discord.Client]) -> int:
     assert interaction.guild_id is not None, "the tree refuses commands outside servers"
     return interaction.guild_id
+
+
+def actor(interaction: discord.Interaction[discord.Client]) -> Actor:
+    return Actor(interaction.user.id, may_correct=interaction.permissions.manage_guild)
 
 
 class StudyCog(commands.Cog):
@@ -99,6 +104,7 @@ class StudyCog(commands.Cog):
         link="A link to your notebook or repo (optional)",
         date="The day you studied it, YYYY-MM-DD or 'yesterday' (up to 7 days back)",
         private="Only you see the answer",
+        member="(Manage Server) log it for this member, to correct their record",
     )
     @app_commands.rename(pass_="pass")
     @app_commands.autocomplete(video=video_autocomplete)
@@ -111,23 +117,30 @@ class StudyCog(commands.Cog):
         link: app_commands.Range[str, 1, inputs.LINK_MAX] | None = None,
         date: app_commands.Range[str, 1, 20] | None = None,
         private: bool = False,
+        member: discord.Member | None = None,
     ) -> None:
+        target = member or interaction.user
         result = await self.bot.study.log(
             guild_id(interaction),
-            interaction.user.id,
+            target.id,
             video,
             PASSES[pass_],
             self.bot.now(),
             on=date,
             note=note,
             link=link,
+            actor=actor(interaction),
         )
         await interaction.response.send_message(
-            embed=render.done(self.bot.curriculum, result, interaction.user.id), ephemeral=private
+            embed=render.done(self.bot.curriculum, result, target.id), ephemeral=private
         )
 
     @app_commands.command(description="Remove a pass you logged by mistake")
-    @app_commands.describe(video="The video", pass_="Which pass to remove")
+    @app_commands.describe(
+        video="The video",
+        pass_="Which pass to remove",
+        member="(Manage Server) remove it from this member's record",
+    )
     @app_commands.rename(pass_="pass")
     @app_commands.autocomplete(video=video_autocomplete)
     async def undo(
@@ -135,13 +148,17 @@ class StudyCog(commands.Cog):
         interaction: discord.Interaction[discord.Client],
         video: app_commands.Range[str, 1, 100],
         pass_: PassChoice,
+        member: discord.Member | None = None,
     ) -> None:
+        target = member or interaction.user
         which = PASSES[pass_]
         removed = await self.bot.study.undo(
-            guild_id(interaction), interaction.user.id, video, which, self.bot.now()
+            guild_id(interaction), target.id, video, which, self.bot.now(), actor(interaction)
         )
+        whose = "your" if target.id == interaction.user.id else f"{target.mention}'s"
         await interaction.response.send_message(
-            f"Removed your {which.label} pass of **{removed.title}**. The change is kept in your history.",
+            f"Removed {whose} {which.label} pass of **{removed.title}**. "
+            "The change is kept in the history.",
             ephemeral=True,
         )
 

@@ -6,6 +6,11 @@ payload Discord would reject fails the test that caused it.
 
 from __future__ import annotations
 
+import asyncio
+import json
+import logging
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -333,3 +338,86 @@ async def test_setup_refuses_a_channel_the_bot_cannot_post_in(server: Server) ->
     )
     assert bad_time.ephemeral and "HH:MM" in bad_time.content
     assert await server.store.guild_settings(server.guild.id) is None
+
+
+async def test_an_admin_corrects_a_members_log_and_the_history_says_who(server: Server) -> None:
+    await server.slash(server.alice, "join")
+    refused = await server.slash(
+        server.bob, "done", video="gpt", pass_="first", member=server.alice
+    )
+    assert refused.ephemeral and "Manage Server" in refused.content
+    logged = await server.slash(
+        server.admin, "done", video="gpt", pass_="first", member=server.alice
+    )
+    assert f"<@{server.alice.id}> logged" in text(logged)
+    undone = await server.slash(
+        server.admin, "undo", video="gpt", pass_="first", member=server.alice
+    )
+    assert f"<@{server.alice.id}>'s first pass" in undone.content
+    history = await server.store.history_of(server.guild.id, server.alice.id)
+    assert [(h.action, h.actor_id) for h in history] == [
+        ("log", server.admin.id),
+        ("undo", server.admin.id),
+    ]
+
+
+# --- operations ----------------------------------------------------------------------------------
+
+
+async def test_the_token_never_reaches_the_logs(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    async with LocalDiscord() as local, await Store.open(tmp_path / "bot.sqlite3") as store:
+        guild = local.add_guild("Study Hall")
+        study = guild.add_text_channel("study")
+        alice = guild.add_member("alice")
+        async with local.running(make_bot(store, SteppedClock(NOW))):
+            await local.slash(alice, "join", channel=study)
+            await local.slash(alice, "done", channel=study, video="gpt", pass_="first")
+        assert "IDENTIFY" in caplog.text  # the gateway handshake was logged at DEBUG...
+        assert local.token not in caplog.text  # ...but never the token it carried
+        assert local.token.split(".")[-1] not in caplog.text
+
+
+async def test_commands_json_is_what_sync_sends(server: Server) -> None:
+    result = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "bot", "commands", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    printed = {c["name"]: c for c in json.loads(result.stdout)}
+    synced = {c["name"]: c for c in server.discord.synced_commands}
+    assert printed.keys() == synced.keys()
+    for name, command in printed.items():
+        for key, value in command.items():
+            if key == "default_member_permissions" and value is not None:
+                assert int(synced[name][key]) == value  # Discord answers with a string
+            elif value is not None:  # the emulator fills Discord's defaults for missing keys
+                assert synced[name][key] == value, (name, key)
+
+
+async def test_checkin_now_posts_once_and_setup_show_reports_a_lost_channel(server: Server) -> None:
+    await server.slash(server.alice, "join")
+    await server.slash(server.alice, "done", video="neural-network", pass_="first")
+    await server.slash(server.admin, "setup channel", channel_=server.study)
+    first = await server.slash(server.admin, "checkin now")
+    assert first.ephemeral and "Posted this week's check-in" in text(first)
+    again = await server.slash(server.admin, "checkin now")
+    assert "already posted" in text(again)
+    heads = [
+        m
+        for m in server.discord.channel_messages(server.study)
+        if "check-in" in str(m.embeds).lower()
+    ]
+    assert len(heads) == 1
+    general = server.guild.add_text_channel("general")
+    server.study.delete()
+    server.clock.advance(days=7)
+    await server.discord.slash(server.admin, "checkin now", channel=general)
+    shown = await server.discord.slash(server.admin, "setup show", channel=general)
+    assert "Needs attention" in text(shown)
+    settings = await server.store.guild_settings(server.guild.id)
+    assert settings is not None and not settings.checkin_enabled

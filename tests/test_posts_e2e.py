@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
+from emulator import LocalDiscord
+
 from bot.app import TwopassBot
 from bot.settings import Settings
 from bot.store import GuildSettings, Store
-from tests.emulator import LocalDiscord
 
 DUE = datetime(2026, 3, 2, 18, 0, tzinfo=UTC)  # a Monday, 18:00 UTC
 

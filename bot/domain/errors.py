@@ -66,3 +66,7 @@ class SecondStillLogged(StudyError):
 
 class BadInput(StudyError):
     """An option value we cannot use; the message says which and why."""
+
+
+class NotAllowed(StudyError):
+    """The member may not do this (a server permission is missing)."""
