@@ -23,14 +23,34 @@ NEEDED = {
     "view_channel": "View Channel",
     "send_messages": "Send Messages",
     "embed_links": "Embed Links",
+}
+# Without these the weekly check-in still goes out, in the channel instead of its own thread.
+FOR_THREADS = {
     "create_public_threads": "Create Public Threads",
     "send_messages_in_threads": "Send Messages in Threads",
 }
 
 
-def missing_permissions(channel: discord.abc.GuildChannel, me: discord.Member) -> list[str]:
+def missing_permissions(
+    channel: discord.abc.GuildChannel, me: discord.Member, wanted: dict[str, str] = NEEDED
+) -> list[str]:
     granted = channel.permissions_for(me)
-    return [label for flag, label in NEEDED.items() if not getattr(granted, flag)]
+    return [label for flag, label in wanted.items() if not getattr(granted, flag)]
+
+
+def channel_problems(channel: discord.abc.GuildChannel, me: discord.Member) -> list[str]:
+    """What an admin should fix in the study channel, worst first."""
+    problems = []
+    missing = missing_permissions(channel, me)
+    if missing:
+        problems.append(f"I am missing {', '.join(missing)} in {channel.mention}.")
+    no_threads = missing_permissions(channel, me, FOR_THREADS)
+    if no_threads:
+        problems.append(
+            f"Check-ins will be posted in {channel.mention} itself, not in a thread: "
+            f"I am missing {', '.join(no_threads)} there."
+        )
+    return problems
 
 
 @app_commands.default_permissions(manage_guild=True)
@@ -80,7 +100,9 @@ class AdminCog(
         )
         saved = await self.bot.study.setup(guild_id(interaction), change, self.bot.now())
         self.bot.dispatch("twopass_settings_changed", saved.guild_id)
-        await interaction.response.send_message(embed=render.settings(saved), ephemeral=True)
+        await interaction.response.send_message(
+            embed=render.settings(saved, channel_problems(target, guild.me)), ephemeral=True
+        )
 
     @channel.autocomplete("timezone")
     async def _timezones(
@@ -100,9 +122,7 @@ class AdminCog(
                     "The study channel no longer exists: choose another with `/setup channel`."
                 )
             else:
-                missing = missing_permissions(channel, guild.me)
-                if missing:
-                    problems.append(f"I am missing {', '.join(missing)} in {channel.mention}.")
+                problems.extend(channel_problems(channel, guild.me))
         # Posts the bot had to turn off (channel deleted, permission missing) since.
         problems.extend(await self.bot.store.post_notes(guild_id(interaction)))
         await interaction.response.send_message(

@@ -338,6 +338,14 @@ async def test_setup_refuses_a_channel_the_bot_cannot_post_in(server: Server) ->
     )
     assert bad_time.ephemeral and "HH:MM" in bad_time.content
     assert await server.store.guild_settings(server.guild.id) is None
+    # Without thread permissions the channel is accepted with a warning: check-ins go in the channel.
+    threadless = server.guild.add_text_channel(
+        "no-threads", bot_denied=Permission.CREATE_PUBLIC_THREADS
+    )
+    saved = await server.slash(server.admin, "setup channel", channel_=threadless)
+    assert "not in a thread" in text(saved) and "Create Public Threads" in text(saved)
+    settings = await server.store.guild_settings(server.guild.id)
+    assert settings is not None and settings.study_channel_id == threadless.id
 
 
 async def test_an_admin_corrects_a_members_log_and_the_history_says_who(server: Server) -> None:
