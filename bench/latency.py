@@ -1,0 +1,227 @@
+"""Item 1: /done and /today end to end, against the floor of the stack.
+
+From the emulator dispatching INTERACTION_CREATE to the interaction callback reaching it,
+through the real discord.py client, our tree, cogs, domain and store (TwopassBot from
+bot/app.py on the big database). The floor is a bare discord.py bot, in the same run and
+against the same emulator, whose one slash command answers a constant string.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from bench import dataset
+from bench.config import NOW, Scale
+from bench.stats import latency_summary
+from bench.world import BenchDiscord, Member
+from bot.app import TwopassBot
+from bot.settings import Settings
+from bot.store import Store
+
+WARMUP = 50
+GAP_SECONDS = 0.002  # between sequential interactions: the bot finishes its tail work
+
+
+class FloorBot(discord.Client):
+    """The least a discord.py bot can do for a slash command."""
+
+    def __init__(self) -> None:
+        super().__init__(intents=discord.Intents(guilds=True), guild_ready_timeout=0.05)
+        self.tree = app_commands.CommandTree(self)
+
+        @self.tree.command(name="ping", description="Answers a constant string")
+        async def ping(interaction: discord.Interaction[discord.Client]) -> None:
+            await interaction.response.send_message("pong")
+
+    async def setup_hook(self) -> None:
+        await self.tree.sync()
+
+
+Send = Callable[[int], Awaitable[Any]]
+
+
+class Meter:
+    """Runs interactions and reads their latency from the emulator's time stamps."""
+
+    def __init__(self, local: BenchDiscord) -> None:
+        self.local = local
+        self.errors: list[str] = []
+
+    def _check(self, reply: Any, command: str) -> float | None:
+        record = reply.interaction
+        message = reply.message
+        if message is None or message.ephemeral:
+            # Every command measured answers publicly; an ephemeral answer is an error reply.
+            self.errors.append(f"/{command}: {reply.content or reply.embeds}"[:200])
+        return self.local.latency(record.id)
+
+    async def sequential(self, count: int, send: Send, command: str) -> list[float]:
+        out = []
+        for index in range(count):
+            reply = await send(index)
+            latency = self._check(reply, command)
+            if latency is not None:
+                out.append(latency)
+            await asyncio.sleep(GAP_SECONDS)
+        return out
+
+    async def concurrent(
+        self, count: int, in_flight: int, send: Send, command: str
+    ) -> tuple[list[float], float]:
+        """`count` interactions with `in_flight` of them outstanding at any time; returns the
+        latencies and the wall time from the first dispatch to the last callback."""
+        queue = iter(range(count))
+        replies: list[Any] = []
+
+        async def worker() -> None:
+            for index in queue:
+                replies.append(await send(index))
+
+        started = time.monotonic()
+        await asyncio.gather(*(worker() for _ in range(in_flight)))
+        first = min(self.local.dispatched_at[r.interaction.id] for r in replies)
+        last = max(self.local.callback_at[r.interaction.id] for r in replies)
+        del started
+        latencies = [x for r in replies if (x := self._check(r, command)) is not None]
+        return latencies, last - first
+
+
+def _world(local: BenchDiscord, learners: Sequence[dataset.Learner]) -> dict[int, Member]:
+    """Every sampled learner as a member of their server in the emulator."""
+    guilds: dict[int, Any] = {}
+    members: dict[int, Member] = {}
+    for learner in learners:
+        if learner.guild_id not in guilds:
+            index = learner.guild_id - dataset.GUILD_BASE
+            guilds[learner.guild_id] = local.add_study_server(
+                learner.guild_id, dataset.channel_id(index), f"server {index}"
+            )
+        guild, _ = guilds[learner.guild_id]
+        members[learner.user_id] = local.add_member_with_id(guild, learner.user_id)
+    return members
+
+
+async def _run(data: dataset.Dataset, scale: Scale, seed: int, workdir: Path) -> dict[str, Any]:
+    seq, conc, in_flight = scale.sequential, scale.concurrent, scale.in_flight
+    # Distinct learners for each /done run (each logs their next pass once).
+    need = WARMUP + seq + conc
+    learners = dataset.learners(data.path, need, seed)
+    warm, seq_done, conc_done = (
+        learners[:WARMUP],
+        learners[WARMUP : WARMUP + seq],
+        learners[WARMUP + seq :],
+    )
+    db_path = data.copy_to(workdir)
+    results: dict[str, Any] = {"learners": len(learners)}
+
+    async with BenchDiscord(timeout=30.0) as local:
+        members = _world(local, learners)
+        results["emulator_guilds"] = len(local.world.guilds)
+        meter = Meter(local)
+
+        def channel_of(learner: dataset.Learner) -> Any:
+            return local.world.channel(dataset.channel_id(learner.guild_id - dataset.GUILD_BASE))
+
+        def ping(pool: Sequence[dataset.Learner]) -> Send:
+            async def send(i: int) -> Any:
+                who = pool[i % len(pool)]
+                return await local.slash(members[who.user_id], "ping", channel=channel_of(who))
+
+            return send
+
+        def today(pool: Sequence[dataset.Learner]) -> Send:
+            async def send(i: int) -> Any:
+                who = pool[i % len(pool)]
+                return await local.slash(members[who.user_id], "today", channel=channel_of(who))
+
+            return send
+
+        def done(pool: Sequence[dataset.Learner]) -> Send:
+            async def send(i: int) -> Any:
+                who = pool[i]
+                return await local.slash(
+                    members[who.user_id],
+                    "done",
+                    channel=channel_of(who),
+                    video=who.video_id,
+                    pass_=who.pass_label,
+                )
+
+            return send
+
+        # --- the floor ----------------------------------------------------------------------
+        floor = FloorBot()
+        async with local.running(floor):
+            await meter.sequential(WARMUP, ping(learners), "ping")
+            gc.collect()
+            floor_seq = await meter.sequential(seq, ping(learners), "ping")
+            floor_conc, floor_wall = await meter.concurrent(conc, in_flight, ping(learners), "ping")
+        results["floor"] = {
+            "sequential": latency_summary(floor_seq),
+            "concurrent": {
+                **latency_summary(floor_conc),
+                "in_flight": in_flight,
+                "per_second": round(len(floor_conc) / floor_wall, 1),
+            },
+        }
+
+        # --- twopass on the big database -----------------------------------------------------
+        async with await Store.open(db_path) as store:
+            bot = TwopassBot(
+                settings=Settings(_env_file=None),  # type: ignore[call-arg]
+                store=store,
+                clock=lambda: NOW,
+                guild_ready_timeout=0.05,
+            )
+            async with local.running(bot):
+                await bot.posts.wait_idle()  # the start-up catch-up: not part of the figures
+                await meter.sequential(WARMUP, today(learners), "today")
+                await meter.sequential(WARMUP, done(warm), "done")
+                gc.collect()
+                today_seq = await meter.sequential(seq, today(learners), "today")
+                done_seq = await meter.sequential(seq, done(seq_done), "done")
+                today_conc, today_wall = await meter.concurrent(
+                    conc, in_flight, today(learners), "today"
+                )
+                done_conc, done_wall = await meter.concurrent(
+                    conc, in_flight, done(conc_done), "done"
+                )
+        results["problems"] = local.take_problems()
+    results["errors"] = meter.errors[:20]
+    results["error_count"] = len(meter.errors)
+
+    for name, seq_values, conc_values, wall in (
+        ("today", today_seq, today_conc, today_wall),
+        ("done", done_seq, done_conc, done_wall),
+    ):
+        seq_summary = latency_summary(seq_values)
+        floor_summary = results["floor"]["sequential"]
+        results[name] = {
+            "sequential": seq_summary,
+            "concurrent": {
+                **latency_summary(conc_values),
+                "in_flight": in_flight,
+                "per_second": round(len(conc_values) / wall, 1),
+            },
+            "p50_vs_floor": round(seq_summary["p50_ms"] / floor_summary["p50_ms"], 2),
+            "p99_vs_floor": round(seq_summary["p99_ms"] / floor_summary["p99_ms"], 2),
+            "throughput_vs_floor": round(
+                (len(conc_values) / wall) / results["floor"]["concurrent"]["per_second"], 2
+            ),
+        }
+    return results
+
+
+def run(scale: Scale, seed: int) -> dict[str, Any]:
+    data = dataset.ensure(scale, seed)
+    with tempfile.TemporaryDirectory(prefix="twopass-bench-") as folder:
+        return asyncio.run(_run(data, scale, seed, Path(folder)))

@@ -1,0 +1,171 @@
+"""Item 3: /leaderboard (all time, this week) and /progress on the big database, through
+Study.leaderboard and Study.progress_of, with the query plan of every statement they run.
+
+Servers are drawn the way users meet them: a random member's server, so large servers come up
+in proportion to their members. The largest server is also timed on its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import re
+import sqlite3
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from bench import dataset
+from bench.config import NOW, Scale
+from bench.stats import latency_summary
+from bot.store import Store
+from bot.study import Period, Study
+from curriculum import default_curriculum
+
+LARGEST_RUNS = 20
+
+
+class Statements:
+    """Every SQL statement the store runs while `active` is set, by operation."""
+
+    def __init__(self) -> None:
+        self.active: str | None = None
+        self.seen: dict[str, list[str]] = {}
+
+        self._shapes: set[tuple[str, str]] = set()
+
+    def __call__(self, sql: str) -> None:
+        if self.active is None:
+            return
+        # The trace has the values bound in: one example of each statement's shape is kept.
+        shape = re.sub(r"'[^']*'|\b\d+(?:\.\d+)?\b", "?", " ".join(sql.split()))
+        if (self.active, shape) not in self._shapes:
+            self._shapes.add((self.active, shape))
+            self.seen.setdefault(self.active, []).append(sql)
+
+
+async def _time(runs: int, call: Callable[[int], Awaitable[Any]]) -> list[float]:
+    out = []
+    for index in range(runs):
+        started = time.perf_counter()
+        await call(index)
+        out.append(time.perf_counter() - started)
+    return out
+
+
+def _passes_aliases(sql: str) -> set[str]:
+    aliases = {"passes"}
+    for match in re.finditer(r"\bpasses\s+(?:AS\s+)?(\w+)", sql, re.IGNORECASE):
+        word = match.group(1)
+        if word.upper() not in {"WHERE", "ON", "JOIN", "GROUP", "ORDER", "LEFT", "INNER", "SET"}:
+            aliases.add(word)
+    return aliases
+
+
+def explain(path: Path, statements: dict[str, list[str]]) -> list[dict[str, Any]]:
+    """EXPLAIN QUERY PLAN of each statement, with full scans of passes flagged."""
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    out = []
+    try:
+        for operation, sqls in statements.items():
+            for sql in sqls:
+                if not sql.lstrip().upper().startswith(("SELECT", "WITH", "INSERT", "UPDATE")):
+                    continue
+                try:
+                    rows = db.execute(f"EXPLAIN QUERY PLAN {sql}").fetchall()
+                except sqlite3.Error as error:
+                    out.append({"operation": operation, "sql": sql, "error": str(error)})
+                    continue
+                aliases = _passes_aliases(sql)
+                plan = [str(row[3]) for row in rows]
+                full_scans = [
+                    line
+                    for line in plan
+                    if re.match(r"SCAN (\w+)", line)
+                    and re.match(r"SCAN (\w+)", line).group(1) in aliases  # type: ignore[union-attr]
+                    and "USING" not in line
+                ]
+                index_scans = [
+                    line
+                    for line in plan
+                    if re.match(r"SCAN (\w+) USING", line)
+                    and re.match(r"SCAN (\w+)", line).group(1) in aliases  # type: ignore[union-attr]
+                ]
+                out.append(
+                    {
+                        "operation": operation,
+                        "sql": " ".join(sql.split()),
+                        "plan": plan,
+                        "full_scan_of_passes": full_scans,
+                        "full_index_scan_of_passes": index_scans,
+                        "temp_btree": [line for line in plan if "TEMP B-TREE" in line],
+                    }
+                )
+    finally:
+        db.close()
+    return out
+
+
+async def _run(data: dataset.Dataset, scale: Scale, seed: int, path: Path) -> dict[str, Any]:
+    rng = random.Random(seed + 2)
+    sizes = dataset.server_sizes(data.path)
+    largest = sizes[0][0]
+    members = dataset.learners(data.path, scale.queries, seed + 3)
+    servers = [m.guild_id for m in members]
+    rng.shuffle(servers)
+    statements = Statements()
+    results: dict[str, Any] = {"largest_server": {"guild_id": largest, "members": sizes[0][1]}}
+    async with await Store.open(path) as store:
+        study = Study(store, default_curriculum())
+        db = getattr(store, "_db", None)
+        if db is not None:
+            await db.set_trace_callback(statements)
+
+        async def board(period: Period, where: list[int]) -> Callable[[int], Awaitable[Any]]:
+            async def call(i: int) -> Any:
+                return await study.leaderboard(where[i % len(where)], period, NOW)
+
+            return call
+
+        async def progress(i: int) -> Any:
+            who = members[i]
+            return await study.progress_of(who.guild_id, who.user_id, NOW)
+
+        # Warm the page cache the way a running bot has it warm.
+        for period in Period:
+            await (await board(period, servers))(0)
+
+        timings: dict[str, list[float]] = {}
+        for name, period in (
+            ("leaderboard_all", Period.ALL_TIME),
+            ("leaderboard_week", Period.WEEK),
+        ):
+            statements.active = name
+            timings[name] = await _time(scale.queries, await board(period, servers))
+            statements.active = None
+            timings[f"{name}_largest"] = await _time(LARGEST_RUNS, await board(period, [largest]))
+        statements.active = "progress"
+        timings["progress"] = await _time(len(members), progress)
+        statements.active = None
+        rows = await study.leaderboard(largest, Period.ALL_TIME, NOW)
+        results["largest_server"]["board_rows_all_time"] = len(rows.entries)
+        if db is not None:
+            await db.set_trace_callback(None)
+    for name, values in timings.items():
+        results[name] = latency_summary(values)
+    plans = explain(path, statements.seen)
+    results["plans"] = plans
+    results["full_scans_of_passes"] = sum(len(p.get("full_scan_of_passes", [])) for p in plans)
+    results["full_index_scans_of_passes"] = sum(
+        len(p.get("full_index_scan_of_passes", [])) for p in plans
+    )
+    return results
+
+
+def run(scale: Scale, seed: int) -> dict[str, Any]:
+    data = dataset.ensure(scale, seed)
+    with tempfile.TemporaryDirectory(prefix="twopass-bench-") as folder:
+        path = data.copy_to(Path(folder))
+        return asyncio.run(_run(data, scale, seed, path))

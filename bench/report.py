@@ -1,0 +1,267 @@
+"""The printed table and plans.txt, from the results dictionary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _get(data: dict[str, Any], *path: str) -> Any:
+    for key in path:
+        if not isinstance(data, dict) or key not in data:
+            return None
+        data = data[key]
+    return data
+
+
+def _fmt(value: Any, unit: str = "") -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        text = f"{value:,.2f}" if abs(value) < 100 else f"{value:,.0f}"
+    elif isinstance(value, int):
+        text = f"{value:,}"
+    else:
+        text = str(value)
+    return f"{text}{unit}"
+
+
+def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """(benchmark, figure, value, target or note)."""
+    b = results.get("benchmarks", {})
+    out: list[tuple[str, str, str, str]] = []
+    lat = b.get("latency")
+    if lat and "failed" not in lat:
+        out.append(
+            (
+                "1 latency",
+                "floor /ping p50 / p99",
+                f"{_fmt(_get(lat, 'floor', 'sequential', 'p50_ms'))} / {_fmt(_get(lat, 'floor', 'sequential', 'p99_ms'), ' ms')}",
+                "bare discord.py",
+            )
+        )
+        for cmd in ("done", "today"):
+            seq = _get(lat, cmd, "sequential") or {}
+            out.append(
+                (
+                    f"1 /{cmd}",
+                    "p50 vs floor",
+                    _fmt(_get(lat, cmd, "p50_vs_floor"), "x"),
+                    "target <= 1.5x",
+                )
+            )
+            out.append((f"1 /{cmd}", "p99 vs floor", _fmt(_get(lat, cmd, "p99_vs_floor"), "x"), ""))
+            out.append(
+                (
+                    f"1 /{cmd}",
+                    "p50 / p99 / max",
+                    f"{_fmt(seq.get('p50_ms'))} / {_fmt(seq.get('p99_ms'))} / {_fmt(seq.get('max_ms'), ' ms')}",
+                    "target p99 < 20 ms",
+                )
+            )
+            conc = _get(lat, cmd, "concurrent") or {}
+            out.append(
+                (
+                    f"1 /{cmd}",
+                    f"throughput, {conc.get('in_flight')} in flight",
+                    _fmt(conc.get("per_second"), "/s"),
+                    f"{_fmt(_get(lat, cmd, 'throughput_vs_floor'), 'x')} of floor ({_fmt(_get(lat, 'floor', 'concurrent', 'per_second'), '/s')})",
+                )
+            )
+            out.append(
+                (
+                    f"1 /{cmd}",
+                    "p50 / p99 with 100 in flight",
+                    f"{_fmt(conc.get('p50_ms'))} / {_fmt(conc.get('p99_ms'), ' ms')}",
+                    "",
+                )
+            )
+        if lat.get("error_count") or lat.get("problems"):
+            out.append(
+                (
+                    "1 latency",
+                    "error replies / emulator problems",
+                    f"{lat.get('error_count')} / {len(lat.get('problems') or [])}",
+                    "should be 0 / 0",
+                )
+            )
+    st = b.get("store")
+    if st and "failed" not in st:
+        out.append(
+            (
+                "2 store",
+                "Store.log_pass",
+                _fmt(st.get("store_per_second"), "/s"),
+                f"{_fmt(st.get('store_vs_plain'), 'x')} of plain sqlite3",
+            )
+        )
+        out.append(
+            (
+                "2 store",
+                "Store.log_pass, 100 callers",
+                _fmt(st.get("store_100_callers_per_second"), "/s"),
+                "",
+            )
+        )
+        out.append(
+            (
+                "2 store",
+                "plain sqlite3, 1 tx per pass",
+                _fmt(st.get("plain_per_second"), "/s"),
+                "the limit",
+            )
+        )
+        out.append(
+            (
+                "2 store",
+                "plain sqlite3, the store's SQL",
+                _fmt(st.get("plain_store_sql_per_second"), "/s"),
+                "",
+            )
+        )
+        out.append(
+            (
+                "2 store",
+                "plain sqlite3, one batch",
+                _fmt(st.get("plain_batched_per_second"), "/s"),
+                "bulk ceiling",
+            )
+        )
+    q = b.get("queries")
+    if q and "failed" not in q:
+        for name, label in (
+            ("leaderboard_all", "/leaderboard all time"),
+            ("leaderboard_week", "/leaderboard this week"),
+            ("progress", "/progress"),
+        ):
+            out.append(
+                (
+                    "3 queries",
+                    f"{label} p50 / p99",
+                    f"{_fmt(_get(q, name, 'p50_ms'))} / {_fmt(_get(q, name, 'p99_ms'), ' ms')}",
+                    "random member's server",
+                )
+            )
+            if f"{name}_largest" in q:
+                members = _get(q, "largest_server", "members")
+                out.append(
+                    (
+                        "3 queries",
+                        f"{label}, largest server p50",
+                        _fmt(_get(q, f"{name}_largest", "p50_ms"), " ms"),
+                        f"{_fmt(members)} members",
+                    )
+                )
+        out.append(
+            (
+                "3 queries",
+                "full scans of passes",
+                _fmt(q.get("full_scans_of_passes")),
+                "see plans.txt",
+            )
+        )
+    s = b.get("startup")
+    if s and "failed" not in s:
+        out.append(
+            (
+                "5 startup",
+                f"process start -> ready, {_fmt(s.get('servers'))} servers",
+                _fmt(s.get("ready_seconds"), " s"),
+                f"{_fmt(s.get('jobs'))} jobs scheduled",
+            )
+        )
+        out.append(
+            (
+                "5 startup",
+                "RSS after ready",
+                _fmt(s.get("rss_mb"), " MB"),
+                f"peak {_fmt(s.get('peak_rss_mb'), ' MB')}",
+            )
+        )
+    f = b.get("fanout")
+    if f and "failed" not in f:
+        out.append(
+            (
+                "4 fan-out",
+                f"check-ins to {_fmt(f.get('servers'))} servers",
+                _fmt(f.get("seconds_total"), " s"),
+                f"ideal {_fmt(f.get('ideal_seconds'), ' s')} ({_fmt(f.get('vs_ideal'), 'x')})",
+            )
+        )
+        out.append(
+            (
+                "4 fan-out",
+                "requests / 429s received",
+                f"{_fmt(f.get('requests'))} / {_fmt(f.get('rate_limited'))}",
+                "goal: 429s <= 1",
+            )
+        )
+        out.append(
+            (
+                "4 fan-out",
+                "posted / not posted",
+                f"{_fmt(f.get('posted'))} / {_fmt(f.get('not_posted'))}",
+                "",
+            )
+        )
+        out.append(
+            (
+                "4 fan-out",
+                "memory peak (growth)",
+                f"{_fmt(f.get('rss_peak_mb'), ' MB')} (+{_fmt(f.get('rss_growth_mb'), ' MB')})",
+                "",
+            )
+        )
+    for name, result in b.items():
+        if "failed" in result:
+            out.append((name, "FAILED", result["failed"], ""))
+    return out
+
+
+def table(results: dict[str, Any]) -> str:
+    body = rows(results)
+    header = ("benchmark", "figure", "value", "target / note")
+    widths = [max(len(r[i]) for r in [header, *body]) for i in range(4)]
+    line = "  ".join("-" * w for w in widths)
+    text = [
+        "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)),
+        line,
+        *("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in body),
+    ]
+    m, c = results.get("machine", {}), results.get("commit", {})
+    text.append("")
+    text.append(
+        f"{results.get('mode')} mode, {m.get('cores')} cores, Python {m.get('python')}, "
+        f"SQLite {m.get('sqlite')}, discord.py {m.get('discord.py')}, commit "
+        f"{str(c.get('head'))[:10]}{' (uncommitted code changes)' if c.get('dirty_code') else ''}, "
+        f"{results.get('total_seconds')} s"
+    )
+    return "\n".join(text)
+
+
+def plans_text(results: dict[str, Any]) -> str:
+    q = results["benchmarks"]["queries"]
+    c = results.get("commit", {})
+    out = [
+        "EXPLAIN QUERY PLAN of every statement Study.leaderboard and Study.progress_of ran",
+        f"({results.get('mode')} data set, commit {c.get('head')}).",
+        "FULL SCAN = SCAN of passes without an index; INDEX SCAN = a whole index walked.",
+        "",
+    ]
+    for plan in q["plans"]:
+        out.append(f"== {plan['operation']}")
+        out.append(plan["sql"])
+        for line in plan.get("plan", []):
+            flag = ""
+            if line in plan.get("full_scan_of_passes", []):
+                flag = "    <-- FULL SCAN of passes"
+            elif line in plan.get("full_index_scan_of_passes", []):
+                flag = "    <-- INDEX SCAN of passes"
+            out.append(f"  {line}{flag}")
+        if "error" in plan:
+            out.append(f"  error: {plan['error']}")
+        out.append("")
+    out.append(
+        f"full scans of passes: {q.get('full_scans_of_passes')}, "
+        f"full index scans of passes: {q.get('full_index_scans_of_passes')}"
+    )
+    return "\n".join(out) + "\n"

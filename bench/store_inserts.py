@@ -1,0 +1,172 @@
+"""Item 2: passes logged per second through our Store, and through plain sqlite3 on the same
+schema in one process (the limit of this machine for one pass per transaction).
+
+Every variant logs the same passes into its own copy of the big database, each pass its own
+transaction as a /done does, with the store's pragmas (WAL, synchronous=NORMAL, foreign keys).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bench import dataset
+from bench.config import NOW, Scale
+from bot.store import LogOutcome, Store
+
+IN_FLIGHT = 100
+Work = Sequence[tuple[int, int, str, int]]
+
+
+async def _through_store(path: Path, work: Work, in_flight: int) -> tuple[float, int]:
+    async with await Store.open(path) as store:
+        refused = 0
+
+        async def log(guild: int, user: int, video: str, number: int) -> None:
+            nonlocal refused
+            result = await store.log_pass(
+                guild,
+                user,
+                video,
+                number,
+                now=NOW,
+                study_date=NOW.date(),
+                note=None,
+                link=None,
+                actor_id=user,
+            )
+            if result.outcome is not LogOutcome.LOGGED:
+                refused += 1
+
+        started = time.perf_counter()
+        if in_flight <= 1:
+            for item in work:
+                await log(*item)
+        else:
+            queue = iter(work)
+
+            async def worker() -> None:
+                for item in queue:
+                    await log(*item)
+
+            await asyncio.gather(*(worker() for _ in range(in_flight)))
+        return time.perf_counter() - started, refused
+
+
+def _plain(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA busy_timeout = 5000")
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("PRAGMA synchronous = NORMAL")
+    db.execute("PRAGMA foreign_keys = ON")
+    return db
+
+
+def _history_by_trigger(db: sqlite3.Connection) -> bool:
+    return bool(
+        db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'passes'"
+            " AND sql LIKE '%pass_history%'"
+        ).fetchone()
+    )
+
+
+def _plain_insert(path: Path, work: Work, batched: bool) -> float:
+    """The least a log can be: the pass row (and its history row) in one transaction."""
+    db = _plain(path)
+    at, day = NOW.strftime("%Y-%m-%d %H:%M:%S"), NOW.date().isoformat()
+    insert = (
+        "INSERT INTO passes (guild_id, user_id, video_id, pass, logged_at, study_date)"
+        " VALUES (?, ?, ?, ?, ?, ?)"
+    )
+    history = (
+        None
+        if _history_by_trigger(db)
+        else "INSERT INTO pass_history (guild_id, user_id, video_id, pass, action, actor_id, at,"
+        " study_date) VALUES (?, ?, ?, ?, 'log', ?, ?, ?)"
+    )
+    try:
+        started = time.perf_counter()
+        if batched:
+            db.execute("BEGIN")
+            db.executemany(insert, [(*w, at, day) for w in work])
+            if history:
+                db.executemany(history, [(*w, w[1], at, day) for w in work])
+            db.execute("COMMIT")
+        else:
+            for item in work:
+                db.execute("BEGIN")
+                db.execute(insert, (*item, at, day))
+                if history:
+                    db.execute(history, (*item, item[1], at, day))
+                db.execute("COMMIT")
+        return time.perf_counter() - started
+    finally:
+        db.close()
+
+
+def _plain_store_sql(path: Path, work: Work) -> float | None:
+    """The store's own logging statement, run synchronously: what is left is the async cost."""
+    from bot.store import study as store_study
+
+    sql = getattr(store_study, "_LOG_SQL", None)
+    if not isinstance(sql, str):
+        return None
+    db = _plain(path)
+    at, day = NOW.strftime("%Y-%m-%d %H:%M:%S"), NOW.date().isoformat()
+    try:
+        started = time.perf_counter()
+        for guild, user, video, number in work:
+            db.execute(
+                sql,
+                {
+                    "guild": guild,
+                    "user": user,
+                    "video": video,
+                    "pass": number,
+                    "at": at,
+                    "day": day,
+                    "note": None,
+                    "link": None,
+                    "actor": user,
+                },
+            ).fetchall()
+        return time.perf_counter() - started
+    except sqlite3.Error:
+        return None
+    finally:
+        db.close()
+
+
+def run(scale: Scale, seed: int) -> dict[str, Any]:
+    data = dataset.ensure(scale, seed)
+    work = dataset.free_passes(data.path, scale.inserts, seed)
+    n = len(work)
+    out: dict[str, Any] = {"passes": n}
+
+    def rate(seconds: float | None) -> float | None:
+        return None if seconds is None else round(n / seconds, 1)
+
+    with tempfile.TemporaryDirectory(prefix="twopass-bench-") as folder:
+
+        def fresh(name: str) -> Path:
+            target = Path(folder) / name
+            target.mkdir()
+            return data.copy_to(target)
+
+        seconds, refused = asyncio.run(_through_store(fresh("store"), work, 1))
+        out["store_per_second"] = rate(seconds)
+        out["store_refused"] = refused
+        seconds, refused = asyncio.run(_through_store(fresh("store100"), work, IN_FLIGHT))
+        out["store_100_callers_per_second"] = rate(seconds)
+        out["store_100_callers_refused"] = refused
+        out["plain_per_second"] = rate(_plain_insert(fresh("plain"), work, batched=False))
+        out["plain_store_sql_per_second"] = rate(_plain_store_sql(fresh("plainsql"), work))
+        out["plain_batched_per_second"] = rate(_plain_insert(fresh("batch"), work, batched=True))
+    out["store_vs_plain"] = round(out["store_per_second"] / out["plain_per_second"], 2)
+    return out
