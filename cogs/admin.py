@@ -13,6 +13,7 @@ from bot.app import TwopassBot
 from bot.domain.errors import BadInput
 from bot.domain.inputs import timezone_choices
 from bot.study import SetupChange
+from cogs.checks import require_manage_guild
 from cogs.study import guild_id
 
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -54,13 +55,15 @@ def channel_problems(channel: discord.abc.GuildChannel, me: discord.Member) -> l
 
 
 @app_commands.default_permissions(manage_guild=True)
-@app_commands.checks.has_permissions(manage_guild=True)
 class AdminCog(
     commands.GroupCog, group_name="setup", group_description="Where and when the bot posts"
 ):
     def __init__(self, bot: TwopassBot) -> None:
         self.bot = bot
         super().__init__()
+
+    async def interaction_check(self, interaction: discord.Interaction[discord.Client]) -> bool:
+        return require_manage_guild(interaction)
 
     @app_commands.command(
         name="channel", description="Choose the study channel and the posting times"

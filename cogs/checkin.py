@@ -9,15 +9,18 @@ from discord.ext import commands
 from bot.app import TwopassBot
 from bot.domain.schedule import PostKind
 from bot.posting import Status
+from cogs.checks import require_manage_guild
 from cogs.study import guild_id
 
 
 @app_commands.default_permissions(manage_guild=True)
-@app_commands.checks.has_permissions(manage_guild=True)
 class CheckinCog(commands.GroupCog, group_name="checkin", group_description="The weekly check-in"):
     def __init__(self, bot: TwopassBot) -> None:
         self.bot = bot
         super().__init__()
+
+    async def interaction_check(self, interaction: discord.Interaction[discord.Client]) -> bool:
+        return require_manage_guild(interaction)
 
     @app_commands.command(name="now", description="Post this week's check-in now")
     async def now(self, interaction: discord.Interaction[discord.Client]) -> None:

@@ -429,3 +429,15 @@ async def test_checkin_now_posts_once_and_setup_show_reports_a_lost_channel(serv
     assert "Needs attention" in text(shown)
     settings = await server.store.guild_settings(server.guild.id)
     assert settings is not None and not settings.checkin_enabled
+
+
+async def test_admin_commands_check_permissions_when_they_run(server: Server) -> None:
+    # A server may show /setup and /checkin to anyone (Integrations settings); the bot still
+    # refuses members without Manage Server, and writes nothing.
+    server.guild.allow_command("setup", server.alice)
+    server.guild.allow_command("checkin", server.alice)
+    refused = await server.slash(server.alice, "setup posts", checkin="off")
+    assert refused.ephemeral and "Manage Server" in refused.content
+    assert await server.store.guild_settings(server.guild.id) is None
+    now = await server.slash(server.alice, "checkin now")
+    assert now.ephemeral and "Manage Server" in now.content

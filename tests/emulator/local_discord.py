@@ -500,7 +500,11 @@ class LocalDiscord:
         ):
             raise EmulatorError(f"{member.name} cannot use commands in #{channel.name}")
         required = definition.get("default_member_permissions")
-        if required is not None and member.guild_permissions != ALL_PERMISSIONS:
+        if (
+            required is not None
+            and member.guild_permissions != ALL_PERMISSIONS
+            and not (channel.guild is not None and channel.guild.granted(name, member))
+        ):
             bits = int(required)
             if bits == 0 or member.guild_permissions & bits != bits:
                 raise EmulatorError(

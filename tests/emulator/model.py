@@ -472,6 +472,18 @@ class Guild:
         self.bot_role = self._new_role(bot.name, int(bot_permissions), position=1, managed=True)
         self.me = self._new_member(bot, [self.bot_role])
         self._admin_role: Role | None = None
+        # Server Settings > Integrations: per-command grants that override the command's
+        # default_member_permissions for these role or user ids.
+        self.command_grants: dict[str, set[int]] = {}
+
+    def allow_command(self, name: str, who: Member | Role) -> None:
+        """Let ``who`` use /name whatever its default permissions, as an admin can in Discord."""
+        target = who.user.id if isinstance(who, Member) else who.id
+        self.command_grants.setdefault(name, set()).add(target)
+
+    def granted(self, name: str, member: Member) -> bool:
+        allowed = self.command_grants.get(name, set())
+        return member.user.id in allowed or any(role.id in allowed for role in member.roles)
 
     @property
     def channels(self) -> list[Channel]:
