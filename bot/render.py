@@ -142,7 +142,7 @@ def done(curriculum: Curriculum, result: DoneResult, user_id: int) -> discord.Em
         f"{mention(user_id)} logged the **{result.which.label} pass** of **{number}. {result.video.title}**"
         + (
             f" on {_date(result.logged.study_date)}"
-            if result.logged.study_date != result.logged.logged_at.date()
+            if result.logged.study_date != result.today
             else ""
         )
         + ".",

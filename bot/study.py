@@ -70,6 +70,7 @@ class DoneResult:
     standing: Standing
     milestone: str | None
     next: Step | None
+    today: date  # the member's local date when they logged it
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,9 +259,10 @@ class Study:
         actor: Actor | None = None,
     ) -> DoneResult:
         actor_id = _check_actor(actor, user_id)
+        subject = None if actor_id == user_id else user_id  # whose record, in error messages
         video = resolve(self.curriculum, video_query)
         snap = await self.store.snapshot(guild_id, user_id)
-        member = _active(snap.member)
+        member = _active(snap.member, subject)
         today = inputs.local_today(now, member.timezone)
         study_date = inputs.parse_study_date(on, today)
         clean_note, clean_link = inputs.parse_note(note), inputs.parse_link(link)
@@ -271,7 +273,7 @@ class Study:
             (p for p in snap.passes if (p.video_id, p.pass_no) == (video.id, int(which))), None
         )
         if existing is not None:
-            raise errors.AlreadyLogged(video.title, which.label, existing.logged_at)
+            raise errors.AlreadyLogged(video.title, which.label, existing.logged_at, subject)
         if which is Pass.SECOND and (video.id, 1) not in before:
             raise errors.SecondBeforeFirst(video.title)
         result = await self.store.log_pass(
@@ -286,12 +288,12 @@ class Study:
             actor_id=actor_id,
         )
         if result.outcome is LogOutcome.NOT_A_MEMBER:
-            raise errors.NotJoined()
+            raise errors.NotJoined(subject)
         if result.outcome is LogOutcome.NEEDS_FIRST_PASS:
             raise errors.SecondBeforeFirst(video.title)
         assert result.logged is not None
         if result.outcome is LogOutcome.ALREADY_LOGGED:
-            raise errors.AlreadyLogged(video.title, which.label, result.logged.logged_at)
+            raise errors.AlreadyLogged(video.title, which.label, result.logged.logged_at, subject)
         passes = [*snap.passes, result.logged]
         after = before | {(video.id, int(which))}
         return DoneResult(
@@ -302,6 +304,7 @@ class Study:
             standing=self._standing(member, after, today),
             milestone=milestone(self.curriculum, before, after),
             next=plan.next_step(self.curriculum, after),
+            today=today,
         )
 
     async def undo(
@@ -319,18 +322,20 @@ class Study:
             guild_id, user_id, video.id, int(which), now=now, actor_id=actor_id
         )
         if outcome is UndoOutcome.NOT_A_MEMBER:
-            raise errors.NotJoined()
+            raise errors.NotJoined(None if actor_id == user_id else user_id)
         if outcome is UndoOutcome.SECOND_STILL_LOGGED:
             raise errors.SecondStillLogged(video.title)
         if outcome is UndoOutcome.NOT_LOGGED:
             raise errors.NotLogged(video.title, which.label)
         return video
 
-    async def progress_of(self, guild_id: int, user_id: int, now: datetime) -> MemberProgress:
+    async def progress_of(
+        self, guild_id: int, user_id: int, now: datetime, asked_by: int | None = None
+    ) -> MemberProgress:
         snap = await self.store.snapshot(guild_id, user_id)
         member = snap.member
         if member is None:
-            raise errors.NotJoined()
+            raise errors.NotJoined(None if asked_by in (None, user_id) else user_id)
         today = inputs.local_today(now, member.timezone)
         done = _keys(snap.passes)
         return MemberProgress(
@@ -418,9 +423,9 @@ def _check_actor(actor: Actor | None, user_id: int) -> int:
     return actor.user_id
 
 
-def _active(member: Member | None) -> Member:
+def _active(member: Member | None, subject: int | None = None) -> Member:
     if member is None or not member.active:
-        raise errors.NotJoined()
+        raise errors.NotJoined(subject)
     return member
 
 

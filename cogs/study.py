@@ -11,7 +11,6 @@ from discord.ext import commands
 from bot import render
 from bot.app import TwopassBot
 from bot.domain import inputs
-from bot.domain.errors import BadInput, NotJoined
 from bot.domain.videos import choices
 from bot.study import Actor
 from curriculum import Pass
@@ -173,14 +172,9 @@ class StudyCog(commands.Cog):
         private: bool = False,
     ) -> None:
         target = member or interaction.user
-        try:
-            result = await self.bot.study.progress_of(
-                guild_id(interaction), target.id, self.bot.now()
-            )
-        except NotJoined:
-            if target.id == interaction.user.id:
-                raise
-            raise BadInput(f"{target.display_name} has not joined this server's roadmap.") from None
+        result = await self.bot.study.progress_of(
+            guild_id(interaction), target.id, self.bot.now(), asked_by=interaction.user.id
+        )
         await interaction.response.send_message(
             embed=render.progress(self.bot.curriculum, result, target.id), ephemeral=private
         )

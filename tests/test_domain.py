@@ -236,3 +236,11 @@ def test_replay_of_history() -> None:
 def test_bar() -> None:
     assert bar(0) == "░" * 12 and bar(1) == "█" * 12 and bar(0.5) == "█" * 6 + "░" * 6
     assert bar(7) == "█" * 12
+
+
+def test_standing_is_not_fooled_by_float_noise() -> None:
+    # 29 idle days at 5 h a week is exactly 29 days behind, not 28.
+    start = TODAY - timedelta(days=29)
+    assert plan.standing(ROADMAP, set(), start=start, pace_hours=5, today=TODAY).days_ahead == -29
+    start = TODAY - timedelta(days=3)
+    assert plan.standing(ROADMAP, set(), start=start, pace_hours=3, today=TODAY).days_ahead == -3

@@ -227,7 +227,7 @@ async def test_undo_and_the_history_behind_the_totals(server: Server) -> None:
 
 async def test_progress_of_another_member(server: Server) -> None:
     missing = await server.slash(server.alice, "progress", member=server.bob)
-    assert missing.ephemeral and "bob has not joined" in missing.content
+    assert missing.ephemeral and f"<@{server.bob.id}> has not joined" in missing.content
     await server.slash(server.bob, "join")
     shown = await server.slash(server.alice, "progress", member=server.bob)
     assert f"<@{server.bob.id}>" in text(shown)
@@ -354,6 +354,10 @@ async def test_an_admin_corrects_a_members_log_and_the_history_says_who(server: 
         server.bob, "done", video="gpt", pass_="first", member=server.alice
     )
     assert refused.ephemeral and "Manage Server" in refused.content
+    stranger = await server.slash(
+        server.admin, "done", video="gpt", pass_="first", member=server.bob
+    )
+    assert f"<@{server.bob.id}> has not joined" in stranger.content
     logged = await server.slash(
         server.admin, "done", video="gpt", pass_="first", member=server.alice
     )
@@ -441,3 +445,12 @@ async def test_admin_commands_check_permissions_when_they_run(server: Server) ->
     assert await server.store.guild_settings(server.guild.id) is None
     now = await server.slash(server.alice, "checkin now")
     assert now.ephemeral and "Manage Server" in now.content
+
+
+async def test_done_shows_a_date_only_when_back_dated_in_the_members_zone(server: Server) -> None:
+    server.clock.now = NOW.replace(hour=23, minute=30)  # already tomorrow in Tokyo
+    await server.slash(server.alice, "join", timezone="Asia/Tokyo")
+    today = await server.slash(server.alice, "done", video="gpt", pass_="first")
+    assert " on " not in text(today).split("\n")[0]
+    back = await server.slash(server.alice, "done", video="gpt", pass_="second", date="yesterday")
+    assert "on Mon 02 Mar 2026" in text(back)

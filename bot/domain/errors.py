@@ -20,9 +20,18 @@ class NotInServer(StudyError):
         )
 
 
+def _whose(member_id: int | None) -> str:
+    """ "Your", or the member's mention when someone acts on another member's record."""
+    return "Your" if member_id is None else f"<@{member_id}>'s"
+
+
 class NotJoined(StudyError):
-    def __init__(self) -> None:
-        super().__init__("You have not joined this server's roadmap yet: use `/join` to start.")
+    def __init__(self, member_id: int | None = None) -> None:
+        super().__init__(
+            "You have not joined this server's roadmap yet: use `/join` to start."
+            if member_id is None
+            else f"<@{member_id}> has not joined this server's roadmap."
+        )
 
 
 class UnknownVideo(StudyError):
@@ -45,9 +54,11 @@ class SecondBeforeFirst(StudyError):
 
 
 class AlreadyLogged(StudyError):
-    def __init__(self, title: str, pass_label: str, when: datetime) -> None:
+    def __init__(
+        self, title: str, pass_label: str, when: datetime, member_id: int | None = None
+    ) -> None:
         super().__init__(
-            f"Your {pass_label} pass of **{title}** is already logged "
+            f"{_whose(member_id)} {pass_label} pass of **{title}** is already logged "
             f"(<t:{int(when.timestamp())}:f>); nothing changed."
         )
 

@@ -107,8 +107,9 @@ def standing(
         if remaining <= 0
         else today + timedelta(days=max(math.ceil(remaining / per_day) - 1, 0))
     )
-    # Rounded toward zero: half a day behind is still "on track".
-    days_ahead = int((done_minutes - expected) / per_day)
+    # Rounded toward zero: half a day behind is still "on track". Rounded to 9 places first, so
+    # float noise (29.9999999...) does not cost a whole day.
+    days_ahead = math.trunc(round((done_minutes - expected) / per_day, 9))
     return Standing(days_ahead, expected, done_minutes, finish)
 
 

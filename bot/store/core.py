@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -132,7 +131,3 @@ class StoreCore:
                 await self._db.backup(target)
             finally:
                 await target.close()
-
-
-def is_constraint_error(exc: BaseException) -> bool:
-    return isinstance(exc, sqlite3.IntegrityError)

@@ -349,7 +349,6 @@ class StudyQueries(StoreCore):
                 " FROM pass_history WHERE guild_id = ? AND user_id = ? ORDER BY id",
                 (guild_id, user_id),
             )
-            rows = rows
         return [
             HistoryEntry(
                 r[0],
