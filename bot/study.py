@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import Enum
 from zoneinfo import ZoneInfo
@@ -156,33 +156,26 @@ class Study:
         return await self.store.guild_settings(guild_id) or self.default_settings(guild_id, now)
 
     async def setup(self, guild_id: int, change: SetupChange, now: datetime) -> GuildSettings:
-        current = await self.settings(guild_id, now)
-        updated = replace(
-            current,
-            study_channel_id=change.channel_id
-            if change.channel_id is not None
-            else current.study_channel_id,
-            timezone=inputs.parse_timezone(change.timezone)
-            if change.timezone
-            else current.timezone,
-            checkin_weekday=inputs.parse_weekday(change.checkin_day)
-            if change.checkin_day
-            else current.checkin_weekday,
-            checkin_time=inputs.parse_clock(change.checkin_time, "check-in time")
-            if change.checkin_time
-            else current.checkin_time,
-            daily_time=inputs.parse_clock(change.daily_time, "daily post time")
-            if change.daily_time
-            else current.daily_time,
-            daily_enabled=current.daily_enabled
-            if change.daily_enabled is None
-            else change.daily_enabled,
-            checkin_enabled=current.checkin_enabled
-            if change.checkin_enabled is None
-            else change.checkin_enabled,
+        """Validate every given option, then write only those: a concurrent change to another
+        setting (such as the bot turning a failing post off) is never overwritten."""
+        changes: dict[str, object] = {}
+        if change.channel_id is not None:
+            changes["study_channel_id"] = change.channel_id
+        if change.timezone:
+            changes["timezone"] = inputs.parse_timezone(change.timezone)
+        if change.checkin_day:
+            changes["checkin_weekday"] = inputs.parse_weekday(change.checkin_day)
+        if change.checkin_time:
+            changes["checkin_time"] = inputs.parse_clock(change.checkin_time, "check-in time")
+        if change.daily_time:
+            changes["daily_time"] = inputs.parse_clock(change.daily_time, "daily post time")
+        if change.daily_enabled is not None:
+            changes["daily_enabled"] = change.daily_enabled
+        if change.checkin_enabled is not None:
+            changes["checkin_enabled"] = change.checkin_enabled
+        return await self.store.update_guild_settings(
+            self.default_settings(guild_id, now), changes, now
         )
-        await self.store.save_guild_settings(updated, now)
-        return updated
 
     # --- learners ------------------------------------------------------------------------
 
@@ -361,13 +354,19 @@ class Study:
 
     async def cohort(self, guild_id: int, now: datetime) -> CohortView:
         settings = await self.settings(guild_id, now)
-        members, passes = await self.store.cohort_passes(guild_id)
+        joined, passes = await self.store.cohort_passes(guild_id)
+        members = [user for user, _ in joined]
         held: dict[int, set[PassKey]] = defaultdict(set)
         last_day: dict[int, date] = {}
         for p in passes:
             held[p.user_id].add((p.video_id, p.pass_no))
             last_day[p.user_id] = max(last_day.get(p.user_id, p.study_date), p.study_date)
         today = inputs.local_today(now, settings.timezone)
+        # Quiet counts from the last pass, or from joining for someone who has not logged yet.
+        last_move = {
+            user: max(last_day.get(user, date.min), inputs.local_today(at, settings.timezone))
+            for user, at in joined
+        }
         monday = week_start(now, settings.timezone)
         first_only: dict[str, list[int]] = defaultdict(list)
         both: dict[str, list[int]] = defaultdict(list)
@@ -397,9 +396,7 @@ class Study:
             ),
             members=tuple(members),
             moved_this_week=tuple(u for u in members if u in last_day and last_day[u] >= monday),
-            quiet=tuple(
-                u for u in members if u not in last_day or (today - last_day[u]).days >= QUIET_DAYS
-            ),
+            quiet=tuple(u for u in members if (today - last_move[u]).days >= QUIET_DAYS),
             finished=tuple(finished),
         )
 

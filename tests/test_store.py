@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from datetime import date, time, timedelta
 from pathlib import Path
 
@@ -160,3 +161,28 @@ async def test_backup_while_open_holds_the_same_rows(store: Store, tmp_path: Pat
         assert await restored.schema_version() == migrations.LATEST
         assert [p.video_id for p in await restored.passes_of(GUILD, ALICE)] == ["micrograd"]
         assert await restored.member(GUILD, ALICE) == await store.member(GUILD, ALICE)
+
+
+async def test_update_guild_settings_touches_only_the_named_columns(store: Store) -> None:
+    defaults = GuildSettings(
+        guild_id=GUILD,
+        study_channel_id=None,
+        timezone="UTC",
+        checkin_weekday=0,
+        checkin_time=time(18),
+        daily_time=time(9),
+        daily_enabled=True,
+        checkin_enabled=True,
+        curriculum_id="ml-engineer",
+        cohort_start=date(2026, 3, 2),
+        default_pace=5.0,
+    )
+    created = await store.update_guild_settings(defaults, {"study_channel_id": 7}, NOW)
+    assert created.study_channel_id == 7 and created.daily_enabled
+    await store.save_guild_settings(replace(created, daily_enabled=False), NOW)
+    # A stale picture of the row (daily on) must not come back with an unrelated change.
+    updated = await store.update_guild_settings(defaults, {"checkin_time": time(20, 15)}, NOW)
+    assert not updated.daily_enabled and updated.checkin_time == time(20, 15)
+    assert updated.study_channel_id == 7
+    with pytest.raises(ValueError, match="can be changed"):
+        await store.update_guild_settings(defaults, {"guild_id; DROP TABLE members": 1}, NOW)

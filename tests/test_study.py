@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -157,6 +158,9 @@ async def test_cohort_view(study: Study) -> None:
     assert view.videos[1].on_it == (ALICE,)
     assert view.moved_this_week == (ALICE,)
     assert set(view.quiet) == {BOB, CAROL}
+    # Someone who joined today has not had the time to go quiet.
+    await study.join(GUILD, 4, NOW)
+    assert 4 not in (await study.cohort(GUILD, NOW)).quiet
 
 
 async def test_setup_validates_before_saving(study: Study, store: Store) -> None:
@@ -186,3 +190,15 @@ async def test_today(study: Study) -> None:
     assert result.next is not None and result.next.key == ("neural-network", 2)
     assert result.cohort is not None
     assert "behind" in result.standing.label
+
+
+async def test_setup_writes_only_what_was_asked(study: Study, store: Store) -> None:
+    await study.setup(GUILD, SetupChange(channel_id=5, timezone="Asia/Tokyo"), NOW)
+    # Meanwhile the bot turns the failing daily post off...
+    current = await store.guild_settings(GUILD)
+    assert current is not None
+    await store.save_guild_settings(replace(current, daily_enabled=False), NOW)
+    # ...and an admin changing the check-in day does not turn it back on.
+    after = await study.setup(GUILD, SetupChange(checkin_day="sunday"), NOW)
+    assert not after.daily_enabled and after.checkin_weekday == 6 and after.timezone == "Asia/Tokyo"
+    assert await store.guild_settings(GUILD) == after

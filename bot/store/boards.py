@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
-from bot.store.core import StoreCore, fetch_all, fetch_one
+from bot.store.core import StoreCore, fetch_all, fetch_one, from_db_time
 from curriculum import Curriculum, Pass
 
 
@@ -59,15 +59,19 @@ class BoardQueries(StoreCore):
             rows = await fetch_all(self._db, sql, params)
             return [BoardRow(r[0], r[1], r[2], r[3]) for r in rows]
 
-    async def cohort_passes(self, guild_id: int) -> tuple[list[int], list[CohortPass]]:
-        """Active members (ids, by join order) and every pass they hold, in one snapshot."""
+    async def cohort_passes(
+        self, guild_id: int
+    ) -> tuple[list[tuple[int, datetime]], list[CohortPass]]:
+        """Active members ((id, joined at), by join order) and every pass they hold, in one
+        snapshot."""
         async with self.reading() as db:
             rows = await fetch_all(
                 db,
-                "SELECT user_id FROM members WHERE guild_id = ? AND active = 1 ORDER BY joined_at, user_id",
+                "SELECT user_id, joined_at FROM members WHERE guild_id = ? AND active = 1"
+                " ORDER BY joined_at, user_id",
                 (guild_id,),
             )
-            members = [row[0] for row in rows]
+            members = [(row[0], from_db_time(row[1])) for row in rows]
             rows = await fetch_all(
                 db,
                 "SELECT p.user_id, p.video_id, p.pass, p.study_date FROM passes AS p"

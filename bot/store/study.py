@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
+import aiosqlite
+
 from bot.store.core import StoreCore, fetch_all, fetch_one, from_db_time, to_db_time
 from bot.store.records import GuildSettings, HistoryEntry, LoggedPass, Member
 
@@ -38,6 +40,45 @@ _SETTINGS_COLUMNS = (
 )
 _MEMBER_COLUMNS = "guild_id, user_id, joined_at, pace_hours, timezone, active, reminders"
 _PASS_COLUMNS = "user_id, video_id, pass, logged_at, study_date, note, link"
+
+
+# The settings an admin may change with /setup (column names, never user input, go in SQL).
+_SETTABLE = frozenset(
+    {
+        "study_channel_id",
+        "timezone",
+        "checkin_weekday",
+        "checkin_time",
+        "daily_time",
+        "daily_enabled",
+        "checkin_enabled",
+    }
+)
+
+
+def _to_db(value: object) -> object:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
+    return value
+
+
+async def _insert_defaults(
+    db: aiosqlite.Connection, defaults: GuildSettings, now: datetime
+) -> None:
+    """A server's first settings row; the table's defaults fill the rest."""
+    await db.execute(
+        "INSERT INTO guild_settings (guild_id, timezone, cohort_start, default_pace, updated_at)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id) DO NOTHING",
+        (
+            defaults.guild_id,
+            defaults.timezone,
+            defaults.cohort_start.isoformat(),
+            defaults.default_pace,
+            to_db_time(now),
+        ),
+    )
 
 
 def _settings(row: Any) -> GuildSettings:
@@ -169,21 +210,30 @@ class StudyQueries(StoreCore):
     async def ensure_guild_settings(self, defaults: GuildSettings, now: datetime) -> GuildSettings:
         """The server's settings, created from `defaults` the first time a server is used."""
         async with self.transaction() as db:
-            await db.execute(
-                "INSERT INTO guild_settings (guild_id, timezone, cohort_start, default_pace,"
-                " updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id) DO NOTHING",
-                (
-                    defaults.guild_id,
-                    defaults.timezone,
-                    defaults.cohort_start.isoformat(),
-                    defaults.default_pace,
-                    to_db_time(now),
-                ),
-            )
+            await _insert_defaults(db, defaults, now)
             row = await fetch_one(
                 db,
                 f"SELECT {_SETTINGS_COLUMNS} FROM guild_settings WHERE guild_id = ?",
                 (defaults.guild_id,),
+            )
+        return _settings(row)
+
+    async def update_guild_settings(
+        self, defaults: GuildSettings, changes: dict[str, object], now: datetime
+    ) -> GuildSettings:
+        """Create the server's row from `defaults` if needed, then set only `changes`."""
+        unknown = changes.keys() - _SETTABLE
+        if unknown:
+            raise ValueError(f"not a setting that can be changed: {sorted(unknown)}")
+        columns = sorted(changes)
+        assignments = "".join(f"{column} = ?, " for column in columns)
+        async with self.transaction() as db:
+            await _insert_defaults(db, defaults, now)
+            row = await fetch_one(
+                db,
+                f"UPDATE guild_settings SET {assignments}updated_at = ? WHERE guild_id = ?"
+                f" RETURNING {_SETTINGS_COLUMNS}",
+                (*(_to_db(changes[c]) for c in columns), to_db_time(now), defaults.guild_id),
             )
         return _settings(row)
 
