@@ -59,10 +59,21 @@ def mention(user_id: int) -> str:
     return f"<@{user_id}>"
 
 
-def mentions(user_ids: Iterable[int], limit: int = 20) -> str:
+def mentions(user_ids: Iterable[int], budget: int = 320) -> str:
+    """Whole mentions that fit in `budget` characters, then "+N more": a mention cut in half
+    shows as raw text."""
     ids = list(user_ids)
-    shown = " ".join(mention(u) for u in ids[:limit])
-    return shown + (f" +{len(ids) - limit} more" if len(ids) > limit else "")
+    shown: list[str] = []
+    used = 0
+    for index, user_id in enumerate(ids):
+        piece = mention(user_id)
+        rest = len(ids) - index - 1
+        reserve = len(f" +{rest} more") if rest else 0
+        if used + len(piece) + 1 + reserve > budget:
+            return " ".join(shown) + f" +{len(ids) - index} more"
+        shown.append(piece)
+        used += len(piece) + 1
+    return " ".join(shown)
 
 
 def plural(count: int, word: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Literal
 
 import discord
@@ -14,17 +15,29 @@ from bot.study import Board, Period
 from cogs.study import guild_id
 
 PERIODS = {"this week": Period.WEEK, "all time": Period.ALL_TIME}
+PAGER_TIMEOUT = 300.0  # seconds a board's buttons work; then they are shown disabled
 
 
 class BoardPager(discord.ui.View):
     """Previous/next buttons; only the member who asked can turn the pages."""
 
-    def __init__(self, board: Board, owner_id: int, timeout: float = 300) -> None:
+    def __init__(self, board: Board, owner_id: int, timeout: float = PAGER_TIMEOUT) -> None:
         super().__init__(timeout=timeout)
         self.board = board
         self.owner_id = owner_id
         self.page = 0
+        self.origin: discord.Interaction[discord.Client] | None = None
         self._update_buttons()
+
+    async def on_timeout(self) -> None:
+        # Buttons that still look live but fail when clicked are worse than none.
+        for item in self.children:
+            if isinstance(item, discord.ui.Button):
+                item.disabled = True
+        if self.origin is not None:
+            # The message may be gone or the token expired: then there is nothing to disable.
+            with contextlib.suppress(discord.HTTPException):
+                await self.origin.edit_original_response(view=self)
 
     def _update_buttons(self) -> None:
         last = render.board_pages(self.board) - 1
@@ -82,7 +95,8 @@ class GroupCog(commands.Cog):
                 embed=render.leaderboard(board, 0, interaction.user.id)
             )
             return
-        pager = BoardPager(board, interaction.user.id)
+        pager = BoardPager(board, interaction.user.id, timeout=PAGER_TIMEOUT)
+        pager.origin = interaction
         await interaction.response.send_message(embed=pager.current(), view=pager)
 
     @app_commands.command(

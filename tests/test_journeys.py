@@ -247,7 +247,11 @@ async def test_leave_hides_from_boards_and_join_resumes(server: Server) -> None:
     assert "1/38" in text(await server.slash(server.alice, "progress"))
 
 
-async def test_leaderboard_pages_with_buttons(server: Server) -> None:
+async def test_leaderboard_pages_with_buttons(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The module the bot loaded as an extension (discord.py loads a fresh copy of it).
+    monkeypatch.setattr(sys.modules["cogs.group"], "PAGER_TIMEOUT", 0.5)
     study = server.bot.study
     # 23 members with a growing amount of study; bob ends up last, off the first page.
     for n in range(22):
@@ -269,6 +273,10 @@ async def test_leaderboard_pages_with_buttons(server: Server) -> None:
     assert stranger.ephemeral and "run `/leaderboard` yourself" in stranger.content
     week = await server.slash(server.bob, "leaderboard")
     assert "this week" in text(week)
+    # After the timeout the buttons are shown disabled rather than failing when clicked.
+    await server.discord.wait_until(
+        lambda: all(b.get("disabled") for b in board.buttons), within=3, what="buttons disabled"
+    )
 
 
 async def test_cohort_and_roadmap(server: Server) -> None:

@@ -38,6 +38,11 @@ def test_a_huge_cohort_fits() -> None:
         within_limits(embed)
     assert sum(len(e) for e in embeds) <= render.EMBED_TOTAL_MAX  # one message carries them all
     assert "more" in embeds[0].fields[0].value
+    # Every mention shown is whole: no "<@123" cut off at a field's limit.
+    for embed in embeds:
+        for field in embed.fields:
+            for word in (field.value or "").split():
+                assert not word.startswith("<@") or word.endswith(">"), word
 
 
 def test_leaderboard_pages_and_own_rank() -> None:
