@@ -3,16 +3,22 @@ so it works before the gateway is ready) and turns Discord's refusals into `Post
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime
 from typing import Final, Literal
 
 import discord
 
-from bot.posting import ChannelGone, NotAllowed, Outgoing
+from bot.posting import ChannelGone, Mark, NotAllowed, Outgoing
+
+log = logging.getLogger(__name__)
 
 THREAD_ALREADY_EXISTS = 160004  # Discord's code when a message already has a thread
 ARCHIVE_AFTER_MINUTES: Final[Literal[10080]] = (
     10080  # a week: the thread lives until the next check-in
 )
+PAGE = 100  # Discord's most messages per history request
+LOOKUP_PAGES = 20  # how far a lookup reads (2000 messages) before it gives up
 
 
 class DiscordPoster:
@@ -24,7 +30,7 @@ class DiscordPoster:
         embeds = [discord.Embed.from_dict(e) for e in message.embeds]
         try:
             # With a nonce discord.py also sets enforce_nonce: Discord answers a repeat with the
-            # message it already created instead of a second one.
+            # message it already created instead of a second one (for a few minutes).
             sent = await channel.send(content=message.content or None, embeds=embeds, nonce=nonce)
         except discord.NotFound as error:
             raise ChannelGone(str(error)) from error
@@ -48,3 +54,34 @@ class DiscordPoster:
                 return message_id  # a thread started from a message has the message's id
             raise
         return int(thread["id"])
+
+    async def find(self, channel_id: int, since: datetime, mark: Mark) -> int | None:
+        me = self.client.user.id if self.client.user else None
+        after = discord.utils.time_snowflake(since)
+        for _ in range(LOOKUP_PAGES):
+            try:
+                page = await self.client.http.logs_from(channel_id, PAGE, after=after)
+            except discord.NotFound as error:
+                raise ChannelGone(str(error)) from error
+            except discord.Forbidden as error:
+                log.warning(
+                    "cannot read the history of channel %s to find %s: %s", channel_id, mark, error
+                )
+                return None
+            for data in page:
+                if me is not None and int(data["author"]["id"]) != me:
+                    continue
+                embeds = tuple(dict(e) for e in data.get("embeds") or ())
+                found = Outgoing(str(data.get("content") or ""), embeds)
+                if mark.on(found):
+                    return int(data["id"])
+            if len(page) < PAGE:
+                return None
+            after = max(int(data["id"]) for data in page)
+        log.warning(
+            "gave up looking for %s in channel %s after %s messages",
+            mark,
+            channel_id,
+            PAGE * LOOKUP_PAGES,
+        )
+        return None

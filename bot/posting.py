@@ -1,6 +1,10 @@
 """Scheduled posts, exactly once: reserve the period in the store, send with a nonce derived from
 it, record each step, and resume an unfinished post with the same nonces.
 
+Discord recognises a repeated nonce for a few minutes only. Every message of a post therefore also
+carries a mark naming its post and part, and a post resumed after that window first looks for its
+unrecorded message in the channel instead of sending it again.
+
 No Discord here: a `Poster` sends plain payloads (the bot's adapter is `bot.discord_poster`), and a
 `Composer` writes the messages of a post (`bot.post_content`).
 """
@@ -10,8 +14,9 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -23,6 +28,20 @@ from bot.store import GuildSettings, PostRecord, Store
 
 log = logging.getLogger(__name__)
 
+# Discord answers a repeated nonce with the message it created for 5 minutes or so; past 4 minutes
+# a resumed post looks for its message in the channel rather than trust the nonce.
+NONCE_TRUST = timedelta(minutes=4)
+# The lookup starts this long before the reservation, in case this host's clock runs ahead of
+# Discord's.
+CLOCK_SLACK = timedelta(minutes=1)
+# A post that failed is retried after these delays, then every RETRY_EVERY: the first retries
+# fall inside Discord's nonce window.
+RETRY_AFTER = (timedelta(seconds=30), timedelta(minutes=2))
+RETRY_EVERY = timedelta(minutes=5)
+MARK_ROOM = 64  # characters a renderer leaves free in each message for its mark
+
+_MARK = re.compile(r"(?:^| · )twopass · (daily|checkin) (\S+)(?: · (\d+)/\d+)?$")
+
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:
@@ -30,6 +49,51 @@ class Outgoing:
 
     content: str = ""
     embeds: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """Which post and which of its messages (1 is the first) a message is, written in the message
+    so the bot can recognise it in the channel's history: the footer of its last embed, or the last
+    line of its text when it has no embed, e.g. `twopass · checkin 2026-W10 · 2/4`."""
+
+    kind: str
+    period_key: str
+    index: int
+
+    def text(self, total: int) -> str:
+        base = f"twopass · {self.kind} {self.period_key}"
+        return base if total == 1 else f"{base} · {self.index}/{total}"
+
+    def on(self, message: Outgoing) -> bool:
+        """Whether `message` (as Discord returns it) carries this mark."""
+        texts = [str(e.get("footer", {}).get("text", "")) for e in message.embeds]
+        texts.append(message.content.rpartition("\n")[2].removeprefix("-# "))
+        for text in texts:
+            found = _MARK.search(text)
+            if found and (found[1], found[2], int(found[3] or 1)) == (
+                self.kind,
+                self.period_key,
+                self.index,
+            ):
+                return True
+        return False
+
+
+def stamped(message: Outgoing, text: str) -> Outgoing:
+    """`message` with a mark's text: in the footer of its last embed, or as a small last line."""
+    if message.embeds:
+        *rest, last = message.embeds
+        footer = dict(last.get("footer", {}))
+        footer["text"] = f"{footer['text']} · {text}" if footer.get("text") else text
+        return replace(message, embeds=(*rest, {**last, "footer": footer}))
+    line = f"-# {text}"
+    return replace(message, content=f"{message.content}\n{line}" if message.content else line)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """How long after its latest try a failed post is tried again."""
+    return RETRY_AFTER[attempts - 1] if 0 < attempts <= len(RETRY_AFTER) else RETRY_EVERY
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +125,10 @@ class Poster(Protocol):
 
     async def start_thread(self, channel_id: int, message_id: int, name: str) -> int | None:
         """Start a thread from a message; None when the bot may not create threads there."""
+
+    async def find(self, channel_id: int, since: datetime, mark: Mark) -> int | None:
+        """The id of the bot's own message carrying `mark`, sent in the channel (or thread) after
+        `since`; None when there is none or the history cannot be read."""
 
 
 class Composer(Protocol):
@@ -165,9 +233,18 @@ class Publisher:
 
     async def resume_unsent(self) -> list[Outcome]:
         """Finish posts a crash or a passing error left half-done, with their own nonces."""
+        return await self._resume(only_due=False)
+
+    async def retry_due(self) -> list[Outcome]:
+        """The retry sweep: unfinished posts whose next try has come (see `retry_delay`)."""
+        return await self._resume(only_due=True)
+
+    async def _resume(self, *, only_due: bool) -> list[Outcome]:
         now = self.clock()
         jobs = []
         for record in await self.store.unsent_posts():
+            if only_due and now - record.last_attempt < retry_delay(record.attempts):
+                continue
             kind = PostKind(record.kind)
             settings = await self.store.guild_settings(record.guild_id)
             due = record.due_at or record.reserved_at
@@ -183,10 +260,11 @@ class Publisher:
                 await self.store.drop_post(record.guild_id, kind, record.period_key)
                 continue
             log.info(
-                "resuming the %s post of guild %s for %s with its nonce",
+                "resuming the %s post of guild %s for %s (try %s) with its nonce",
                 kind,
                 record.guild_id,
                 record.period_key,
+                record.attempts + 1,
             )
             jobs.append(self._publish(settings, kind, record.period_key, due, record.channel_id))
         return await _all(jobs)
@@ -249,30 +327,68 @@ class Publisher:
 
     async def _send(self, record: PostRecord, composed: Composed) -> PostRecord:
         guild_id, kind, key = record.guild_id, record.kind, record.period_key
-        assert record.channel_id is not None
+        channel_id = record.channel_id
+        assert channel_id is not None
+        total = 1 + len(composed.parts)
+        # Only the first step not recorded yet can have reached Discord on an earlier try (the
+        # steps go out one by one, each recorded as soon as Discord accepts it). If that try may
+        # be older than Discord's memory of nonces, look for it before sending it again.
+        since: datetime | None = None
+        if self.clock() - record.reserved_at > NONCE_TRUST:
+            since = record.reserved_at - CLOCK_SLACK
         message_id = record.message_id
         if message_id is None:
-            message_id = await self.poster.send(record.channel_id, composed.head, record.nonce)
+            message_id = await self._deliver(
+                channel_id, composed.head, record.nonce, Mark(kind, key, 1), total, since
+            )
             await self.store.post_progress(guild_id, kind, key, message_id=message_id)
+            since = None
         target = record.thread_id
         if composed.parts and target is None:
             thread = None
             if composed.thread_name:
                 thread = await self.poster.start_thread(
-                    record.channel_id, message_id, composed.thread_name
+                    channel_id, message_id, composed.thread_name
                 )
-            target = thread or record.channel_id
+            target = thread or channel_id
             await self.store.post_progress(guild_id, kind, key, thread_id=target)
         for number, part in enumerate(composed.parts, start=1):
             if number <= record.parts_sent:
                 continue
             assert target is not None
-            await self.poster.send(target, part, schedule.part_nonce(record.nonce, number))
+            nonce = schedule.part_nonce(record.nonce, number)
+            await self._deliver(target, part, nonce, Mark(kind, key, number + 1), total, since)
+            since = None
             await self.store.post_progress(guild_id, kind, key, parts_sent=number)
         await self.store.finish_post(guild_id, kind, key, self.clock())
         done = await self.store.post_record(guild_id, kind, key)
         assert done is not None
         return done
+
+    async def _deliver(
+        self,
+        channel_id: int,
+        message: Outgoing,
+        nonce: str,
+        mark: Mark,
+        total: int,
+        since: datetime | None,
+    ) -> int:
+        """Send one message of a post, or with `since`, first look for it there from then."""
+        if since is not None:
+            found = await self.poster.find(channel_id, since, mark)
+            if found is not None:
+                log.info(
+                    "found message %s of the %s post for %s already in channel %s (id %s): "
+                    "not sending it again",
+                    mark.index,
+                    mark.kind,
+                    mark.period_key,
+                    channel_id,
+                    found,
+                )
+                return found
+        return await self.poster.send(channel_id, stamped(message, mark.text(total)), nonce)
 
     async def _turn_off(
         self,

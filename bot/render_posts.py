@@ -10,7 +10,7 @@ import discord
 from bot import render
 from bot.domain.checkin import WeekSummary
 from bot.domain.plan import Step
-from bot.posting import Composed, Outgoing
+from bot.posting import MARK_ROOM, Composed, Outgoing
 from bot.study import BoardEntry, CohortView
 from curriculum import Curriculum, Pass
 
@@ -27,9 +27,18 @@ PROMPT = (
 
 
 def _message(*embeds: discord.Embed, content: str = "") -> Outgoing:
-    assert len(embeds) <= EMBEDS_PER_MESSAGE and len(content) <= CONTENT_MAX
-    assert sum(len(e) for e in embeds) <= render.EMBED_TOTAL_MAX
+    """One message, leaving room for the mark posting adds to it (`bot.posting.Mark`)."""
+    assert len(embeds) <= EMBEDS_PER_MESSAGE and len(content) <= CONTENT_MAX - MARK_ROOM
+    assert sum(len(e) for e in embeds) <= render.EMBED_TOTAL_MAX - MARK_ROOM
     return Outgoing(content=content, embeds=tuple(dict(e.to_dict()) for e in embeds))
+
+
+def _fit(embeds: list[discord.Embed]) -> list[discord.Embed]:
+    """Drop the last fields of a message filled to Discord's limit, to make room for its mark."""
+    for e in embeds:
+        while e.fields and sum(len(x) for x in embeds) > render.EMBED_TOTAL_MAX - MARK_ROOM:
+            e.remove_field(len(e.fields) - 1)
+    return embeds
 
 
 def _day(day: date) -> str:
@@ -126,11 +135,11 @@ def checkin(
     for number, chunk in enumerate(chunks, start=1):
         title = "Member by member" + (f" ({number}/{len(chunks)})" if len(chunks) > 1 else "")
         parts.append(_message(render.embed(title, chunk, render.GREEN)))
-    parts.append(_message(*render.cohort(cohort)))
+    parts.append(_message(*_fit(render.cohort(cohort))))
     if week.nudge:
         mentions = [render.mention(u) for u in week.nudge]
         intro = "Quiet week? No pressure - tell us where you are stuck and someone will help:"
-        for chunk in _chunks(mentions, CONTENT_MAX - len(intro) - 1):
+        for chunk in _chunks(mentions, CONTENT_MAX - MARK_ROOM - len(intro) - 1):
             parts.append(_message(content=f"{intro}\n{chunk.replace(chr(10), ' ')}"))
     name = render.clip(f"Check-in {period_key}", THREAD_NAME_MAX)
     return Composed(_message(head), tuple(parts), name)

@@ -22,7 +22,8 @@ from bot.store import GuildSettings, Store
 log = logging.getLogger(__name__)
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-RETRY_EVERY = timedelta(minutes=5)
+# How often the retry sweep looks for failed posts whose next try has come (`retry_delay`).
+SWEEP_EVERY = timedelta(seconds=15)
 RETRY_JOB = "posts:retry"
 
 
@@ -62,8 +63,8 @@ class PostScheduler:
         for settings in await self.store.all_guild_settings():
             self._build(settings)
         self.scheduler.add_job(
-            self.publisher.resume_unsent,
-            IntervalTrigger(seconds=int(RETRY_EVERY.total_seconds())),
+            self.publisher.retry_due,
+            IntervalTrigger(seconds=int(SWEEP_EVERY.total_seconds())),
             id=RETRY_JOB,
             replace_existing=True,
             coalesce=True,

@@ -1,16 +1,29 @@
-"""An in-memory Discord for scheduled posts: records every message and honours nonces."""
+"""An in-memory Discord for scheduled posts: records every message and honours nonces for five
+minutes, as Discord does."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
-from bot.posting import ChannelGone, NotAllowed, Outgoing
+from bot.posting import ChannelGone, Mark, NotAllowed, Outgoing
+
+NONCE_WINDOW = timedelta(seconds=300)  # how long Discord answers a repeated nonce with its message
 
 
 class Crash(BaseException):
     """The process dies here (not an error the bot could catch and handle)."""
+
+
+class LostReply(Exception):
+    """Discord created the message but its answer never arrived (a timeout, a 5xx)."""
+
+
+def real_time() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass
@@ -19,47 +32,70 @@ class Sent:
     channel_id: int
     message: Outgoing
     nonce: str
+    at: datetime
 
 
 @dataclass
 class FakePoster:
+    clock: Callable[[], datetime] = real_time
     messages: list[Sent] = field(default_factory=list)
     threads: dict[int, int] = field(default_factory=dict)  # thread id -> parent channel
     gone: set[int] = field(default_factory=set)  # channels that were deleted (404)
     forbidden: set[int] = field(default_factory=set)  # channels the bot may not post in (403)
     no_threads: set[int] = field(default_factory=set)  # channels where threads are not allowed
     crash_after_send: int | None = None  # die right after Discord accepted the n-th send
+    lose_replies: int = 0  # Discord creates the next n messages, but the bot never hears back
     hold: dict[int, asyncio.Event] = field(default_factory=dict)  # channel -> wait before sending
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
-    _by_nonce: dict[str, int] = field(default_factory=dict)
+    _by_nonce: dict[tuple[int, str], Sent] = field(default_factory=dict)
     sends: int = 0
+    lookups: int = 0
 
     def in_channel(self, channel_id: int) -> list[Sent]:
         return [m for m in self.messages if m.channel_id == channel_id]
 
-    async def send(self, channel_id: int, message: Outgoing, nonce: str) -> int:
-        if channel_id in self.hold:
-            await self.hold[channel_id].wait()
+    def _check(self, channel_id: int) -> None:
         parent = self.threads.get(channel_id, channel_id)
-        if parent in self.gone:
+        if channel_id in self.gone or parent in self.gone:
             raise ChannelGone("404 Not Found (error code: 10003): Unknown Channel")
         if parent in self.forbidden:
             raise NotAllowed("403 Forbidden (error code: 50013): Missing Permissions")
+
+    async def send(self, channel_id: int, message: Outgoing, nonce: str) -> int:
+        if channel_id in self.hold:
+            await self.hold[channel_id].wait()
+        self._check(channel_id)
         self.sends += 1
-        if nonce in self._by_nonce:  # Discord answers a repeated nonce with the first message
-            message_id = self._by_nonce[nonce]
+        now = self.clock()
+        # Discord answers a nonce it saw in the last few minutes with the message it created.
+        seen = self._by_nonce.get((channel_id, nonce))
+        if seen is not None and now - seen.at < NONCE_WINDOW:
+            message_id = seen.id
         else:
-            message_id = next(self._ids)
-            self._by_nonce[nonce] = message_id
-            self.messages.append(Sent(message_id, channel_id, message, nonce))
+            sent = Sent(next(self._ids), channel_id, message, nonce, now)
+            self._by_nonce[(channel_id, nonce)] = sent
+            self.messages.append(sent)
+            message_id = sent.id
         if self.crash_after_send == self.sends:
             raise Crash()
+        if self.lose_replies:
+            self.lose_replies -= 1
+            raise LostReply("503 Service Unavailable")
         return message_id
 
     async def start_thread(self, channel_id: int, message_id: int, name: str) -> int | None:
+        self._check(channel_id)
         if channel_id in self.no_threads:
             return None
         assert any(m.id == message_id and m.channel_id == channel_id for m in self.messages)
         assert len(name) <= 100
         self.threads[message_id] = channel_id  # a thread takes its starter message's id
         return message_id
+
+    async def find(self, channel_id: int, since: datetime, mark: Mark) -> int | None:
+        self._check(channel_id)
+        self.lookups += 1
+        for sent in self.messages:
+            if sent.channel_id == channel_id and sent.at > since and mark.on(sent.message):
+                return sent.id
+        return None

@@ -15,7 +15,7 @@ import time_machine
 from bot.domain import schedule
 from bot.domain.schedule import PostKind
 from bot.post_content import StudyComposer
-from bot.posting import Outcome, Publisher, Status
+from bot.posting import Mark, Outcome, Publisher, Status
 from bot.scheduling import PostScheduler, trigger
 from bot.store import Store
 from bot.study import SetupChange, Study
@@ -42,8 +42,8 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def poster() -> FakePoster:
-    return FakePoster()
+def poster(clock: Clock) -> FakePoster:
+    return FakePoster(clock=clock)
 
 
 @pytest_asyncio.fixture
@@ -282,6 +282,78 @@ async def test_crash_after_reserving_is_retried_with_the_same_nonce(
     assert [o.status for o in again] == [Status.ALREADY_POSTED] and len(poster.messages) == 1
 
 
+async def test_a_lost_reply_resumed_after_discord_forgot_the_nonce_posts_once(
+    study: Study, poster: FakePoster, clock: Clock, publisher: Publisher
+) -> None:
+    await configure(study, BERLIN, "Europe/Berlin", daily="09:00")
+    clock.now = local(2026, 3, 3, 9, 0).astimezone(UTC)
+    # Discord creates the message, but its answer is lost: the store never hears of it.
+    poster.lose_replies = 1
+    assert (await publisher.fire(BERLIN, PostKind.DAILY)).status is Status.FAILED
+    unsent = await study.store.unsent_posts()
+    assert len(unsent) == 1 and unsent[0].message_id is None
+    # Half an hour later (a restart's catch-up, or the retry sweep) the nonce is long forgotten.
+    clock.now += timedelta(minutes=30)
+    outcomes = await publisher_for(study, poster, clock).resume_unsent()
+    assert [o.status for o in outcomes] == [Status.POSTED]
+    assert len(poster.messages) == 1 and poster.lookups == 1
+    record = await study.store.post_record(BERLIN, "daily", "2026-03-03")
+    assert record is not None and record.done and record.message_id == poster.messages[0].id
+    assert Mark("daily", "2026-03-03", 1).on(poster.messages[0].message)
+
+
+async def test_a_check_in_part_with_a_lost_reply_is_not_repeated_later(
+    study: Study, poster: FakePoster, clock: Clock, publisher: Publisher
+) -> None:
+    await configure(study, BERLIN, "Europe/Berlin", checkin_day="monday", checkin="18:00")
+    await study.join(BERLIN, 1, datetime(2026, 2, 1, tzinfo=UTC))
+    await study.log(BERLIN, 1, "micrograd", Pass.FIRST, datetime(2026, 3, 1, 9, tzinfo=UTC))
+    clock.now = local(2026, 3, 2, 18, 0).astimezone(UTC)
+    poster.crash_after_send = 2  # the head and the first part are out; the part's answer is lost
+    with pytest.raises(Crash):
+        await publisher.fire(BERLIN, PostKind.CHECKIN)
+    poster.crash_after_send = None
+    clock.now += timedelta(minutes=30)
+    await publisher_for(study, poster, clock).resume_unsent()
+    record = await study.store.post_record(BERLIN, "checkin", "2026-W10")
+    assert record is not None and record.done
+    total = len(poster.messages)
+    assert total >= 3 and poster.lookups == 1
+    for index, sent in enumerate(poster.messages, start=1):  # each message once, marked in order
+        assert Mark("checkin", "2026-W10", index).on(sent.message)
+
+
+async def test_a_failed_post_is_retried_within_a_minute_then_less_often(
+    study: Study, poster: FakePoster, clock: Clock, publisher: Publisher
+) -> None:
+    await configure(study, BERLIN, "Europe/Berlin", daily="09:00")
+    clock.now = local(2026, 3, 3, 9, 0).astimezone(UTC)
+    poster.lose_replies = 2
+    assert (await publisher.fire(BERLIN, PostKind.DAILY)).status is Status.FAILED
+    clock.now += timedelta(seconds=10)
+    assert await publisher.retry_due() == []  # not yet
+    clock.now += timedelta(seconds=25)
+    assert [o.status for o in await publisher.retry_due()] == [Status.FAILED]
+    clock.now += timedelta(seconds=60)
+    assert await publisher.retry_due() == []  # the next try waits longer
+    clock.now += timedelta(seconds=65)
+    assert [o.status for o in await publisher.retry_due()] == [Status.POSTED]
+    # Every retry fell inside Discord's nonce window: the nonce alone kept it to one message.
+    assert len(poster.messages) == 1 and poster.sends == 3 and poster.lookups == 0
+
+
+async def test_the_retry_sweep_runs_often_enough_for_a_first_retry_within_a_minute(
+    study: Study, publisher: Publisher
+) -> None:
+    posts = PostScheduler(publisher, study.store)
+    await posts.start(catch_up=False)
+    try:
+        job = posts.scheduler.get_job("posts:retry")
+        assert job is not None and job.trigger.interval <= timedelta(seconds=30)
+    finally:
+        await posts.close()
+
+
 async def test_crash_before_sending_is_sent_at_start_up(
     study: Study, poster: FakePoster, clock: Clock
 ) -> None:
@@ -416,6 +488,8 @@ async def test_big_cohort_check_in_stays_within_discord_limits(
             total += len(e.get("footer", {}).get("text", ""))
         assert total <= 6000
         assert len(sent.nonce) <= 25
+    for index, sent in enumerate(poster.in_channel(CHANNEL[BERLIN]), start=1):
+        assert Mark("checkin", "2026-W10", index).on(sent.message)  # even the plain-text ones
     everything = " ".join(m.message.content + str(m.message.embeds) for m in poster.messages)
     assert "<@3>" in everything and "Top three" in everything and "built or broke" in everything
     nudged = " ".join(m.message.content for m in poster.messages)

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
-from emulator import LocalDiscord
+import pytest
+from emulator import LocalDiscord, rest
 
 from bot.app import TwopassBot
 from bot.settings import Settings
@@ -15,36 +16,72 @@ from bot.store import GuildSettings, Store
 DUE = datetime(2026, 3, 2, 18, 0, tzinfo=UTC)  # a Monday, 18:00 UTC
 
 
+def settings_for(guild_id: int, channel_id: int, *, daily: bool, checkin: bool) -> GuildSettings:
+    return GuildSettings(
+        guild_id=guild_id,
+        study_channel_id=channel_id,
+        timezone="UTC",
+        checkin_weekday=0,
+        checkin_time=time(18, 0),
+        daily_time=time(9, 0),
+        daily_enabled=daily,
+        checkin_enabled=checkin,
+        curriculum_id="ml-engineer",
+        cohort_start=DUE.date(),
+        default_pace=5.0,
+    )
+
+
+def bot_at(store: Store, moment: datetime) -> TwopassBot:
+    return TwopassBot(
+        settings=Settings(_env_file=None),  # type: ignore[call-arg]
+        store=store,
+        clock=lambda: moment,
+        guild_ready_timeout=0.05,
+    )
+
+
 async def test_missed_check_in_appears_in_the_channel_once(tmp_path: Path) -> None:
     async with LocalDiscord() as local, await Store.open(tmp_path / "bot.sqlite3") as store:
         guild = local.add_guild("Study Hall")
         channel = guild.add_text_channel("study")
         await store.save_guild_settings(
-            GuildSettings(
-                guild_id=guild.id,
-                study_channel_id=channel.id,
-                timezone="UTC",
-                checkin_weekday=0,
-                checkin_time=time(18, 0),
-                daily_time=time(9, 0),
-                daily_enabled=False,
-                checkin_enabled=True,
-                curriculum_id="ml-engineer",
-                cohort_start=DUE.date(),
-                default_pace=5.0,
-            ),
-            DUE,
+            settings_for(guild.id, channel.id, daily=False, checkin=True), DUE
         )
         for _ in range(2):  # a restart must not post it again
-            bot = TwopassBot(
-                settings=Settings(_env_file=None),  # type: ignore[call-arg]
-                store=store,
-                clock=lambda: DUE + timedelta(hours=1),
-                guild_ready_timeout=0.05,
-            )
+            bot = bot_at(store, DUE + timedelta(hours=1))
             async with local.running(bot):
                 await bot.posts.wait_idle()
         heads = [m for m in local.channel_messages(channel) if "Weekly check-in" in str(m.embeds)]
         assert len(heads) == 1
         record = await store.post_record(guild.id, "checkin", "2026-W10")
         assert record is not None and record.done and record.message_id == heads[0].id
+
+
+async def test_a_post_whose_reply_was_lost_is_found_not_repeated_after_the_nonce_window(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    due = DUE.replace(hour=9)
+    async with LocalDiscord() as local, await Store.open(tmp_path / "bot.sqlite3") as store:
+        guild = local.add_guild("Study Hall")
+        channel = guild.add_text_channel("study")
+        await store.save_guild_settings(
+            settings_for(guild.id, channel.id, daily=True, checkin=False), due
+        )
+        bot = bot_at(store, due + timedelta(minutes=5))
+        async with local.running(bot):
+            await bot.posts.wait_idle()
+        assert len(local.channel_messages(channel)) == 1
+        # Discord created the message but its answer never reached the store, and half an hour
+        # later Discord no longer recognises the nonce.
+        async with store.transaction() as db:
+            await db.execute("UPDATE posts SET message_id = NULL, posted_at = NULL")
+        monkeypatch.setattr(rest, "NONCE_WINDOW_SECONDS", 0.0)
+        bot = bot_at(store, due + timedelta(minutes=35))
+        async with local.running(bot):
+            await bot.posts.wait_idle()
+        posted = local.channel_messages(channel)
+        assert len(posted) == 1
+        assert local.requests_to("GET", "/channels/{channel_id}/messages")
+        record = await store.post_record(guild.id, "daily", due.date().isoformat())
+        assert record is not None and record.done and record.message_id == posted[0].id

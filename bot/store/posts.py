@@ -12,7 +12,7 @@ from bot.store.records import Member
 
 _POST_COLUMNS = (
     "guild_id, kind, period_key, nonce, reserved_at, due_at, channel_id, message_id, thread_id,"
-    " parts_sent, posted_at"
+    " parts_sent, posted_at, attempts, attempted_at"
 )
 # The settings flag that turns each kind of post on or off (never user input in SQL).
 _ENABLED_COLUMN = {"daily": "daily_enabled", "checkin": "checkin_enabled"}
@@ -31,10 +31,16 @@ class PostRecord:
     thread_id: int | None  # where further parts go (the channel itself when no thread)
     parts_sent: int
     posted_at: datetime | None  # set once every part is out
+    attempts: int = 0  # how many times the post was tried, the first try included
+    attempted_at: datetime | None = None  # the latest try
 
     @property
     def done(self) -> bool:
         return self.posted_at is not None
+
+    @property
+    def last_attempt(self) -> datetime:
+        return self.attempted_at or self.reserved_at
 
 
 def _record(row: Any) -> PostRecord:
@@ -50,6 +56,8 @@ def _record(row: Any) -> PostRecord:
         thread_id=row[8],
         parts_sent=row[9],
         posted_at=from_db_time(row[10]) if row[10] else None,
+        attempts=row[11],
+        attempted_at=from_db_time(row[12]) if row[12] else None,
     )
 
 
@@ -65,7 +73,8 @@ class PostQueries(StoreCore):
         due_at: datetime,
         now: datetime,
     ) -> tuple[PostRecord, bool]:
-        """Claim (guild, kind, period) before sending; returns the record and whether it is new.
+        """Claim (guild, kind, period) before sending, or count one more try of an unfinished
+        claim; returns the record and whether this is its first try.
 
         A second claim of the same period gets the first one's record (and its nonce) back.
         """
@@ -73,15 +82,18 @@ class PostQueries(StoreCore):
         async with self.transaction() as db:
             rows = await fetch_all(
                 db,
-                f"INSERT INTO posts (guild_id, kind, period_key, nonce, reserved_at, due_at,"
-                " channel_id) VALUES (?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (guild_id, kind, period_key) DO NOTHING"
+                "INSERT INTO posts (guild_id, kind, period_key, nonce, reserved_at, due_at,"
+                " channel_id, attempts, attempted_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)"
+                " ON CONFLICT (guild_id, kind, period_key) DO UPDATE"
+                " SET attempts = posts.attempts + 1, attempted_at = excluded.attempted_at"
+                " WHERE posts.posted_at IS NULL"
                 f" RETURNING {_POST_COLUMNS}",
-                (*key, nonce, to_db_time(now), to_db_time(due_at), channel_id),
+                (*key, nonce, to_db_time(now), to_db_time(due_at), channel_id, to_db_time(now)),
             )
             row = rows[0] if rows else None
             if row:
-                return _record(row), True
+                record = _record(row)
+                return record, record.attempts == 1
             row = await fetch_one(
                 db,
                 f"SELECT {_POST_COLUMNS} FROM posts"
