@@ -75,8 +75,7 @@ def daily(curriculum: Curriculum, day: date, step: Step | None, studied_yesterda
 def _member_line(curriculum: Curriculum, week: WeekSummary, index: int) -> str:
     member = week.active[index]
     passes = ", ".join(
-        f"{curriculum.number_of(video_id)}. {_title(curriculum, video_id)} ({Pass(n).label})"
-        for video_id, n in member.passes
+        f"{_video(curriculum, video_id)} ({Pass(n).label})" for video_id, n in member.passes
     )
     line = (
         f"{render.mention(member.user_id)} - {render.plural(len(member.passes), 'pass')}, "
@@ -85,9 +84,10 @@ def _member_line(curriculum: Curriculum, week: WeekSummary, index: int) -> str:
     return render.clip(line, MEMBER_LINE_MAX)
 
 
-def _title(curriculum: Curriculum, video_id: str) -> str:
+def _video(curriculum: Curriculum, video_id: str) -> str:
+    """`12. Title`; just the id of a video the roadmap no longer has (renamed or removed)."""
     video = curriculum.video(video_id)
-    return video.title if video else video_id
+    return f"{curriculum.number_of(video_id)}. {video.title}" if video else video_id
 
 
 def _chunks(lines: Iterable[str], limit: int) -> list[str]:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from bot import render_posts
 from bot.domain.checkin import summarize
 from bot.domain.plan import credit
 from bot.store import CohortPass, Member
+from bot.study import CohortView
 from curriculum import default_curriculum
 
 ROADMAP = default_curriculum()
@@ -55,3 +57,17 @@ def test_week_in_numbers_lines_and_nudges() -> None:
 def test_an_empty_server_has_an_empty_week() -> None:
     week = summarize(ROADMAP, [], [], now=NOW, timezone="UTC")
     assert week.roster == week.passes == 0 and week.active == () and week.nudge == ()
+
+
+def test_a_video_no_longer_on_the_roadmap_still_renders() -> None:
+    # Logged before the roadmap dropped (or renamed) the video.
+    passes = [
+        CohortPass(1, "retired-video", 1, date(2026, 3, 4)),
+        CohortPass(1, "micrograd", 1, date(2026, 3, 5)),
+    ]
+    week = summarize(ROADMAP, [member(1, date(2026, 2, 1))], passes, now=NOW, timezone="UTC")
+    assert week.passes == 2 and week.minutes == credit(ROADMAP, [("micrograd", 1)])
+    post = render_posts.checkin(ROADMAP, "2026-W10", week, [], CohortView((), (1,), (), (), ()))
+    lines = str(post.parts[0].embeds)
+    assert "retired-video (first)" in lines
+    assert f"{ROADMAP.number_of('micrograd')}. " in lines
