@@ -38,6 +38,9 @@ CLOCK_SLACK = timedelta(minutes=1)
 # fall inside Discord's nonce window.
 RETRY_AFTER = (timedelta(seconds=30), timedelta(minutes=2))
 RETRY_EVERY = timedelta(minutes=5)
+# A post whose first message is out but whose rest keeps failing is left as it is after this many
+# tries, or once past its grace window.
+MAX_TRIES = 8
 MARK_ROOM = 64  # characters a renderer leaves free in each message for its mark
 
 _MARK = re.compile(r"(?:^| · )twopass · (daily|checkin) (\S+)(?: · (\d+)/\d+)?$")
@@ -142,6 +145,7 @@ class Status(enum.Enum):
     NOT_CONFIGURED = "not configured"
     TURNED_OFF = "turned off"  # Discord refused for good: the post type was disabled
     FAILED = "failed"  # a passing error; the reservation stays and is retried
+    GAVE_UP = "gave up"  # partly sent, and the rest kept failing: left as it is
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +163,9 @@ class Outcome:
         if record is None or record.message_id is None or record.channel_id is None:
             return None
         return f"https://discord.com/channels/{record.guild_id}/{record.channel_id}/{record.message_id}"
+
+
+_WHAT = {PostKind.DAILY: "daily video", PostKind.CHECKIN: "weekly check-in"}
 
 
 class NoStudyChannel(StudyError):
@@ -242,12 +249,18 @@ class Publisher:
     async def _resume(self, *, only_due: bool) -> list[Outcome]:
         now = self.clock()
         jobs = []
+        gave_up = []
         for record in await self.store.unsent_posts():
             if only_due and now - record.last_attempt < retry_delay(record.attempts):
                 continue
             kind = PostKind(record.kind)
             settings = await self.store.guild_settings(record.guild_id)
             due = record.due_at or record.reserved_at
+            if record.message_id is not None and (
+                record.attempts >= MAX_TRIES or now - due > GRACE[kind]
+            ):
+                gave_up.append(await self._give_up(record, kind))
+                continue
             too_late = now - due > GRACE[kind] and record.message_id is None
             if settings is None or record.channel_id is None or too_late:
                 log.warning(
@@ -267,7 +280,32 @@ class Publisher:
                 record.attempts + 1,
             )
             jobs.append(self._publish(settings, kind, record.period_key, due, record.channel_id))
-        return await _all(jobs)
+        return gave_up + await _all(jobs)
+
+    async def _give_up(self, record: PostRecord, kind: PostKind) -> Outcome:
+        """The first message of a post is out but the rest keeps failing: stop retrying it (and
+        logging its error every few minutes) and keep what is out as the period's post."""
+        why = (
+            f"it failed {record.attempts} times"
+            if record.attempts >= MAX_TRIES
+            else f"it is more than {GRACE[kind] // timedelta(hours=1)} hours late"
+        )
+        log.warning(
+            "giving up on the rest of the %s post of guild %s for %s (first message and %s "
+            "further parts out): %s",
+            kind,
+            record.guild_id,
+            record.period_key,
+            record.parts_sent,
+            why,
+        )
+        outcome = Outcome(Status.GAVE_UP, kind, record.guild_id, record.period_key, record)
+        note = (
+            f"The {_WHAT[kind]} for {record.period_key} was only partly posted "
+            f"({outcome.link}): I stopped sending the rest because {why}."
+        )
+        await self.store.give_up_post(record.guild_id, kind, record.period_key, note, self.clock())
+        return replace(outcome, detail=note)
 
     # --- one post ------------------------------------------------------------------------
 
@@ -398,7 +436,7 @@ class Publisher:
         record: PostRecord,
         fault: PostFault,
     ) -> Outcome:
-        what = "daily video" if kind is PostKind.DAILY else "weekly check-in"
+        what = _WHAT[kind]
         now = self.clock()
         current = await self.store.post_record(settings.guild_id, kind, key)
         if current is not None and current.message_id is not None:

@@ -18,6 +18,10 @@ class Crash(BaseException):
     """The process dies here (not an error the bot could catch and handle)."""
 
 
+class ServerError(Exception):
+    """Discord failed the request without creating anything."""
+
+
 class LostReply(Exception):
     """Discord created the message but its answer never arrived (a timeout, a 5xx)."""
 
@@ -45,6 +49,7 @@ class FakePoster:
     no_threads: set[int] = field(default_factory=set)  # channels where threads are not allowed
     crash_after_send: int | None = None  # die right after Discord accepted the n-th send
     lose_replies: int = 0  # Discord creates the next n messages, but the bot never hears back
+    fail_from: int | None = None  # the n-th send and every later one fail (a 500, nothing sent)
     hold: dict[int, asyncio.Event] = field(default_factory=dict)  # channel -> wait before sending
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
     _by_nonce: dict[tuple[int, str], Sent] = field(default_factory=dict)
@@ -66,6 +71,8 @@ class FakePoster:
             await self.hold[channel_id].wait()
         self._check(channel_id)
         self.sends += 1
+        if self.fail_from is not None and self.sends >= self.fail_from:
+            raise ServerError("500 Internal Server Error")
         now = self.clock()
         # Discord answers a nonce it saw in the last few minutes with the message it created.
         seen = self._by_nonce.get((channel_id, nonce))

@@ -15,7 +15,7 @@ import time_machine
 from bot.domain import schedule
 from bot.domain.schedule import PostKind
 from bot.post_content import StudyComposer
-from bot.posting import Mark, Outcome, Publisher, Status
+from bot.posting import MAX_TRIES, Mark, Outcome, Publisher, Status
 from bot.scheduling import PostScheduler, trigger
 from bot.store import Store
 from bot.study import SetupChange, Study
@@ -387,6 +387,38 @@ async def test_a_check_in_interrupted_between_parts_resumes_without_repeats(
     head = poster.messages[0]
     assert head.channel_id == CHANNEL[BERLIN]
     assert all(m.channel_id == head.id for m in poster.messages[1:])  # the rest in its thread
+
+
+@pytest.mark.parametrize("late", [False, True])
+async def test_a_partly_sent_post_is_given_up_after_a_few_tries(
+    study: Study,
+    poster: FakePoster,
+    clock: Clock,
+    publisher: Publisher,
+    late: bool,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await configure(study, BERLIN, "Europe/Berlin", checkin_day="monday", checkin="18:00")
+    clock.now = local(2026, 3, 2, 18, 0).astimezone(UTC)
+    poster.fail_from = 2  # the head is out; every later part fails
+    assert (await publisher.fire(BERLIN, PostKind.CHECKIN)).status is Status.FAILED
+    if late:  # the bot was down: it comes back after the check-in's grace window
+        clock.now += timedelta(hours=7)
+    outcomes: list[Outcome] = []
+    for _ in range(30):  # two and a half hours of the retry sweep
+        clock.now += timedelta(minutes=5)
+        outcomes += await publisher.retry_due()
+    statuses = [o.status for o in outcomes]
+    assert statuses[-1] is Status.GAVE_UP and statuses.count(Status.GAVE_UP) == 1
+    assert statuses.count(Status.FAILED) == (0 if late else MAX_TRIES - 1)
+    assert "giving up on the rest of the checkin post" in caplog.text
+    record = await study.store.post_record(BERLIN, "checkin", "2026-W10")
+    assert record is not None and record.done and record.message_id == poster.messages[0].id
+    assert await study.store.unsent_posts() == []
+    notes = await study.store.post_notes(BERLIN)
+    assert len(notes) == 1 and "only partly posted" in notes[0]
+    settings = await study.store.guild_settings(BERLIN)
+    assert settings is not None and settings.checkin_enabled  # next week's goes out as usual
 
 
 # --- faults -------------------------------------------------------------------------------

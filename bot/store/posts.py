@@ -16,6 +16,10 @@ _POST_COLUMNS = (
 )
 # The settings flag that turns each kind of post on or off (never user input in SQL).
 _ENABLED_COLUMN = {"daily": "daily_enabled", "checkin": "checkin_enabled"}
+_NOTE = (
+    "INSERT INTO post_notes (guild_id, kind, note, at) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (guild_id, kind) DO UPDATE SET note = excluded.note, at = excluded.at"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,16 +170,24 @@ class PostQueries(StoreCore):
             await db.execute(
                 f"UPDATE guild_settings SET {column} = 0 WHERE guild_id = ?", (guild_id,)
             )
-            await db.execute(
-                "INSERT INTO post_notes (guild_id, kind, note, at) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (guild_id, kind) DO UPDATE SET note = excluded.note, at = excluded.at",
-                (guild_id, kind, note, to_db_time(now)),
-            )
+            await db.execute(_NOTE, (guild_id, kind, note, to_db_time(now)))
             await db.execute(
                 "DELETE FROM posts WHERE guild_id = ? AND kind = ? AND posted_at IS NULL"
                 " AND message_id IS NULL",
                 (guild_id, kind),
             )
+
+    async def give_up_post(
+        self, guild_id: int, kind: str, period_key: str, note: str, now: datetime
+    ) -> None:
+        """Stop retrying a partly sent post: keep it as its period's post (so it is never sent
+        again) and leave admins a note."""
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE posts SET posted_at = ? WHERE guild_id = ? AND kind = ? AND period_key = ?",
+                (to_db_time(now), guild_id, kind, period_key),
+            )
+            await db.execute(_NOTE, (guild_id, kind, note, to_db_time(now)))
 
     async def post_notes(self, guild_id: int) -> list[str]:
         async with self._lock:
