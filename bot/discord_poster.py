@@ -9,11 +9,12 @@ from typing import Final, Literal
 
 import discord
 
-from bot.posting import ChannelGone, Mark, NotAllowed, Outgoing
+from bot.posting import ChannelGone, Mark, NotAllowed, Outgoing, ThreadGone
 
 log = logging.getLogger(__name__)
 
 THREAD_ALREADY_EXISTS = 160004  # Discord's code when a message already has a thread
+UNKNOWN_MESSAGE = 10008  # Discord's code for a message that does not exist (or was deleted)
 ARCHIVE_AFTER_MINUTES: Final[Literal[10080]] = (
     10080  # a week: the thread lives until the next check-in
 )
@@ -48,6 +49,8 @@ class DiscordPoster:
         except discord.Forbidden:
             return None  # not allowed to start threads here: the parts go to the channel
         except discord.NotFound as error:
+            if error.code == UNKNOWN_MESSAGE:
+                raise ThreadGone(str(error)) from error  # the message, not the channel
             raise ChannelGone(str(error)) from error
         except discord.HTTPException as error:
             if error.code == THREAD_ALREADY_EXISTS:

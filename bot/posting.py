@@ -122,12 +122,18 @@ class NotAllowed(PostFault):
     reason = "I am not allowed to post there (missing permission)"
 
 
+class ThreadGone(Exception):
+    """The message a post's thread was to start from was deleted. Not a fault of the channel:
+    the rest of the post goes to the channel itself."""
+
+
 class Poster(Protocol):
     async def send(self, channel_id: int, message: Outgoing, nonce: str) -> int:
         """Send and return the message id; a repeated nonce returns the message it created."""
 
     async def start_thread(self, channel_id: int, message_id: int, name: str) -> int | None:
-        """Start a thread from a message; None when the bot may not create threads there."""
+        """Start a thread from a message; None when the bot may not create threads there.
+        Raises ThreadGone when the message was deleted, ChannelGone when the channel was."""
 
     async def find(self, channel_id: int, since: datetime, mark: Mark) -> int | None:
         """The id of the bot's own message carrying `mark`, sent in the channel (or thread) after
@@ -385,9 +391,19 @@ class Publisher:
         if composed.parts and target is None:
             thread = None
             if composed.thread_name:
-                thread = await self.poster.start_thread(
-                    channel_id, message_id, composed.thread_name
-                )
+                try:
+                    thread = await self.poster.start_thread(
+                        channel_id, message_id, composed.thread_name
+                    )
+                except ThreadGone:
+                    log.warning(
+                        "the first message of the %s post of guild %s for %s was deleted before "
+                        "its thread was started; the rest goes to channel %s",
+                        kind,
+                        guild_id,
+                        key,
+                        channel_id,
+                    )
             target = thread or channel_id
             await self.store.post_progress(guild_id, kind, key, thread_id=target)
         for number, part in enumerate(composed.parts, start=1):
@@ -395,7 +411,26 @@ class Publisher:
                 continue
             assert target is not None
             nonce = schedule.part_nonce(record.nonce, number)
-            await self._deliver(target, part, nonce, Mark(kind, key, number + 1), total, since)
+            mark = Mark(kind, key, number + 1)
+            try:
+                await self._deliver(target, part, nonce, mark, total, since)
+            except ChannelGone:
+                if target == channel_id:
+                    raise  # the channel itself: a fault that turns the post off
+                # Only the thread was deleted (a thread is a channel to Discord, so its 404 looks
+                # the same): whatever it held is gone with it, and the rest goes to the channel.
+                log.warning(
+                    "the thread %s of the %s post of guild %s for %s was deleted; the rest goes "
+                    "to channel %s",
+                    target,
+                    kind,
+                    guild_id,
+                    key,
+                    channel_id,
+                )
+                target = channel_id
+                await self.store.post_progress(guild_id, kind, key, thread_id=target)
+                await self._deliver(target, part, nonce, mark, total, None)
             since = None
             await self.store.post_progress(guild_id, kind, key, parts_sent=number)
         await self.store.finish_post(guild_id, kind, key, self.clock())

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from bot.posting import ChannelGone, Mark, NotAllowed, Outgoing
+from bot.posting import ChannelGone, Mark, NotAllowed, Outgoing, ThreadGone
 
 NONCE_WINDOW = timedelta(seconds=300)  # how long Discord answers a repeated nonce with its message
 
@@ -44,7 +44,8 @@ class FakePoster:
     clock: Callable[[], datetime] = real_time
     messages: list[Sent] = field(default_factory=list)
     threads: dict[int, int] = field(default_factory=dict)  # thread id -> parent channel
-    gone: set[int] = field(default_factory=set)  # channels that were deleted (404)
+    gone: set[int] = field(default_factory=set)  # channels or threads that were deleted (404)
+    deleted: set[int] = field(default_factory=set)  # messages that were deleted
     forbidden: set[int] = field(default_factory=set)  # channels the bot may not post in (403)
     no_threads: set[int] = field(default_factory=set)  # channels where threads are not allowed
     crash_after_send: int | None = None  # die right after Discord accepted the n-th send
@@ -94,6 +95,8 @@ class FakePoster:
         self._check(channel_id)
         if channel_id in self.no_threads:
             return None
+        if message_id in self.deleted:
+            raise ThreadGone("404 Not Found (error code: 10008): Unknown Message")
         assert any(m.id == message_id and m.channel_id == channel_id for m in self.messages)
         assert len(name) <= 100
         self.threads[message_id] = channel_id  # a thread takes its starter message's id
@@ -103,6 +106,8 @@ class FakePoster:
         self._check(channel_id)
         self.lookups += 1
         for sent in self.messages:
-            if sent.channel_id == channel_id and sent.at > since and mark.on(sent.message):
+            if sent.id in self.deleted or sent.channel_id != channel_id or sent.at <= since:
+                continue
+            if mark.on(sent.message):
                 return sent.id
         return None

@@ -15,7 +15,7 @@ import time_machine
 from bot.domain import schedule
 from bot.domain.schedule import PostKind
 from bot.post_content import StudyComposer
-from bot.posting import MAX_TRIES, Mark, Outcome, Publisher, Status
+from bot.posting import MAX_TRIES, Mark, Outcome, Outgoing, Publisher, Status
 from bot.scheduling import PostScheduler, trigger
 from bot.store import Store
 from bot.study import SetupChange, Study
@@ -446,6 +446,54 @@ async def test_refused_post_turns_off_and_tells_admins_while_others_post(
     await posts.rebuild(BERLIN)
     assert await study.store.post_notes(BERLIN) == []
     assert posts.scheduler.get_job(f"daily:{BERLIN}") is not None
+
+
+async def test_a_deleted_thread_sends_the_rest_to_the_channel_and_keeps_check_ins_on(
+    study: Study, poster: FakePoster, clock: Clock, publisher: Publisher
+) -> None:
+    await configure(study, BERLIN, "Europe/Berlin", checkin_day="monday", checkin="18:00")
+    await study.join(BERLIN, 1, datetime(2026, 2, 1, tzinfo=UTC))
+    await study.log(BERLIN, 1, "micrograd", Pass.FIRST, datetime(2026, 3, 1, 9, tzinfo=UTC))
+    clock.now = local(2026, 3, 2, 18, 0).astimezone(UTC)
+    poster.fail_from = 3  # the head and the first part are out, then Discord has a bad minute
+    assert (await publisher.fire(BERLIN, PostKind.CHECKIN)).status is Status.FAILED
+    head = poster.messages[0]
+    assert len(poster.in_channel(head.id)) == 1  # the first part, in the thread
+    poster.fail_from = None
+    poster.gone.add(head.id)  # meanwhile someone deletes the thread (404 Unknown Channel)
+    clock.now += timedelta(seconds=40)
+    assert [o.status for o in await publisher.retry_due()] == [Status.POSTED]
+    rest = poster.in_channel(CHANNEL[BERLIN])[1:]
+    assert rest and Mark("checkin", "2026-W10", 3).on(rest[0].message)
+    settings = await study.store.guild_settings(BERLIN)
+    assert settings is not None and settings.checkin_enabled
+    assert await study.store.post_notes(BERLIN) == []
+
+
+async def test_a_deleted_first_message_sends_the_rest_to_the_channel(
+    study: Study, poster: FakePoster, clock: Clock, publisher: Publisher
+) -> None:
+    await configure(study, BERLIN, "Europe/Berlin", checkin_day="monday", checkin="18:00")
+    clock.now = local(2026, 3, 2, 18, 0).astimezone(UTC)
+    # The first message went out and was recorded, then the process stopped before starting
+    # its thread, and someone deleted the message (404 Unknown Message for the thread).
+    key, nonce = "2026-W10", schedule.nonce(BERLIN, PostKind.CHECKIN, "2026-W10")
+    await study.store.reserve_post(
+        BERLIN,
+        "checkin",
+        key,
+        nonce=nonce,
+        channel_id=CHANNEL[BERLIN],
+        due_at=clock.now,
+        now=clock.now,
+    )
+    head = await poster.send(CHANNEL[BERLIN], Outgoing(content="check-in"), nonce)
+    await study.store.post_progress(BERLIN, "checkin", key, message_id=head)
+    poster.deleted.add(head)
+    assert [o.status for o in await publisher.resume_unsent()] == [Status.POSTED]
+    assert len(poster.in_channel(CHANNEL[BERLIN])) >= 2 and not poster.threads
+    settings = await study.store.guild_settings(BERLIN)
+    assert settings is not None and settings.checkin_enabled
 
 
 async def test_one_slow_server_does_not_hold_up_another(

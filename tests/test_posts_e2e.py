@@ -10,6 +10,8 @@ import pytest
 from emulator import LocalDiscord, rest
 
 from bot.app import TwopassBot
+from bot.discord_poster import DiscordPoster
+from bot.posting import ChannelGone, Outgoing, ThreadGone
 from bot.settings import Settings
 from bot.store import GuildSettings, Store
 
@@ -85,3 +87,26 @@ async def test_a_post_whose_reply_was_lost_is_found_not_repeated_after_the_nonce
         assert local.requests_to("GET", "/channels/{channel_id}/messages")
         record = await store.post_record(guild.id, "daily", due.date().isoformat())
         assert record is not None and record.done and record.message_id == posted[0].id
+
+
+async def test_discord_tells_a_lost_thread_or_message_from_a_lost_channel(tmp_path: Path) -> None:
+    async with LocalDiscord() as local, await Store.open(tmp_path / "bot.sqlite3") as store:
+        guild = local.add_guild("Study Hall")
+        channel = guild.add_text_channel("study")
+        bot = bot_at(store, DUE)
+        async with local.running(bot):
+            poster = DiscordPoster(bot)
+            head = await poster.send(channel.id, Outgoing(content="check-in"), "n1")
+            thread = await poster.start_thread(channel.id, head, "Check-in")
+            assert thread is not None
+            thread_channel = local.world.channels[thread]
+            thread_channel.delete()
+            with pytest.raises(ChannelGone):  # the same 404 as a channel: posting tells them apart
+                await poster.send(thread, Outgoing(content="part"), "n2")
+            other = await poster.send(channel.id, Outgoing(content="check-in"), "n3")
+            await bot.http.delete_message(channel.id, other)
+            with pytest.raises(ThreadGone):
+                await poster.start_thread(channel.id, other, "Check-in")
+            channel.delete()
+            with pytest.raises(ChannelGone):
+                await poster.start_thread(channel.id, head, "Check-in")
