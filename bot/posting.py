@@ -15,7 +15,8 @@ import asyncio
 import enum
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -184,14 +185,21 @@ class PostNotSent(StudyError):
 
 
 @dataclass
+class _Turn:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    users: int = 0  # holding the lock or waiting for it
+
+
+@dataclass
 class Publisher:
     store: Store
     composer: Composer
     poster: Poster
     clock: Clock
     # One post at a time per (guild, kind, period) in this process; other processes and
-    # retries are told apart by Discord through the nonce.
-    _locks: dict[tuple[int, str, str], asyncio.Lock] = field(default_factory=dict)
+    # retries are told apart by Discord through the nonce. A period's lock lives only while
+    # someone holds or waits for it.
+    _locks: dict[tuple[int, str, str], _Turn] = field(default_factory=dict)
 
     # --- entry points --------------------------------------------------------------------
 
@@ -325,8 +333,7 @@ class Publisher:
     ) -> Outcome:
         guild_id = settings.guild_id
         assert channel_id is not None
-        lock = self._locks.setdefault((guild_id, kind, key), asyncio.Lock())
-        async with lock:
+        async with self._one_at_a_time((guild_id, kind, key)):
             now = self.clock()
             record, new = await self.store.reserve_post(
                 guild_id,
@@ -368,6 +375,18 @@ class Publisher:
                 return Outcome(Status.FAILED, kind, guild_id, key, record, str(error))
             log.info("posted the %s post of guild %s for %s", kind, guild_id, key)
             return Outcome(Status.POSTED, kind, guild_id, key, record)
+
+    @asynccontextmanager
+    async def _one_at_a_time(self, key: tuple[int, str, str]) -> AsyncIterator[None]:
+        turn = self._locks.setdefault(key, _Turn())
+        turn.users += 1
+        try:
+            async with turn.lock:
+                yield
+        finally:
+            turn.users -= 1
+            if turn.users == 0:
+                del self._locks[key]
 
     async def _send(self, record: PostRecord, composed: Composed) -> PostRecord:
         guild_id, kind, key = record.guild_id, record.kind, record.period_key

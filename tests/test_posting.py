@@ -514,6 +514,26 @@ async def test_one_slow_server_does_not_hold_up_another(
     assert poster.in_channel(CHANNEL[BERLIN])
 
 
+async def test_locks_of_finished_periods_are_dropped(
+    study: Study, poster: FakePoster, clock: Clock, publisher: Publisher
+) -> None:
+    await configure(study, BERLIN, "Europe/Berlin", daily="09:00")
+    poster.hold[CHANNEL[BERLIN]] = release = asyncio.Event()
+    clock.now = local(2026, 3, 3, 9, 0).astimezone(UTC)
+    both = asyncio.gather(
+        publisher.fire(BERLIN, PostKind.DAILY), publisher.fire(BERLIN, PostKind.DAILY)
+    )
+    await asyncio.sleep(0.05)
+    assert len(publisher._locks) == 1  # one held, one waiting: the same lock
+    release.set()
+    assert sorted(o.status.name for o in await both) == ["ALREADY_POSTED", "POSTED"]
+    for day in range(4, 30):  # weeks of daily posts
+        clock.now = local(2026, 3, day, 9, 0).astimezone(UTC)
+        await publisher.fire(BERLIN, PostKind.DAILY)
+    assert publisher._locks == {}
+    assert len(poster.messages) == 27
+
+
 # --- the check-in itself ------------------------------------------------------------------
 
 
