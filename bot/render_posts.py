@@ -8,7 +8,7 @@ from datetime import date
 import discord
 
 from bot import render
-from bot.domain.checkin import WeekSummary
+from bot.domain.checkin import WEEK_DAYS, WeekSummary
 from bot.domain.plan import Step
 from bot.posting import MARK_ROOM, Composed, Outgoing
 from bot.study import BoardEntry, CohortView
@@ -120,7 +120,9 @@ def checkin(
         medals = ("🥇", "🥈", "🥉")
         render.add_field(
             head,
-            "Top three this week",
+            # The post's own window (the days up to the check-in), not /leaderboard's week
+            # since Monday: say which.
+            f"Top three of the last {WEEK_DAYS} days",
             "\n".join(
                 f"{medals[i]} {render.mention(e.user_id)} - {e.hours:.1f} h "
                 f"({render.plural(e.passes, 'pass')})"

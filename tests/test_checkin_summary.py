@@ -8,7 +8,7 @@ from bot import render_posts
 from bot.domain.checkin import summarize
 from bot.domain.plan import credit
 from bot.store import CohortPass, Member
-from bot.study import CohortView
+from bot.study import BoardEntry, CohortView
 from curriculum import default_curriculum
 
 ROADMAP = default_curriculum()
@@ -71,3 +71,14 @@ def test_a_video_no_longer_on_the_roadmap_still_renders() -> None:
     lines = str(post.parts[0].embeds)
     assert "retired-video (first)" in lines
     assert f"{ROADMAP.number_of('micrograd')}. " in lines
+
+
+def test_the_top_three_say_which_seven_days_they_count() -> None:
+    # A Sunday check-in counts Monday to Sunday, a Wednesday one the seven days to Wednesday:
+    # not /leaderboard's "this week" (since Monday), so it does not borrow its name.
+    passes = [CohortPass(1, "micrograd", 1, date(2026, 3, 5))]
+    week = summarize(ROADMAP, [member(1, date(2026, 2, 1))], passes, now=NOW, timezone="UTC")
+    top = [BoardEntry(1, 1, week.hours, 1)]
+    post = render_posts.checkin(ROADMAP, "2026-W10", week, top, CohortView((), (1,), (), (), ()))
+    names = [f["name"] for f in post.head.embeds[0]["fields"]]
+    assert "Top three of the last 7 days" in names and "Top three this week" not in names
