@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import Enum
-from zoneinfo import ZoneInfo
 
 from bot.domain import errors, inputs, plan
 from bot.domain.plan import PassKey, Standing, Step
@@ -191,22 +190,25 @@ class Study:
     ) -> JoinResult:
         zone = inputs.parse_timezone(timezone) if timezone else None
         pace = inputs.check_pace(pace_hours) if pace_hours is not None else None
-        settings = await self.store.ensure_guild_settings(self.default_settings(guild_id, now), now)
-        existing = await self.store.member(guild_id, user_id)
-        member, before = await self.store.join(
-            guild_id,
-            user_id,
-            pace or (existing.pace_hours if existing else plan.DEFAULT_PACE_HOURS),
-            zone or (existing.timezone if existing else settings.timezone),
-            now,
-            reminders,
+        snap = await self.store.snapshot(guild_id, user_id)
+        settings = snap.settings or await self.store.ensure_guild_settings(
+            self.default_settings(guild_id, now), now
         )
-        done = await self.done_passes(guild_id, user_id)
+        existing = snap.member
+        new_pace = pace or (existing.pace_hours if existing else plan.DEFAULT_PACE_HOURS)
+        new_zone = zone or (existing.timezone if existing else settings.timezone)
+        done = _keys(snap.passes)
+        today = inputs.local_today(now, new_zone)
+        # Joining, coming back or changing pace starts the plan afresh from today, counting the
+        # study already done: nobody returns to "90 days behind", and a new pace is not applied
+        # to the weeks before it.
+        restart = existing is None or not existing.active or existing.pace_hours != new_pace
+        anchor = (today, plan.credit(self.curriculum, done)) if restart else None
+        member, before = await self.store.join(
+            guild_id, user_id, new_pace, new_zone, now, reminders, plan=anchor
+        )
         finish = plan.projected_finish(
-            self.curriculum,
-            done,
-            pace_hours=member.pace_hours,
-            today=inputs.local_today(now, member.timezone),
+            self.curriculum, done, pace_hours=member.pace_hours, today=today
         )
         return JoinResult(member, before, finish, settings)
 
@@ -403,10 +405,7 @@ class Study:
     # --- helpers -------------------------------------------------------------------------
 
     def _standing(self, member: Member, done: set[PassKey], today: date) -> Standing:
-        start = member.joined_at.astimezone(ZoneInfo(member.timezone)).date()
-        return plan.standing(
-            self.curriculum, done, start=start, pace_hours=member.pace_hours, today=today
-        )
+        return plan.member_standing(self.curriculum, member, done, today)
 
 
 def _check_actor(actor: Actor | None, user_id: int) -> int:

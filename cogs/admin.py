@@ -24,6 +24,8 @@ NEEDED = {
     "view_channel": "View Channel",
     "send_messages": "Send Messages",
     "embed_links": "Embed Links",
+    # Scheduled posts look back through the channel to make sure a retry never posts twice.
+    "read_message_history": "Read Message History",
 }
 # Without these the weekly check-in still goes out, in the channel instead of its own thread.
 FOR_THREADS = {

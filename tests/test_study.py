@@ -202,3 +202,23 @@ async def test_setup_writes_only_what_was_asked(study: Study, store: Store) -> N
     after = await study.setup(GUILD, SetupChange(checkin_day="sunday"), NOW)
     assert not after.daily_enabled and after.checkin_weekday == 6 and after.timezone == "Asia/Tokyo"
     assert await store.guild_settings(GUILD) == after
+
+
+async def test_coming_back_or_changing_pace_restarts_the_plan_from_today(study: Study) -> None:
+    long_ago = NOW - timedelta(days=90)
+    await study.join(GUILD, ALICE, long_ago)
+    await study.log(GUILD, ALICE, "neural-network", Pass.FIRST, long_ago)
+    await study.leave(GUILD, ALICE)
+    back = await study.join(GUILD, ALICE, NOW)
+    assert back.resumed
+    today = await study.today(GUILD, ALICE, NOW)
+    assert today.standing.label == "on track"  # not "89 days behind"
+    assert today.standing.done_minutes == 19 and today.standing.expected_minutes == 19
+    # Ten idle days later the new plan says so...
+    later = NOW + timedelta(days=10)
+    assert (await study.today(GUILD, ALICE, later)).standing.days_ahead == -10
+    # ...a timezone change keeps the plan, a new pace starts it again from that day.
+    await study.join(GUILD, ALICE, later, timezone="Europe/Paris")
+    assert (await study.today(GUILD, ALICE, later)).standing.days_ahead == -10
+    await study.join(GUILD, ALICE, later, pace_hours=8)
+    assert (await study.today(GUILD, ALICE, later)).standing.label == "on track"

@@ -73,12 +73,8 @@ def summarize(
                 nudge.append(member.user_id)
             continue
         zone = ZoneInfo(member.timezone)
-        standing = plan.standing(
-            curriculum,
-            held[member.user_id],
-            start=member.joined_at.astimezone(zone).date(),
-            pace_hours=member.pace_hours,
-            today=now.astimezone(zone).date(),
+        standing = plan.member_standing(
+            curriculum, member, held[member.user_id], now.astimezone(zone).date()
         )
         weeks.append(
             MemberWeek(member.user_id, tuple(logged), plan.credit(curriculum, logged), standing)

@@ -10,7 +10,9 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
+from zoneinfo import ZoneInfo
 
+from bot.store.records import Member
 from curriculum import Curriculum, Pass, Phase, Video
 
 DEFAULT_PACE_HOURS = 5.0  # a realistic evening-and-weekend pace; the whole roadmap in ~4 months
@@ -94,12 +96,15 @@ def standing(
     start: date,
     pace_hours: float,
     today: date,
+    credit_at_start: float = 0.0,
 ) -> Standing:
+    """Done against expected, where the plan began on `start` with `credit_at_start` minutes of
+    study already behind it."""
     per_day = minutes_per_day(pace_hours)
     total = steps(curriculum)[-1].ends_at
     # A day's share is due once that day is over: on the day you start you are on track.
     elapsed_days = max((today - start).days, 0)
-    expected = min(elapsed_days * per_day, total)
+    expected = min(credit_at_start + elapsed_days * per_day, total)
     done_minutes = credit(curriculum, done)
     remaining = max(total - done_minutes, 0.0)
     finish = (
@@ -134,3 +139,18 @@ def cohort_step(
         if offset < step.ends_at:
             return step
     return None
+
+
+def member_standing(
+    curriculum: Curriculum, member: Member, done: Collection[PassKey], today: date
+) -> Standing:
+    """A member's standing against their own plan, from where it was last (re)started."""
+    start = member.plan_start or member.joined_at.astimezone(ZoneInfo(member.timezone)).date()
+    return standing(
+        curriculum,
+        done,
+        start=start,
+        pace_hours=member.pace_hours,
+        today=today,
+        credit_at_start=member.plan_credit,
+    )

@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.store.core import StoreCore, fetch_all, fetch_one, from_db_time, to_db_time
 from bot.store.records import Member
+from bot.store.study import MEMBER_COLUMNS, member_from_row
 
 _POST_COLUMNS = (
     "guild_id, kind, period_key, nonce, reserved_at, due_at, channel_id, message_id, thread_id,"
@@ -221,11 +222,8 @@ class PostQueries(StoreCore):
         async with self._lock:
             rows = await fetch_all(
                 self._db,
-                "SELECT guild_id, user_id, joined_at, pace_hours, timezone, active, reminders"
+                f"SELECT {MEMBER_COLUMNS}"
                 " FROM members WHERE guild_id = ? AND active = 1 ORDER BY joined_at, user_id",
                 (guild_id,),
             )
-            rows = rows
-        return [
-            Member(r[0], r[1], from_db_time(r[2]), r[3], r[4], bool(r[5]), bool(r[6])) for r in rows
-        ]
+        return [member_from_row(r) for r in rows]

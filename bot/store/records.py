@@ -30,6 +30,10 @@ class Member:
     timezone: str
     active: bool
     reminders: bool  # opted in to a mention when quiet for a week
+    # Where the member's plan was last (re)started: that day (None: the join day) and the
+    # study minutes already done then.
+    plan_start: date | None = None
+    plan_credit: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,7 +38,9 @@ _SETTINGS_COLUMNS = (
     "guild_id, study_channel_id, timezone, checkin_weekday, checkin_time, daily_time, "
     "daily_enabled, checkin_enabled, curriculum_id, cohort_start, default_pace"
 )
-_MEMBER_COLUMNS = "guild_id, user_id, joined_at, pace_hours, timezone, active, reminders"
+MEMBER_COLUMNS = (
+    "guild_id, user_id, joined_at, pace_hours, timezone, active, reminders, plan_start, plan_credit"
+)
 _PASS_COLUMNS = "user_id, video_id, pass, logged_at, study_date, note, link"
 
 
@@ -97,8 +99,19 @@ def _settings(row: Any) -> GuildSettings:
     )
 
 
-def _member(row: Any) -> Member:
-    return Member(row[0], row[1], from_db_time(row[2]), row[3], row[4], bool(row[5]), bool(row[6]))
+def member_from_row(row: Any) -> Member:
+    """A Member from the columns of MEMBER_COLUMNS, in order."""
+    return Member(
+        row[0],
+        row[1],
+        from_db_time(row[2]),
+        row[3],
+        row[4],
+        bool(row[5]),
+        bool(row[6]),
+        date.fromisoformat(row[7]) if row[7] else None,
+        row[8],
+    )
 
 
 def _pass(row: Any) -> LoggedPass:
@@ -112,7 +125,7 @@ def _prefixed(alias: str, columns: str) -> str:
 
 
 _SNAPSHOT_SQL = f"""
-    SELECT {_prefixed("g", _SETTINGS_COLUMNS)}, {_prefixed("m", _MEMBER_COLUMNS)},
+    SELECT {_prefixed("g", _SETTINGS_COLUMNS)}, {_prefixed("m", MEMBER_COLUMNS)},
            {_prefixed("p", _PASS_COLUMNS)}
     FROM (SELECT ? AS guild_id, ? AS user_id) AS asked
     LEFT JOIN guild_settings AS g ON g.guild_id = asked.guild_id
@@ -121,7 +134,7 @@ _SNAPSHOT_SQL = f"""
     ORDER BY p.logged_at, p.video_id, p.pass
 """
 _SETTINGS_WIDTH = len(_SETTINGS_COLUMNS.split(","))
-_MEMBER_WIDTH = len(_MEMBER_COLUMNS.split(","))
+_MEMBER_WIDTH = len(MEMBER_COLUMNS.split(","))
 
 # One statement logs a pass: the rules that need data are folded into its WHERE, the history
 # entry comes from a trigger (migration 0004), and RETURNING hands back the stored row.
@@ -154,7 +167,9 @@ class StudyQueries(StoreCore):
         split = _SETTINGS_WIDTH + _MEMBER_WIDTH
         settings = _settings(first[:_SETTINGS_WIDTH]) if first[0] is not None else None
         member = (
-            _member(first[_SETTINGS_WIDTH:split]) if first[_SETTINGS_WIDTH] is not None else None
+            member_from_row(first[_SETTINGS_WIDTH:split])
+            if first[_SETTINGS_WIDTH] is not None
+            else None
         )
         passes = [_pass(row[split:]) for row in rows if row[split] is not None]
         return Snapshot(settings, member, passes)
@@ -243,10 +258,10 @@ class StudyQueries(StoreCore):
         async with self._lock:
             row = await fetch_one(
                 self._db,
-                f"SELECT {_MEMBER_COLUMNS} FROM members WHERE guild_id = ? AND user_id = ?",
+                f"SELECT {MEMBER_COLUMNS} FROM members WHERE guild_id = ? AND user_id = ?",
                 (guild_id, user_id),
             )
-        return _member(row) if row else None
+        return member_from_row(row) if row else None
 
     async def join(
         self,
@@ -256,24 +271,42 @@ class StudyQueries(StoreCore):
         timezone: str,
         now: datetime,
         reminders: bool | None = None,
+        plan: tuple[date, float] | None = None,
     ) -> tuple[Member, Member | None]:
-        """Add or re-activate a member; returns (member now, member before or None)."""
+        """Add or re-activate a member; returns (member now, member before or None).
+
+        `plan` (start day, study minutes done by then) re-anchors the member's plan; None keeps
+        the one they have."""
+        plan_start, plan_credit = (plan[0].isoformat(), plan[1]) if plan else (None, None)
         async with self.transaction() as db:
             before_row = await fetch_one(
                 db,
-                f"SELECT {_MEMBER_COLUMNS} FROM members WHERE guild_id = ? AND user_id = ?",
+                f"SELECT {MEMBER_COLUMNS} FROM members WHERE guild_id = ? AND user_id = ?",
                 (guild_id, user_id),
             )
             after_row = await fetch_one(
                 db,
-                f"INSERT INTO members ({_MEMBER_COLUMNS}) VALUES (?, ?, ?, ?, ?, 1, coalesce(?, 0))"
+                f"INSERT INTO members ({MEMBER_COLUMNS})"
+                " VALUES (:guild, :user, :now, :pace, :zone, 1, coalesce(:reminders, 0),"
+                " :plan_start, coalesce(:plan_credit, 0))"
                 " ON CONFLICT (guild_id, user_id) DO UPDATE SET"
                 " pace_hours = excluded.pace_hours, timezone = excluded.timezone, active = 1,"
-                " reminders = coalesce(?, reminders)"
-                f" RETURNING {_MEMBER_COLUMNS}",
-                (guild_id, user_id, to_db_time(now), pace_hours, timezone, reminders, reminders),
+                " reminders = coalesce(:reminders, reminders),"
+                " plan_start = coalesce(:plan_start, plan_start),"
+                " plan_credit = coalesce(:plan_credit, plan_credit)"
+                f" RETURNING {MEMBER_COLUMNS}",
+                {
+                    "guild": guild_id,
+                    "user": user_id,
+                    "now": to_db_time(now),
+                    "pace": pace_hours,
+                    "zone": timezone,
+                    "reminders": reminders,
+                    "plan_start": plan_start,
+                    "plan_credit": plan_credit,
+                },
             )
-        return _member(after_row), (_member(before_row) if before_row else None)
+        return member_from_row(after_row), (member_from_row(before_row) if before_row else None)
 
     async def set_active(self, guild_id: int, user_id: int, active: bool) -> bool:
         """Returns False when the user never joined."""
