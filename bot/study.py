@@ -154,6 +154,13 @@ class Study:
         """The server's settings, or the defaults it would get (nothing is written)."""
         return await self.store.guild_settings(guild_id) or self.default_settings(guild_id, now)
 
+    async def settings_report(
+        self, guild_id: int, now: datetime
+    ) -> tuple[GuildSettings, list[str]]:
+        """The settings, with what the bot noted for admins: posts it had to turn off or give
+        up (channel deleted, permission missing) since they last changed them."""
+        return await self.settings(guild_id, now), await self.store.post_notes(guild_id)
+
     async def setup(self, guild_id: int, change: SetupChange, now: datetime) -> GuildSettings:
         """Validate every given option, then write only those: a concurrent change to another
         setting (such as the bot turning a failing post off) is never overwritten."""

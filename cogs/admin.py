@@ -117,8 +117,8 @@ class AdminCog(
 
     @app_commands.command(name="show", description="Show this server's settings")
     async def show(self, interaction: discord.Interaction[discord.Client]) -> None:
-        current = await self.bot.study.settings(guild_id(interaction), self.bot.now())
-        problems = []
+        current, notes = await self.bot.study.settings_report(guild_id(interaction), self.bot.now())
+        problems: list[str] = []
         guild = interaction.guild
         if guild is not None and current.study_channel_id:
             channel = guild.get_channel(current.study_channel_id)
@@ -128,8 +128,7 @@ class AdminCog(
                 )
             else:
                 problems.extend(channel_problems(channel, guild.me))
-        # Posts the bot had to turn off (channel deleted, permission missing) since.
-        problems.extend(await self.bot.store.post_notes(guild_id(interaction)))
+        problems.extend(notes)
         await interaction.response.send_message(
             embed=render.settings(current, problems), ephemeral=True
         )
