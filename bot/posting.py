@@ -433,18 +433,19 @@ class Publisher:
             mark = Mark(kind, key, number + 1)
             try:
                 await self._deliver(target, part, nonce, mark, total, since)
-            except ChannelGone:
+            except (ChannelGone, NotAllowed) as fault:
                 if target == channel_id:
                     raise  # the channel itself: a fault that turns the post off
-                # Only the thread was deleted (a thread is a channel to Discord, so its 404 looks
-                # the same): whatever it held is gone with it, and the rest goes to the channel.
+                # Only the thread was deleted or closed to the bot (a thread is a channel to
+                # Discord, so its 404 and 403 look the same): the rest goes to the channel.
                 log.warning(
-                    "the thread %s of the %s post of guild %s for %s was deleted; the rest goes "
-                    "to channel %s",
+                    "the thread %s of the %s post of guild %s for %s is unusable (%s); the rest "
+                    "goes to channel %s",
                     target,
                     kind,
                     guild_id,
                     key,
+                    fault.reason,
                     channel_id,
                 )
                 target = channel_id

@@ -64,7 +64,7 @@ class FakePoster:
         parent = self.threads.get(channel_id, channel_id)
         if channel_id in self.gone or parent in self.gone:
             raise ChannelGone("404 Not Found (error code: 10003): Unknown Channel")
-        if parent in self.forbidden:
+        if channel_id in self.forbidden or parent in self.forbidden:
             raise NotAllowed("403 Forbidden (error code: 50013): Missing Permissions")
 
     async def send(self, channel_id: int, message: Outgoing, nonce: str) -> int:

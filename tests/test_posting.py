@@ -470,6 +470,25 @@ async def test_a_deleted_thread_sends_the_rest_to_the_channel_and_keeps_check_in
     assert await study.store.post_notes(BERLIN) == []
 
 
+async def test_a_thread_closed_to_the_bot_sends_the_rest_to_the_channel(
+    study: Study, poster: FakePoster, clock: Clock, publisher: Publisher
+) -> None:
+    await configure(study, BERLIN, "Europe/Berlin", checkin_day="monday", checkin="18:00")
+    await study.join(BERLIN, 1, datetime(2026, 2, 1, tzinfo=UTC))
+    await study.log(BERLIN, 1, "micrograd", Pass.FIRST, datetime(2026, 3, 1, 9, tzinfo=UTC))
+    clock.now = local(2026, 3, 2, 18, 0).astimezone(UTC)
+    poster.fail_from = 3
+    assert (await publisher.fire(BERLIN, PostKind.CHECKIN)).status is Status.FAILED
+    head = poster.messages[0]
+    poster.fail_from = None
+    poster.forbidden.add(head.id)  # a moderator locks the thread (403 Missing Permissions)
+    clock.now += timedelta(seconds=40)
+    assert [o.status for o in await publisher.retry_due()] == [Status.POSTED]
+    assert poster.in_channel(CHANNEL[BERLIN])[1:]
+    settings = await study.store.guild_settings(BERLIN)
+    assert settings is not None and settings.checkin_enabled
+
+
 async def test_a_deleted_first_message_sends_the_rest_to_the_channel(
     study: Study, poster: FakePoster, clock: Clock, publisher: Publisher
 ) -> None:
