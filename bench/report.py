@@ -161,38 +161,45 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         )
     s = b.get("startup")
     if s and "failed" not in s:
+        servers = _fmt(s.get("servers"))
+        jobs = _fmt(s.get("jobs"))
         out.append(
             (
                 "5 startup",
-                f"process start -> ready, {_fmt(s.get('servers'))} servers",
+                f"process start -> ready, {servers} servers",
                 _fmt(s.get("ready_seconds"), " s"),
-                f"{_fmt(s.get('jobs'))} jobs scheduled",
+                f"{jobs} jobs scheduled",
             )
         )
+        identify = _fmt(s.get("emulator_identify_seconds"), " s")
         out.append(
             (
                 "5 startup",
                 "RSS after ready",
                 _fmt(s.get("rss_mb"), " MB"),
-                f"peak {_fmt(s.get('peak_rss_mb'), ' MB')}",
+                f"of ready time, the emulator's READY + GUILD_CREATEs: {identify}",
             )
         )
     f = b.get("fanout")
     if f and "failed" not in f:
-        out.append(
-            (
-                "4 fan-out",
-                f"check-ins to {_fmt(f.get('servers'))} servers",
-                _fmt(f.get("seconds_total"), " s"),
-                f"ideal {_fmt(f.get('ideal_seconds'), ' s')} ({_fmt(f.get('vs_ideal'), 'x')})",
+        what = f"check-ins to {_fmt(f.get('servers'))} servers"
+        if f.get("gave_up"):
+            why = (
+                f"stopped after {_fmt(f.get('stall_seconds'), ' s')} without progress"
+                if f.get("stalled")
+                else "deadline reached"
             )
-        )
+            out.append(("4 fan-out", what, "DID NOT FINISH", why))
+        else:
+            ideal = f"ideal {_fmt(f.get('ideal_seconds'), ' s')} ({_fmt(f.get('vs_ideal'), 'x')})"
+            out.append(("4 fan-out", what, _fmt(f.get("seconds_total"), " s"), ideal))
+        first = _fmt(f.get("rate_limited_first_second"))
         out.append(
             (
                 "4 fan-out",
                 "requests / 429s received",
                 f"{_fmt(f.get('requests'))} / {_fmt(f.get('rate_limited'))}",
-                "goal: 429s <= 1",
+                f"goal: 429s <= 1 ({first} in the first second)",
             )
         )
         out.append(
@@ -200,14 +207,15 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 "4 fan-out",
                 "posted / not posted",
                 f"{_fmt(f.get('posted'))} / {_fmt(f.get('not_posted'))}",
-                "",
+                f"bot ERROR log lines: {_fmt(f.get('bot_error_lines'))}",
             )
         )
+        growth = _fmt(f.get("rss_growth_mb"), " MB")
         out.append(
             (
                 "4 fan-out",
-                "memory peak (growth)",
-                f"{_fmt(f.get('rss_peak_mb'), ' MB')} (+{_fmt(f.get('rss_growth_mb'), ' MB')})",
+                "bot memory peak (growth)",
+                f"{_fmt(f.get('rss_peak_mb'), ' MB')} (+{growth})",
                 "",
             )
         )

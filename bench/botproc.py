@@ -1,0 +1,134 @@
+"""The real bot in a process of its own, logged in to a local Discord run by the parent
+benchmark (items 4 and 5). Only discord.py's REST base and gateway URL are pointed at it, as the
+test suite's `LocalDiscord.redirect()` does.
+
+Lines on stdout are JSON events for the parent; lines on stdin are the parent's orders
+("go": post every listed server's check-in through its scheduled job; "stop": report and leave).
+"""
+
+from __future__ import annotations
+
+import time
+
+STARTED = time.time()  # before any import: "process start" as far as Python can tell
+
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import json  # noqa: E402
+import logging  # noqa: E402
+import sys  # noqa: E402
+from datetime import UTC, datetime, timedelta  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import discord  # noqa: E402
+import yarl  # noqa: E402
+
+from bench.config import CHECKIN_DUE  # noqa: E402
+from bench.stats import RssSampler, peak_rss_mb, rss_mb  # noqa: E402
+from bot.app import TwopassBot  # noqa: E402
+from bot.domain.schedule import PostKind  # noqa: E402
+from bot.scheduling import job_id  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+from bot.store import Store  # noqa: E402
+
+IMPORTED = time.time()
+
+
+def emit(event: str, **data: Any) -> None:
+    print(json.dumps({"event": event, "at": time.time(), **data}), flush=True)
+
+
+class Clock:
+    """The bot's clock: a chosen instant that then moves with real time."""
+
+    def __init__(self, at: datetime) -> None:
+        self.set(at)
+
+    def set(self, at: datetime) -> None:
+        self._at, self._ref = at, time.monotonic()
+
+    def __call__(self) -> datetime:
+        return self._at + timedelta(seconds=time.monotonic() - self._ref)
+
+
+class TimedBot(TwopassBot):
+    async def setup_hook(self) -> None:
+        await super().setup_hook()
+        self.setup_done = time.time()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", type=Path, required=True)
+    parser.add_argument("--base", required=True)
+    parser.add_argument("--gateway", required=True)
+    parser.add_argument("--token", required=True)
+    parser.add_argument("--guilds", type=Path, help="file of guild ids whose check-in to post")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.ERROR, stream=sys.stderr)
+    discord.http.Route.BASE = args.base
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(args.gateway)
+
+    # Before the check-in is due: the start-up catch-up finds last week's posted and today's
+    # daily video too late, so start-up sends nothing.
+    clock = Clock(CHECKIN_DUE - timedelta(hours=1))
+    store = await Store.open(args.db)
+    opened = time.time()
+    bot = TimedBot(
+        settings=Settings(_env_file=None),  # type: ignore[call-arg]
+        store=store,
+        clock=clock,
+        guild_ready_timeout=0.05,
+    )
+    task = asyncio.create_task(bot.start(args.token))
+    while not bot.is_ready():
+        if task.done():
+            emit("crashed", error=repr(task.exception()))
+            return
+        await asyncio.sleep(0.002)
+    ready = time.time()
+    emit(
+        "ready",
+        started=STARTED,
+        imported=IMPORTED,
+        store_opened=opened,
+        setup_done=getattr(bot, "setup_done", None),
+        ready=ready,
+        jobs=len(bot.posts.scheduler.get_jobs()),
+        guilds=len(bot.guilds),
+        rss_mb=round(rss_mb(), 1),
+        peak_rss_mb=round(peak_rss_mb(), 1),
+    )
+    await bot.posts.wait_idle()
+    emit("caught_up", rss_mb=round(rss_mb(), 1))
+
+    reader = asyncio.StreamReader()
+    await asyncio.get_running_loop().connect_read_pipe(
+        lambda: asyncio.StreamReaderProtocol(reader), sys.stdin
+    )
+    sampler: RssSampler | None = None
+    while line := (await reader.readline()).decode().strip():
+        if line == "go" and args.guilds:
+            guilds = [int(g) for g in args.guilds.read_text().split()]
+            sampler = RssSampler()
+            sampler.start()
+            clock.set(CHECKIN_DUE + timedelta(seconds=1))
+            now = datetime.now(UTC)
+            # What the scheduler does at 18:00 on Monday: every server's check-in job is due.
+            for guild in guilds:
+                job = bot.posts.scheduler.get_job(job_id(PostKind.CHECKIN, guild))
+                if job is not None:
+                    job.modify(next_run_time=now)
+            emit("triggered", servers=len(guilds))
+        elif line == "stop":
+            break
+    memory = await sampler.stop() if sampler else {}
+    emit("stopped", **memory, peak_rss_mb=round(peak_rss_mb(), 1))
+    await bot.close()
+    await asyncio.wait({task}, timeout=5)
+    await store.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,164 @@
+"""Item 5: start-up. From starting a fresh process to the bot being ready, with every server's
+daily and check-in jobs scheduled, and the resident memory after.
+
+The local Discord runs in this process and knows every server; the bot runs in its own
+(bench/botproc.py). The emulator's own time to produce READY and one GUILD_CREATE per server is
+reported beside, since real Discord does that work elsewhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import dataset
+from bench.config import ROOT, Scale
+from bench.world import BenchDiscord
+
+
+class BotProcess:
+    """The bot in a child process, and the events it reports."""
+
+    def __init__(self, process: asyncio.subprocess.Process, spawned: float, log: Path) -> None:
+        self.process = process
+        self.spawned = spawned
+        self.log = log
+
+    def errors(self) -> dict[str, Any]:
+        """The bot's own ERROR log lines (kept out of the terminal: one per failed post)."""
+        lines = self.log.read_text(errors="replace").splitlines() if self.log.exists() else []
+        errors = [line for line in lines if line.startswith(("ERROR", "CRITICAL"))]
+        return {"bot_error_lines": len(errors), "bot_first_errors": sorted(set(errors))[:5]}
+
+    @classmethod
+    async def start(
+        cls, local: BenchDiscord, db: Path, guilds_file: Path | None = None
+    ) -> BotProcess:
+        command = [
+            sys.executable,
+            "-m",
+            "bench.botproc",
+            "--db",
+            str(db),
+            "--base",
+            local.api_base,
+            "--gateway",
+            local.gateway_url,
+            "--token",
+            local.token,
+        ]
+        if guilds_file is not None:
+            command += ["--guilds", str(guilds_file)]
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        log = db.parent / "bot-stderr.log"
+        spawned = time.time()
+        with log.open("wb") as stderr:
+            process = await asyncio.create_subprocess_exec(
+                *command,
+                cwd=ROOT,
+                env=env,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=stderr,
+            )
+        return cls(process, spawned, log)
+
+    def kill(self) -> None:
+        if self.process.returncode is None:
+            self.process.kill()
+
+    async def next_event(self, within: float) -> dict[str, Any]:
+        assert self.process.stdout is not None
+        while True:
+            line = await asyncio.wait_for(self.process.stdout.readline(), within)
+            if not line:
+                raise RuntimeError(f"the bot process ended (status {await self.process.wait()})")
+            try:
+                event: dict[str, Any] = json.loads(line)
+            except ValueError:
+                continue
+            if event.get("event") == "crashed":
+                raise RuntimeError(f"the bot process crashed: {event.get('error')}")
+            return event
+
+    async def wait_for(self, name: str, within: float) -> dict[str, Any]:
+        while True:
+            event = await self.next_event(within)
+            if event["event"] == name:
+                return event
+
+    def send(self, order: str) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(f"{order}\n".encode())
+
+    async def stop(self) -> dict[str, Any]:
+        self.send("stop")
+        try:
+            return await self.wait_for("stopped", 30)
+        finally:
+            if self.process.returncode is None:
+                try:
+                    await asyncio.wait_for(self.process.wait(), 10)
+                except TimeoutError:
+                    self.process.kill()
+
+
+def build_world(local: BenchDiscord, servers: list[int]) -> None:
+    for index in servers:
+        local.add_study_server(dataset.guild_id(index), dataset.channel_id(index), f"s{index}")
+
+
+async def _run(data: dataset.Dataset, scale: Scale, workdir: Path) -> dict[str, Any]:
+    db = data.copy_to(workdir)
+    count = min(scale.startup_servers, scale.servers)
+    async with BenchDiscord(timeout=120.0) as local:
+        started = time.perf_counter()
+        build_world(local, list(range(count)))
+        world_seconds = time.perf_counter() - started
+        bot = await BotProcess.start(local, db)
+        try:
+            ready = await bot.wait_for("ready", 300)
+            caught_up = await bot.wait_for("caught_up", 300)
+            await bot.stop()
+        finally:
+            bot.kill()
+        local.take_problems()
+    t0 = bot.spawned
+
+    def since(key: str, event: dict[str, Any] = ready) -> float | None:
+        value = event.get(key)
+        return None if value is None else round(value - t0, 3)
+
+    return {
+        "servers": count,
+        "ready_seconds": since("ready"),
+        "phases_seconds": {
+            "interpreter_up": since("started"),
+            "imports_done": since("imported"),
+            "store_opened": since("store_opened"),
+            "setup_hook_done (cogs, credits, jobs, command sync)": since("setup_done"),
+            "ready": since("ready"),
+            "start-up catch-up done": since("at", caught_up),
+        },
+        "emulator_identify_seconds": round(sum(local.identify_seconds), 3),
+        "emulator_world_build_seconds": round(world_seconds, 2),
+        "jobs": ready.get("jobs"),
+        "guilds_in_cache": ready.get("guilds"),
+        "rss_mb": ready.get("rss_mb"),
+        "peak_rss_mb": ready.get("peak_rss_mb"),
+        "rss_after_catch_up_mb": caught_up.get("rss_mb"),
+        "guild_ready_timeout": 0.05,
+        **bot.errors(),
+    }
+
+
+def run(scale: Scale, seed: int) -> dict[str, Any]:
+    data = dataset.ensure(scale, seed)
+    with tempfile.TemporaryDirectory(prefix="twopass-bench-") as folder:
+        return asyncio.run(_run(data, scale, Path(folder)))
