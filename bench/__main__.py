@@ -73,7 +73,8 @@ def main() -> int:
     temporary.replace(args.out)
     queries = results["benchmarks"].get("queries", {})
     if "plans" in queries:
-        (args.out.parent / "plans.txt").write_text(plans_text(results))
+        name = "plans.txt" if args.out.name == "latest.json" else f"{args.out.stem}-plans.txt"
+        (args.out.parent / name).write_text(plans_text(results))
     print(f"\nwritten: {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
     return 0
 

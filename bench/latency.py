@@ -42,8 +42,26 @@ class FloorBot(discord.Client):
         async def ping(interaction: discord.Interaction[discord.Client]) -> None:
             await interaction.response.send_message("pong")
 
+        @self.tree.command(name="pingembed", description="Answers a constant embed")
+        async def pingembed(interaction: discord.Interaction[discord.Client]) -> None:
+            await interaction.response.send_message(embed=_constant_embed())
+
     async def setup_hook(self) -> None:
         await self.tree.sync()
+
+
+def _constant_embed() -> discord.Embed:
+    """About the size and shape of /done's answer: a title, a description and four fields."""
+    embed = discord.Embed(
+        title="First pass logged: Let's build GPT: from scratch, in code, spelled out",
+        description="Logged for Sun 08 Mar. 14 of 38 passes, 21.5 h of 68.4 h. On track.",
+        colour=0x3498DB,
+    )
+    for name in ("Phase 2. Implementation", "Streak", "Next", "Milestone"):
+        embed.add_field(
+            name=name, value="`###########---------` 55% - 6 of 11 videos", inline=False
+        )
+    return embed
 
 
 Send = Callable[[int], Awaitable[Any]]
@@ -131,10 +149,10 @@ async def _run(data: dataset.Dataset, scale: Scale, seed: int, workdir: Path) ->
         def channel_of(learner: dataset.Learner) -> Any:
             return local.world.channel(dataset.channel_id(learner.guild_id - dataset.GUILD_BASE))
 
-        def ping(pool: Sequence[dataset.Learner]) -> Send:
+        def ping(pool: Sequence[dataset.Learner], command: str = "ping") -> Send:
             async def send(i: int) -> Any:
                 who = pool[i % len(pool)]
-                return await local.slash(members[who.user_id], "ping", channel=channel_of(who))
+                return await local.slash(members[who.user_id], command, channel=channel_of(who))
 
             return send
 
@@ -165,8 +183,11 @@ async def _run(data: dataset.Dataset, scale: Scale, seed: int, workdir: Path) ->
             gc.collect()
             floor_seq = await meter.sequential(seq, ping(learners), "ping")
             floor_conc, floor_wall = await meter.concurrent(conc, in_flight, ping(learners), "ping")
+            # The same floor answering with an embed: what discord.py itself adds for one.
+            embed_seq = await meter.sequential(seq, ping(learners, "pingembed"), "pingembed")
         results["floor"] = {
             "sequential": latency_summary(floor_seq),
+            "sequential_embed": latency_summary(embed_seq),
             "concurrent": {
                 **latency_summary(floor_conc),
                 "in_flight": in_flight,

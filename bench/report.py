@@ -39,6 +39,15 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 "bare discord.py",
             )
         )
+        embed = _get(lat, "floor", "sequential_embed") or {}
+        out.append(
+            (
+                "1 latency",
+                "floor answering an embed p50 / p99",
+                f"{_fmt(embed.get('p50_ms'))} / {_fmt(embed.get('p99_ms'), ' ms')}",
+                "what an embed alone adds",
+            )
+        )
         for cmd in ("done", "today"):
             seq = _get(lat, cmd, "sequential") or {}
             out.append(
