@@ -1,15 +1,26 @@
 """The Discord side of scheduled posts: sends payloads by channel id over REST (no cache needed,
-so it works before the gateway is ready) and turns Discord's refusals into `PostFault`s."""
+so it works before the gateway is ready) and turns Discord's refusals into `PostFault`s.
+
+Every request waits for a token of one bucket shared by all posts (`bot.throttle`), so a minute at
+which many servers post stays under Discord's global limit. Interaction replies do not go through
+here: Discord exempts them from the global limit, and they stay immediate.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Final, Literal
+from functools import partial
+from typing import Final, Literal, TypeVar
 
 import discord
 
-from bot.posting import ChannelGone, Mark, NotAllowed, Outgoing, ThreadGone
+from bot.posting import ChannelGone, Mark, NotAllowed, Outgoing, RateLimited, ThreadGone
+from bot.throttle import TokenBucket
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -20,11 +31,64 @@ ARCHIVE_AFTER_MINUTES: Final[Literal[10080]] = (
 )
 PAGE = 100  # Discord's most messages per history request
 LOOKUP_PAGES = 20  # how far a lookup reads (2000 messages) before it gives up
+# discord.py retries a 429 itself, 5 times. When it gives up, the request is made again after
+# Discord's retry-after, this many more times, before the post fails (and is retried soon).
+RATE_LIMIT_ROUNDS = 3
+TOO_MANY_REQUESTS = 429
+
+
+def retry_after(error: discord.HTTPException) -> tuple[float, bool]:
+    """How long Discord asked to wait after a 429 discord.py gave up on (1 s if it did not say),
+    and whether the limit was the bot's global one rather than one route's."""
+    headers = getattr(error.response, "headers", None) or {}
+    is_global = headers.get("X-RateLimit-Global", "").lower() == "true"
+    for name in ("X-RateLimit-Reset-After", "Retry-After"):
+        try:
+            return max(float(headers[name]), 0.0), is_global
+        except (KeyError, TypeError, ValueError):
+            continue
+    return 1.0, is_global
 
 
 class DiscordPoster:
-    def __init__(self, client: discord.Client) -> None:
+    def __init__(
+        self,
+        client: discord.Client,
+        throttle: TokenBucket | None = None,
+        *,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self.client = client
+        # One bucket for every post of this bot: pass the same one to every poster.
+        self.throttle = throttle if throttle is not None else TokenBucket()
+        self._sleep = sleep
+
+    async def _request(self, call: Callable[[], Awaitable[T]]) -> T:
+        """One REST request when the bucket allows, made again after a 429 discord.py gave up
+        on. Every request here is safe to repeat: sends carry their nonce, a second thread start
+        is answered "already exists", a history read changes nothing."""
+        for round_ in range(1, RATE_LIMIT_ROUNDS + 1):
+            await self.throttle.acquire()
+            try:
+                return await call()
+            except discord.HTTPException as error:
+                if error.status != TOO_MANY_REQUESTS:
+                    raise
+                wait, is_global = retry_after(error)
+                if round_ == RATE_LIMIT_ROUNDS:
+                    if is_global:
+                        self.throttle.pause(wait)
+                    raise RateLimited(str(error), wait) from error
+                log.warning(
+                    "Discord kept answering 429 (%s); trying again in %.2f s",
+                    "global" if is_global else "this route",
+                    wait,
+                )
+                if is_global:
+                    self.throttle.pause(wait)  # every post waits, not only this one
+                else:
+                    await self._sleep(wait)
+        raise AssertionError("unreachable")
 
     async def send(self, channel_id: int, message: Outgoing, nonce: str) -> int:
         channel = self.client.get_partial_messageable(channel_id)
@@ -32,7 +96,9 @@ class DiscordPoster:
         try:
             # With a nonce discord.py also sets enforce_nonce: Discord answers a repeat with the
             # message it already created instead of a second one (for a few minutes).
-            sent = await channel.send(content=message.content or None, embeds=embeds, nonce=nonce)
+            sent = await self._request(
+                lambda: channel.send(content=message.content or None, embeds=embeds, nonce=nonce)
+            )
         except discord.NotFound as error:
             raise ChannelGone(str(error)) from error
         except discord.Forbidden as error:
@@ -43,8 +109,10 @@ class DiscordPoster:
         try:
             # Straight over REST: PartialMessage.create_thread needs the guild in the cache,
             # which a start-up catch-up runs before.
-            thread = await self.client.http.start_thread_with_message(
-                channel_id, message_id, name=name, auto_archive_duration=ARCHIVE_AFTER_MINUTES
+            thread = await self._request(
+                lambda: self.client.http.start_thread_with_message(
+                    channel_id, message_id, name=name, auto_archive_duration=ARCHIVE_AFTER_MINUTES
+                )
             )
         except discord.Forbidden:
             return None  # not allowed to start threads here: the parts go to the channel
@@ -63,7 +131,9 @@ class DiscordPoster:
         after = discord.utils.time_snowflake(since)
         for _ in range(LOOKUP_PAGES):
             try:
-                page = await self.client.http.logs_from(channel_id, PAGE, after=after)
+                page = await self._request(
+                    partial(self.client.http.logs_from, channel_id, PAGE, after=after)
+                )
             except discord.NotFound as error:
                 raise ChannelGone(str(error)) from error
             except discord.Forbidden as error:

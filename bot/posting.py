@@ -7,6 +7,12 @@ unrecorded message in the channel instead of sending it again.
 
 No Discord here: a `Poster` sends plain payloads (the bot's adapter is `bot.discord_poster`), and a
 `Composer` writes the messages of a post (`bot.post_content`).
+
+Many servers share a posting time (the default check-in is Monday 18:00 UTC), so posts run side by
+side but at most `Publisher.concurrency` at a time, and a request to Discord that hangs past
+`Publisher.request_timeout` fails its post (retried later): a slow or hung server holds one slot
+for a while and never the others, and thousands of due posts do not all start at once. The poster
+paces the requests themselves under Discord's global limit.
 """
 
 from __future__ import annotations
@@ -15,11 +21,12 @@ import asyncio
 import enum
 import logging
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from functools import partial
+from typing import Any, Protocol, TypeVar
 
 from bot.clock import Clock
 from bot.domain import schedule
@@ -28,6 +35,7 @@ from bot.domain.schedule import GRACE, PostKind
 from bot.store import GuildSettings, PostRecord, Store
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Discord answers a repeated nonce with the message it created for 5 minutes or so; past 4 minutes
 # a resumed post looks for its message in the channel rather than trust the nonce.
@@ -42,6 +50,14 @@ RETRY_EVERY = timedelta(minutes=5)
 # A post whose first message is out but whose rest keeps failing is left as it is after this many
 # tries, or once past its grace window.
 MAX_TRIES = 8
+# Posts in flight at once (each a few requests, paced by the poster), and how long one request
+# (with the poster's waits for its turn and after 429s) may take before its post is counted as
+# failed and frees its slot for the next server.
+CONCURRENCY = 16
+REQUEST_TIMEOUT = timedelta(minutes=1)
+# A post that failed only because Discord kept answering 429 is tried again this soon, whatever
+# its number of tries (the retry sweep runs every 15 seconds).
+RATE_LIMITED_RETRY = timedelta(seconds=15)
 MARK_ROOM = 64  # characters a renderer leaves free in each message for its mark
 
 _MARK = re.compile(r"(?:^| · )twopass · (daily|checkin) (\S+)(?: · (\d+)/\d+)?$")
@@ -123,6 +139,15 @@ class NotAllowed(PostFault):
     reason = "I am not allowed to post there (missing permission)"
 
 
+class RateLimited(Exception):
+    """Discord kept answering 429 (too many requests) for one request: a passing error, tried again
+    soon (`RATE_LIMITED_RETRY`), never a fault of the post."""
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class ThreadGone(Exception):
     """The message a post's thread was to start from was deleted. Not a fault of the channel:
     the rest of the post goes to the channel itself."""
@@ -200,6 +225,16 @@ class Publisher:
     # retries are told apart by Discord through the nonce. A period's lock lives only while
     # someone holds or waits for it.
     _locks: dict[tuple[int, str, str], _Turn] = field(default_factory=dict)
+    concurrency: int = CONCURRENCY
+    request_timeout: timedelta = REQUEST_TIMEOUT
+    # Posts that failed on a 429: (guild, kind, period) -> when to try again, ahead of their turn.
+    _rate_limited: dict[tuple[int, str, str], datetime] = field(default_factory=dict)
+    _slots: asyncio.Semaphore = field(init=False)
+
+    def __post_init__(self) -> None:
+        if self.concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1, not {self.concurrency}")
+        self._slots = asyncio.Semaphore(self.concurrency)
 
     # --- entry points --------------------------------------------------------------------
 
@@ -243,14 +278,14 @@ class Publisher:
         return outcome
 
     async def catch_up(self) -> list[Outcome]:
-        """At start-up: every configured server's latest due posts, concurrently."""
+        """At start-up: every configured server's latest due posts, `concurrency` at a time."""
         jobs = [
-            self.fire(settings.guild_id, kind)
+            partial(self.fire, settings.guild_id, kind)
             for settings in await self.store.all_guild_settings()
             for kind in PostKind
             if schedule.configured(settings, kind)
         ]
-        return await _all(jobs)
+        return await _all(jobs, self.concurrency)
 
     async def resume_unsent(self) -> list[Outcome]:
         """Finish posts a crash or a passing error left half-done, with their own nonces."""
@@ -262,11 +297,19 @@ class Publisher:
 
     async def _resume(self, *, only_due: bool) -> list[Outcome]:
         now = self.clock()
-        jobs = []
+        jobs: list[Callable[[], Awaitable[Outcome]]] = []
         gave_up = []
         for record in await self.store.unsent_posts():
-            if only_due and now - record.last_attempt < retry_delay(record.attempts):
+            ident = (record.guild_id, record.kind, record.period_key)
+            soon = self._rate_limited.get(ident)
+            rate_limited_due = soon is not None and now >= soon
+            if (
+                only_due
+                and not rate_limited_due
+                and now - record.last_attempt < retry_delay(record.attempts)
+            ):
                 continue
+            self._rate_limited.pop(ident, None)
             kind = PostKind(record.kind)
             settings = await self.store.guild_settings(record.guild_id)
             due = record.due_at or record.reserved_at
@@ -293,8 +336,10 @@ class Publisher:
                 record.period_key,
                 record.attempts + 1,
             )
-            jobs.append(self._publish(settings, kind, record.period_key, due, record.channel_id))
-        return gave_up + await _all(jobs)
+            jobs.append(
+                partial(self._publish, settings, kind, record.period_key, due, record.channel_id)
+            )
+        return gave_up + await _all(jobs, self.concurrency)
 
     async def _give_up(self, record: PostRecord, kind: PostKind) -> Outcome:
         """The first message of a post is out but the rest keeps failing: stop retrying it (and
@@ -333,7 +378,7 @@ class Publisher:
     ) -> Outcome:
         guild_id = settings.guild_id
         assert channel_id is not None
-        async with self._one_at_a_time((guild_id, kind, key)):
+        async with self._one_at_a_time((guild_id, kind, key)), self._slots:
             now = self.clock()
             record, new = await self.store.reserve_post(
                 guild_id,
@@ -360,11 +405,35 @@ class Publisher:
                     now - due,
                     GRACE[kind],
                 )
+            self._rate_limited.pop((guild_id, kind, key), None)
             try:
                 composed = await self.composer.compose(settings, kind, due)
                 record = await self._send(record, composed)
             except PostFault as fault:
                 return await self._turn_off(settings, kind, key, record, fault)
+            except RateLimited as error:
+                retry = self.clock() + max(RATE_LIMITED_RETRY, timedelta(seconds=error.retry_after))
+                self._rate_limited[(guild_id, kind, key)] = retry
+                log.warning(
+                    "the %s post of guild %s for %s was rate limited by Discord (%s); it will be "
+                    "retried at %s",
+                    kind,
+                    guild_id,
+                    key,
+                    error,
+                    retry.isoformat(),
+                )
+                return Outcome(Status.FAILED, kind, guild_id, key, record, str(error))
+            except TimeoutError:
+                log.warning(
+                    "a request of the %s post of guild %s for %s took longer than %s; the post "
+                    "will be retried",
+                    kind,
+                    guild_id,
+                    key,
+                    self.request_timeout,
+                )
+                return Outcome(Status.FAILED, kind, guild_id, key, record, "timed out")
             except Exception as error:
                 log.exception(
                     "the %s post of guild %s for %s failed; it will be retried",
@@ -411,8 +480,8 @@ class Publisher:
             thread = None
             if composed.thread_name:
                 try:
-                    thread = await self.poster.start_thread(
-                        channel_id, message_id, composed.thread_name
+                    thread = await self._in_time(
+                        self.poster.start_thread(channel_id, message_id, composed.thread_name)
                     )
                 except ThreadGone:
                     log.warning(
@@ -469,7 +538,7 @@ class Publisher:
     ) -> int:
         """Send one message of a post, or with `since`, first look for it there from then."""
         if since is not None:
-            found = await self.poster.find(channel_id, since, mark)
+            found = await self._in_time(self.poster.find(channel_id, since, mark))
             if found is not None:
                 log.info(
                     "found message %s of the %s post for %s already in channel %s (id %s): "
@@ -481,7 +550,15 @@ class Publisher:
                     found,
                 )
                 return found
-        return await self.poster.send(channel_id, stamped(message, mark.text(total)), nonce)
+        return await self._in_time(
+            self.poster.send(channel_id, stamped(message, mark.text(total)), nonce)
+        )
+
+    async def _in_time(self, request: Awaitable[T]) -> T:
+        """A request to Discord, given up (TimeoutError) after `request_timeout`. The store's
+        writes stay outside the timeout, so a timeout never cuts one short."""
+        async with asyncio.timeout(self.request_timeout.total_seconds()):
+            return await request
 
     async def _turn_off(
         self,
@@ -514,13 +591,19 @@ class Publisher:
         return Outcome(Status.TURNED_OFF, kind, settings.guild_id, key, record, note)
 
 
-async def _all(jobs: Sequence[Any]) -> list[Outcome]:
-    """Run posts side by side: one server's slow or failing post never holds up another's."""
-    results = await asyncio.gather(*jobs, return_exceptions=True)
-    out = []
-    for result in results:
-        if isinstance(result, BaseException):
-            log.error("a scheduled post failed unexpectedly", exc_info=result)
-        else:
-            out.append(result)
-    return out
+async def _all(jobs: Iterable[Callable[[], Awaitable[Outcome]]], limit: int) -> list[Outcome]:
+    """Run posts side by side, at most `limit` at once and each started only when a runner is
+    free: one server's slow or failing post never holds up another's, and a long list never
+    starts all at once. The outcomes come in the order of the jobs."""
+    pending = iter(enumerate(jobs))
+    results: dict[int, Outcome] = {}
+
+    async def runner() -> None:
+        for index, job in pending:
+            try:
+                results[index] = await job()
+            except Exception:
+                log.exception("a scheduled post failed unexpectedly")
+
+    await asyncio.gather(*(runner() for _ in range(max(1, limit))))
+    return [results[index] for index in sorted(results)]

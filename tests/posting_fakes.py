@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from bot.posting import ChannelGone, Mark, NotAllowed, Outgoing, ThreadGone
+from bot.posting import ChannelGone, Mark, NotAllowed, Outgoing, RateLimited, ThreadGone
 
 NONCE_WINDOW = timedelta(seconds=300)  # how long Discord answers a repeated nonce with its message
 
@@ -52,10 +52,13 @@ class FakePoster:
     lose_replies: int = 0  # Discord creates the next n messages, but the bot never hears back
     fail_from: int | None = None  # the n-th send and every later one fail (a 500, nothing sent)
     hold: dict[int, asyncio.Event] = field(default_factory=dict)  # channel -> wait before sending
+    rate_limited: int = 0  # the next n sends get 429s until the poster gives up (nothing sent)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
     _by_nonce: dict[tuple[int, str], Sent] = field(default_factory=dict)
     sends: int = 0
     lookups: int = 0
+    in_flight: int = 0  # sends under way (waiting in `hold` included)
+    most_in_flight: int = 0
 
     def in_channel(self, channel_id: int) -> list[Sent]:
         return [m for m in self.messages if m.channel_id == channel_id]
@@ -68,8 +71,21 @@ class FakePoster:
             raise NotAllowed("403 Forbidden (error code: 50013): Missing Permissions")
 
     async def send(self, channel_id: int, message: Outgoing, nonce: str) -> int:
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            return await self._send(channel_id, message, nonce)
+        finally:
+            self.in_flight -= 1
+
+    async def _send(self, channel_id: int, message: Outgoing, nonce: str) -> int:
         if channel_id in self.hold:
             await self.hold[channel_id].wait()
+        if self.rate_limited:
+            self.rate_limited -= 1
+            raise RateLimited(
+                "429 Too Many Requests (error code: 0): You are being rate limited.", 1
+            )
         self._check(channel_id)
         self.sends += 1
         if self.fail_from is not None and self.sends >= self.fail_from:

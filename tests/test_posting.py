@@ -4,6 +4,7 @@ in-memory poster that honours nonces like Discord does."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -15,7 +16,16 @@ import time_machine
 from bot.domain import schedule
 from bot.domain.schedule import PostKind
 from bot.post_content import StudyComposer
-from bot.posting import MAX_TRIES, Mark, Outcome, Outgoing, Publisher, Status
+from bot.posting import (
+    CONCURRENCY,
+    MAX_TRIES,
+    REQUEST_TIMEOUT,
+    Mark,
+    Outcome,
+    Outgoing,
+    Publisher,
+    Status,
+)
 from bot.scheduling import PostScheduler, trigger
 from bot.store import Store
 from bot.study import SetupChange, Study
@@ -531,6 +541,98 @@ async def test_one_slow_server_does_not_hold_up_another(
     release.set()
     await running
     assert poster.in_channel(CHANNEL[BERLIN])
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    for _ in range(200):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the condition never came true")
+
+
+@pytest.mark.parametrize("how", ["catch-up", "scheduled jobs"])
+async def test_many_due_posts_go_out_a_few_at_a_time(
+    study: Study, poster: FakePoster, clock: Clock, how: str
+) -> None:
+    guilds = list(range(101, 109))
+    for guild in guilds:
+        await configure(study, guild, "UTC", checkin_day="monday", checkin="18:00")
+    everyone = asyncio.Event()
+    for guild in guilds:
+        poster.hold[guild * 10] = everyone  # Discord is slow for everyone
+    clock.now = datetime(2026, 3, 2, 18, 0, tzinfo=UTC)
+    publisher = replace_limit(publisher_for(study, poster, clock), concurrency=3)
+    if how == "catch-up":
+        running = asyncio.ensure_future(publisher.catch_up())
+    else:  # each server's job fires on its own, as the scheduler runs them at 18:00
+        running = asyncio.gather(*(publisher.fire(g, PostKind.CHECKIN) for g in guilds))
+    await until(lambda: poster.in_flight == 3)
+    await asyncio.sleep(0.05)
+    assert poster.in_flight == 3 and not poster.messages  # three posts under way, five waiting
+    everyone.set()
+    outcomes = await running
+    assert [o.status for o in outcomes if o.kind is PostKind.CHECKIN] == [Status.POSTED] * 8
+    assert poster.most_in_flight == 3
+    assert sorted({m.channel_id for m in poster.messages} & {g * 10 for g in guilds}) == [
+        g * 10 for g in guilds
+    ]
+    nonces = [m.nonce for m in poster.messages]
+    assert len(nonces) == len(set(nonces))  # each message once
+
+
+async def test_a_hung_request_frees_its_slot_and_its_post_is_retried(
+    study: Study, poster: FakePoster, clock: Clock
+) -> None:
+    await configure(study, BERLIN, "Europe/Berlin", daily="09:00")
+    await configure(study, NEW_YORK, "Europe/Berlin", daily="09:00")
+    poster.hold[CHANNEL[BERLIN]] = release = asyncio.Event()  # never answers
+    clock.now = local(2026, 3, 3, 9, 0).astimezone(UTC)
+    publisher = replace_limit(
+        publisher_for(study, poster, clock),
+        concurrency=1,
+        request_timeout=timedelta(milliseconds=50),
+    )
+    outcomes = {o.guild_id: o for o in await publisher.catch_up() if o.kind is PostKind.DAILY}
+    assert outcomes[BERLIN].status is Status.FAILED and outcomes[BERLIN].detail == "timed out"
+    assert outcomes[NEW_YORK].status is Status.POSTED  # one slot, yet not held up
+    release.set()
+    clock.now += timedelta(seconds=35)
+    assert [o.status for o in await publisher.retry_due()] == [Status.POSTED]
+    assert len(poster.in_channel(CHANNEL[BERLIN])) == 1
+
+
+async def test_a_rate_limited_post_is_retried_soon_every_time(
+    study: Study, poster: FakePoster, clock: Clock, publisher: Publisher
+) -> None:
+    await configure(study, BERLIN, "Europe/Berlin", daily="09:00")
+    clock.now = local(2026, 3, 3, 9, 0).astimezone(UTC)
+    poster.rate_limited = 3
+    assert (await publisher.fire(BERLIN, PostKind.DAILY)).status is Status.FAILED
+    for _ in range(2):  # not after 30 s, then 2 minutes: at the next sweep each time
+        clock.now += timedelta(seconds=10)
+        assert await publisher.retry_due() == []
+        clock.now += timedelta(seconds=5)
+        assert [o.status for o in await publisher.retry_due()] == [Status.FAILED]
+    clock.now += timedelta(seconds=15)
+    assert [o.status for o in await publisher.retry_due()] == [Status.POSTED]
+    assert len(poster.messages) == 1 and publisher._rate_limited == {}
+
+
+def replace_limit(
+    publisher: Publisher,
+    *,
+    concurrency: int = CONCURRENCY,
+    request_timeout: timedelta = REQUEST_TIMEOUT,
+) -> Publisher:
+    return Publisher(
+        publisher.store,
+        publisher.composer,
+        publisher.poster,
+        publisher.clock,
+        concurrency=concurrency,
+        request_timeout=request_timeout,
+    )
 
 
 async def test_locks_of_finished_periods_are_dropped(
