@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from dataclasses import replace
 from datetime import date, time, timedelta
@@ -8,7 +9,7 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from bot.store import GuildSettings, LogOutcome, Store, UndoOutcome, migrations
+from bot.store import GuildSettings, LogOutcome, Store, UndoOutcome, core, migrations
 from tests.conftest import NOW
 
 GUILD, ALICE, BOB = 100, 1, 2
@@ -186,3 +187,32 @@ async def test_update_guild_settings_touches_only_the_named_columns(store: Store
     assert updated.study_channel_id == 7
     with pytest.raises(ValueError, match="can be changed"):
         await store.update_guild_settings(defaults, {"guild_id; DROP TABLE members": 1}, NOW)
+
+
+def _in_main_file(path: Path) -> list[tuple[int, int]]:
+    """What the database file itself holds, ignoring the write-ahead log."""
+    reader = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
+    try:
+        return reader.execute("SELECT guild_id, user_id FROM members").fetchall()
+    finally:
+        reader.close()
+
+
+async def test_the_log_is_checkpointed_in_the_background_not_by_a_command(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(core, "CHECKPOINT_EVERY_SECONDS", 3600)
+    async with await Store.open(db_path):
+        pass  # closing the last connection folds the schema into the file
+    async with await Store.open(db_path) as store:
+        for user in range(2000):  # over 1000 pages of log: SQLite would checkpoint by itself
+            await store.join(GUILD, user, 5, "UTC", NOW)
+        assert _in_main_file(db_path) == []  # still only in the log: no command checkpointed
+    monkeypatch.setattr(core, "CHECKPOINT_EVERY_SECONDS", 0.01)
+    async with await Store.open(db_path) as store:
+        await store.join(GUILD, 99, 5, "UTC", NOW)
+        for _ in range(200):
+            if (GUILD, 99) in _in_main_file(db_path):
+                break
+            await asyncio.sleep(0.01)
+        assert (GUILD, 99) in _in_main_file(db_path)

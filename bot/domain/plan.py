@@ -6,10 +6,11 @@ Order is the guide's: for each video, the first pass, then the second, then the 
 from __future__ import annotations
 
 import math
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import cache
+from functools import wraps
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.store.records import Member
@@ -18,6 +19,7 @@ from curriculum import Curriculum, Pass, Phase, Video
 DEFAULT_PACE_HOURS = 5.0  # a realistic evening-and-weekend pace; the whole roadmap in ~4 months
 
 PassKey = tuple[str, int]  # (video id, pass number)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +36,22 @@ class Step:
         return (self.video.id, int(self.which))
 
 
-@cache
+def per_curriculum(build: Callable[[Curriculum], T]) -> Callable[[Curriculum], T]:
+    """Compute a table once per curriculum object. Keyed by identity: hashing a pydantic model
+    walks all of it (microseconds per call, on every command), while a roadmap is loaded once."""
+    built: dict[int, tuple[Curriculum, T]] = {}
+
+    @wraps(build)
+    def lookup(curriculum: Curriculum) -> T:
+        found = built.get(id(curriculum))
+        if found is None or found[0] is not curriculum:
+            found = built[id(curriculum)] = (curriculum, build(curriculum))
+        return found[1]
+
+    return lookup
+
+
+@per_curriculum
 def steps(curriculum: Curriculum) -> tuple[Step, ...]:
     """Every pass of the roadmap in study order (computed once per curriculum)."""
     out: list[Step] = []
@@ -51,14 +68,25 @@ def minutes_per_day(pace_hours: float) -> float:
     return pace_hours * 60 / 7
 
 
-def credit(curriculum: Curriculum, done: Collection[PassKey]) -> float:
-    """Estimated study minutes the given passes are worth: the one definition of points."""
-    total = 0.0
-    for video_id, pass_no in done:
-        video = curriculum.video(video_id)
-        if video is not None:
-            total += video.pass_minutes(Pass(pass_no))
-    return total
+@per_curriculum
+def credit_table(curriculum: Curriculum) -> dict[PassKey, float]:
+    return {step.key: step.minutes for step in steps(curriculum)}
+
+
+def credit(curriculum: Curriculum, done: Iterable[PassKey]) -> float:
+    """Estimated study minutes the given passes are worth: the one definition of points.
+    A pass on a video no longer on the roadmap is worth nothing."""
+    table = credit_table(curriculum)
+    return sum(table.get(key, 0.0) for key in done)
+
+
+@per_curriculum
+def phase_keys(curriculum: Curriculum) -> tuple[tuple[Phase, frozenset[PassKey]], ...]:
+    """Each phase with the passes that complete it."""
+    return tuple(
+        (phase, frozenset((video.id, int(which)) for video in phase.videos for which in Pass))
+        for phase in curriculum.phases
+    )
 
 
 def next_step(curriculum: Curriculum, done: Collection[PassKey]) -> Step | None:

@@ -6,9 +6,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from bot.domain.plan import PassKey, credit
+from bot.domain.plan import PassKey, credit, phase_keys
 from bot.store.records import HistoryEntry, LoggedPass
-from curriculum import Curriculum, Pass, Phase
+from curriculum import Curriculum, Phase
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,20 +48,16 @@ class Progress:
 
 
 def phase_progress(curriculum: Curriculum, done: set[PassKey]) -> tuple[PhaseProgress, ...]:
-    out = []
-    for phase in curriculum.phases:
-        keys = [(video.id, int(which)) for video in phase.videos for which in Pass]
-        mine = [key for key in keys if key in done]
-        out.append(
-            PhaseProgress(
-                phase,
-                passes_done=len(mine),
-                passes_total=len(keys),
-                minutes_done=credit(curriculum, mine),
-                minutes_total=phase.estimate_minutes,
-            )
+    return tuple(
+        PhaseProgress(
+            phase,
+            passes_done=len(mine := keys & done),
+            passes_total=len(keys),
+            minutes_done=credit(curriculum, mine),
+            minutes_total=credit(curriculum, keys),
         )
-    return tuple(out)
+        for phase, keys in phase_keys(curriculum)
+    )
 
 
 def streak(study_days: Iterable[date], today: date) -> int:
@@ -103,11 +99,11 @@ def milestone(
     curriculum: Curriculum, done_before: set[PassKey], done_after: set[PassKey]
 ) -> str | None:
     """What a newly logged pass completed, if anything worth celebrating."""
-    total = {(video.id, int(which)) for _, video in curriculum.videos() for which in Pass}
+    phases = phase_keys(curriculum)
+    total = frozenset().union(*(keys for _, keys in phases))
     if total <= done_after and not total <= done_before:
         return f"You finished the whole roadmap, {curriculum.title}! Both passes of every video."
-    for phase in curriculum.phases:
-        keys = {(video.id, int(which)) for video in phase.videos for which in Pass}
+    for phase, keys in phases:
         if keys <= done_after and not keys <= done_before:
             return f"Phase complete: {phase.title}. Every video, both passes."
     return None

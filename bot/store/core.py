@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,6 +19,8 @@ from bot.store import migrations
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5_000
+# How often the write-ahead log is folded back into the database, off the command path.
+CHECKPOINT_EVERY_SECONDS = 5.0
 _DB_TIME = "%Y-%m-%d %H:%M:%S"
 
 
@@ -28,7 +31,9 @@ def to_db_time(moment: datetime) -> str:
 
 
 def from_db_time(text: str) -> datetime:
-    return datetime.strptime(text, _DB_TIME).replace(tzinfo=UTC)
+    # fromisoformat reads SQLite's 'YYYY-MM-DD HH:MM:SS' about 6x faster than strptime, which
+    # matters when a command parses every pass a member logged.
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 Params = tuple[Any, ...] | dict[str, Any]
@@ -54,6 +59,7 @@ class StoreCore:
         # One connection is shared by every coroutine: without this lock two commands could
         # interleave statements inside one another's transaction.
         self._lock = asyncio.Lock()
+        self._checkpoints: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(cls, path: Path | str, *, migrate: bool = True) -> Self:
@@ -73,9 +79,33 @@ class StoreCore:
         except BaseException:
             await db.close()
             raise
-        return cls(db, path)
+        store = cls(db, path)
+        if str(path) != ":memory:":
+            # SQLite would otherwise checkpoint inside whichever commit crosses 1000 pages of
+            # log, and that command would wait ~20 ms. A second connection checkpoints in its
+            # own thread instead, without taking the lock every command needs.
+            await db.execute("PRAGMA wal_autocheckpoint = 0")
+            store._checkpoints = asyncio.create_task(store._checkpoint_forever())
+        return store
+
+    async def _checkpoint_forever(self) -> None:
+        async with aiosqlite.connect(self.path) as checkpointer:
+            await checkpointer.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            while True:
+                await asyncio.sleep(CHECKPOINT_EVERY_SECONDS)
+                try:
+                    # PASSIVE never blocks readers or writers; what it cannot copy now waits
+                    # for the next round.
+                    await checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except aiosqlite.Error:
+                    log.warning("WAL checkpoint failed; will retry", exc_info=True)
 
     async def close(self) -> None:
+        if self._checkpoints is not None:
+            self._checkpoints.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._checkpoints
+        # The last connection to close checkpoints the whole log itself.
         await self._db.close()
 
     async def __aenter__(self) -> Self:
