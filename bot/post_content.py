@@ -40,7 +40,9 @@ class StudyComposer:
     async def checkin(self, settings: GuildSettings, due: datetime) -> Composed:
         week = await self.week(settings, due)
         # The top three over the same seven days as the rest of the post.
-        rows = await self.store.leaderboard(settings.guild_id, self.study.curriculum.id, week.since)
+        rows = await self.store.leaderboard_since(
+            settings.guild_id, self.study.curriculum.id, week.since
+        )
         top = [
             BoardEntry(rank, row.user_id, row.minutes / 60, row.passes)
             for rank, row in enumerate(rows[:TOP], start=1)

@@ -354,7 +354,7 @@ class Study:
     async def leaderboard(self, guild_id: int, period: Period, now: datetime) -> Board:
         settings = await self.settings(guild_id, now)
         since = week_start(now, settings.timezone) if period is Period.WEEK else None
-        rows = await self.store.leaderboard(guild_id, self.curriculum.id, since)
+        rows = await self.store.leaderboard(guild_id, since)
         entries = tuple(
             BoardEntry(rank, row.user_id, row.minutes / 60, row.passes)
             for rank, row in enumerate(rows, start=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
 from datetime import date, timedelta
 
@@ -11,6 +12,7 @@ from bot.domain import errors
 from bot.domain.plan import credit
 from bot.domain.progress import replay
 from bot.store import Store
+from bot.store.boards import BoardRow
 from bot.study import Period, SetupChange, Study
 from curriculum import Pass, default_curriculum
 from tests.conftest import NOW
@@ -222,3 +224,68 @@ async def test_coming_back_or_changing_pace_restarts_the_plan_from_today(study: 
     assert (await study.today(GUILD, ALICE, later)).standing.days_ahead == -10
     await study.join(GUILD, ALICE, later, pace_hours=8)
     assert (await study.today(GUILD, ALICE, later)).standing.label == "on track"
+
+
+async def test_kept_totals_always_match_the_passes(study: Study, store: Store) -> None:
+    """Logs, back-dated logs, undos and leaves in a seeded random order: the boards read from
+    the kept totals agree with totals summed from the passes themselves."""
+    rng = random.Random(7)
+    users = [ALICE, BOB, CAROL, 4, 5]
+    for user in users:
+        await study.join(GUILD, user, NOW - timedelta(days=30))
+    videos = [v.id for _, v in ROADMAP.videos()][:8]
+    now = NOW
+    for _ in range(300):
+        now += timedelta(hours=rng.randint(1, 30))
+        user, video = rng.choice(users), rng.choice(videos)
+        which = rng.choice([Pass.FIRST, Pass.SECOND])
+        try:
+            if rng.random() < 0.7:
+                on = rng.choice([None, "yesterday", (now - timedelta(days=3)).date().isoformat()])
+                await study.log(GUILD, user, video, which, now, on=on)
+            else:
+                await study.undo(GUILD, user, video, which, now)
+        except errors.StudyError:
+            pass  # refused (already logged, second before first...): writes nothing
+    await study.leave(GUILD, CAROL)
+
+    def rows(board: list[BoardRow]) -> list[tuple[int, float, int, str]]:
+        return [(r.user_id, round(r.minutes, 6), r.passes, r.reached_at) for r in board]
+
+    summed = await store.leaderboard_since(GUILD, ROADMAP.id, date.min)
+    assert rows(await store.leaderboard(GUILD)) == rows(summed)
+    assert len(summed) >= 3  # the random walk left several members on the board
+
+    # Week by week, against the passes themselves (grouped by the Monday of their study day).
+    weekly: dict[tuple[date, int], tuple[float, int]] = {}
+    for user in (u for u in users if u != CAROL):
+        for p in await store.passes_of(GUILD, user):
+            monday = p.study_date - timedelta(days=p.study_date.weekday())
+            minutes, count = weekly.get((monday, user), (0.0, 0))
+            weekly[monday, user] = (minutes + credit(ROADMAP, [(p.video_id, p.pass_no)]), count + 1)
+    for monday in {m for m, _ in weekly}:
+        kept = {r.user_id: (r.minutes, r.passes) for r in await store.leaderboard(GUILD, monday)}
+        assert kept == {u: v for (m, u), v in weekly.items() if m == monday}, monday
+
+
+async def test_changed_video_lengths_recount_the_kept_totals(study: Study, store: Store) -> None:
+    await study.join(GUILD, ALICE, NOW)
+    await study.log(GUILD, ALICE, "gpt", Pass.FIRST, NOW)
+    assert (await store.leaderboard(GUILD))[0].minutes == 116
+    longer = ROADMAP.model_copy(
+        update={
+            "phases": tuple(
+                phase.model_copy(
+                    update={
+                        "videos": tuple(
+                            v.model_copy(update={"minutes": 200}) if v.id == "gpt" else v
+                            for v in phase.videos
+                        )
+                    }
+                )
+                for phase in ROADMAP.phases
+            )
+        }
+    )
+    await store.sync_credits(longer)
+    assert (await store.leaderboard(GUILD))[0].minutes == 200

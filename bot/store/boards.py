@@ -25,6 +25,33 @@ class CohortPass:
     study_date: date
 
 
+_BOARD_ALL_TIME = """
+    SELECT t.user_id, t.minutes, t.passes, t.reached_at
+    FROM member_points AS t
+    JOIN members AS m ON m.guild_id = t.guild_id AND m.user_id = t.user_id AND m.active = 1
+    WHERE t.guild_id = ?
+    ORDER BY t.minutes DESC, t.reached_at ASC, t.user_id ASC
+"""
+_BOARD_WEEK = """
+    SELECT t.user_id, t.minutes, t.passes, t.reached_at
+    FROM member_week_points AS t
+    JOIN members AS m ON m.guild_id = t.guild_id AND m.user_id = t.user_id AND m.active = 1
+    WHERE t.guild_id = ? AND t.week = ?
+    ORDER BY t.minutes DESC, t.reached_at ASC, t.user_id ASC
+"""
+# Recompute the kept totals from every pass (migration 0007 keeps them current afterwards).
+_REBUILD_TOTALS = (
+    "DELETE FROM member_points",
+    "DELETE FROM member_week_points",
+    "INSERT INTO member_points (guild_id, user_id, minutes, passes, reached_at)"
+    " SELECT guild_id, user_id, sum(minutes), count(*), max(logged_at)"
+    " FROM pass_credit GROUP BY guild_id, user_id",
+    "INSERT INTO member_week_points (guild_id, week, user_id, minutes, passes, reached_at)"
+    " SELECT guild_id, week, user_id, sum(minutes), count(*), max(logged_at)"
+    " FROM pass_credit GROUP BY guild_id, week, user_id",
+)
+
+
 class BoardQueries(StoreCore):
     async def sync_credits(self, curriculum: Curriculum) -> None:
         """Mirror the time model into SQL so boards can sum points in one query."""
@@ -34,24 +61,45 @@ class BoardQueries(StoreCore):
             for which in Pass
         ]
         async with self.transaction() as db:
+            stored = await fetch_all(
+                db,
+                "SELECT curriculum_id, video_id, pass, minutes FROM video_credit"
+                " WHERE curriculum_id = ? ORDER BY video_id, pass",
+                (curriculum.id,),
+            )
+            if sorted(stored) == sorted(rows):
+                return  # the usual start-up: nothing to do
             await db.execute("DELETE FROM video_credit WHERE curriculum_id = ?", (curriculum.id,))
             await db.executemany("INSERT INTO video_credit VALUES (?, ?, ?, ?)", rows)
+            # Lengths changed (or first start): the kept totals must follow the new credits.
+            for statement in _REBUILD_TOTALS:
+                await db.execute(statement)
 
-    async def leaderboard(
-        self, guild_id: int, curriculum_id: str, since: date | None = None
+    async def leaderboard(self, guild_id: int, week: date | None = None) -> list[BoardRow]:
+        """Active members with at least one pass, by points then by who got there first: all
+        time, or in the week starting on Monday `week`. Read from the kept totals."""
+        params: tuple[object, ...]
+        if week is None:
+            sql, params = _BOARD_ALL_TIME, (guild_id,)
+        else:
+            sql, params = _BOARD_WEEK, (guild_id, week.isoformat())
+        async with self._lock:
+            rows = await fetch_all(self._db, sql, params)
+        return [BoardRow(r[0], r[1], r[2], r[3]) for r in rows]
+
+    async def leaderboard_since(
+        self, guild_id: int, curriculum_id: str, since: date
     ) -> list[BoardRow]:
-        """Active members with at least one pass, by points, then by who got there first."""
-        window = "AND p.study_date >= ?" if since else ""
-        params: tuple[object, ...] = (curriculum_id, guild_id)
-        if since:
-            params += (since.isoformat(),)
-        sql = f"""
+        """Like `leaderboard`, over the passes studied on or after `since`, summed from the
+        passes themselves (any window, not only calendar weeks)."""
+        params = (curriculum_id, guild_id, since.isoformat())
+        sql = """
             SELECT p.user_id, SUM(c.minutes) AS points, COUNT(*) AS n, MAX(p.logged_at) AS reached
             FROM passes AS p
             JOIN video_credit AS c
               ON c.curriculum_id = ? AND c.video_id = p.video_id AND c.pass = p.pass
             JOIN members AS m ON m.guild_id = p.guild_id AND m.user_id = p.user_id AND m.active = 1
-            WHERE p.guild_id = ? {window}
+            WHERE p.guild_id = ? AND p.study_date >= ?
             GROUP BY p.user_id
             ORDER BY points DESC, reached ASC, p.user_id ASC
         """
