@@ -150,7 +150,7 @@ async def _run(data: dataset.Dataset, scale: Scale, seed: int, path: Path) -> di
         timings["progress"] = await _time(len(members), progress)
         statements.active = None
         rows = await study.leaderboard(largest, Period.ALL_TIME, NOW)
-        results["largest_server"]["board_rows_all_time"] = len(rows.entries)
+        results["largest_server"]["board_rows_all_time"] = rows.size
         if db is not None:
             await db.set_trace_callback(None)
     for name, values in timings.items():

@@ -22,7 +22,6 @@ FIELD_NAME_MAX = 256
 FIELD_VALUE_MAX = 1024
 EMBED_TOTAL_MAX = 6000
 
-BOARD_PAGE = 10
 
 GREEN = discord.Colour(0x2ECC71)
 BLUE = discord.Colour(0x3498DB)
@@ -228,16 +227,11 @@ def roadmap(curriculum: Curriculum, done: set[tuple[str, int]]) -> list[discord.
 # --- the group ------------------------------------------------------------------------------
 
 
-def board_pages(board: Board) -> int:
-    return max((len(board.entries) + BOARD_PAGE - 1) // BOARD_PAGE, 1)
-
-
-def leaderboard(board: Board, page: int, caller_id: int) -> discord.Embed:
+def leaderboard(board: Board, caller_id: int) -> discord.Embed:
     title = "Leaderboard - this week" if board.period is Period.WEEK else "Leaderboard - all time"
-    if not board.entries:
+    if not board.size:
         return embed(title, "No passes logged yet. Be the first: `/done`.", GREY)
-    page = min(max(page, 0), board_pages(board) - 1)
-    shown = board.entries[page * BOARD_PAGE : (page + 1) * BOARD_PAGE]
+    shown = board.entries
     lines = [
         f"**{entry.rank}.** {mention(entry.user_id)} - {entry.hours:.1f} h ({plural(entry.passes, 'pass')})"
         for entry in shown
@@ -249,7 +243,7 @@ def leaderboard(board: Board, page: int, caller_id: int) -> discord.Embed:
         lines.append(f"\nYou: **{mine.rank}.** {mine.hours:.1f} h ({plural(mine.passes, 'pass')})")
     out = embed(title, "\n".join(lines), GOLD)
     out.set_footer(
-        text=f"Page {page + 1}/{board_pages(board)} · points are estimated study hours: "
+        text=f"Page {board.page + 1}/{board.pages} · points are estimated study hours: "
         "a second pass counts 2.5x its video, a first pass 1x"
     )
     return out

@@ -87,13 +87,27 @@ class BoardEntry:
     passes: int
 
 
+BOARD_PAGE_SIZE = 10
+
+
 @dataclass(frozen=True, slots=True)
 class Board:
+    """One page of a leaderboard, with the caller's own line and the board's size."""
+
     period: Period
-    entries: tuple[BoardEntry, ...]
-    since: date | None
+    entries: tuple[BoardEntry, ...]  # this page, in rank order
+    since: date | None  # the Monday of the week shown; None for all time
+    size: int = 0  # members on the whole board
+    page: int = 0
+    caller: BoardEntry | None = None
+
+    @property
+    def pages(self) -> int:
+        return max((self.size + BOARD_PAGE_SIZE - 1) // BOARD_PAGE_SIZE, 1)
 
     def rank_of(self, user_id: int) -> BoardEntry | None:
+        if self.caller is not None and self.caller.user_id == user_id:
+            return self.caller
         return next((entry for entry in self.entries if entry.user_id == user_id), None)
 
 
@@ -351,15 +365,30 @@ class Study:
 
     # --- the group -----------------------------------------------------------------------
 
-    async def leaderboard(self, guild_id: int, period: Period, now: datetime) -> Board:
-        settings = await self.settings(guild_id, now)
-        since = week_start(now, settings.timezone) if period is Period.WEEK else None
-        rows = await self.store.leaderboard(guild_id, since)
-        entries = tuple(
-            BoardEntry(rank, row.user_id, row.minutes / 60, row.passes)
-            for rank, row in enumerate(rows, start=1)
+    async def leaderboard(
+        self,
+        guild_id: int,
+        period: Period,
+        now: datetime,
+        *,
+        caller: int | None = None,
+        page: int = 0,
+        since: date | None = None,
+    ) -> Board:
+        """A page of the board; `since` pins the week when turning pages of one board."""
+        if period is Period.WEEK and since is None:
+            settings = await self.settings(guild_id, now)
+            since = week_start(now, settings.timezone)
+        week = since if period is Period.WEEK else None
+        page = max(page, 0)
+        first = page * BOARD_PAGE_SIZE + 1
+        ranked, size = await self.store.board_page(
+            guild_id, week, first=first, last=first + BOARD_PAGE_SIZE - 1, caller=caller
         )
-        return Board(period, entries, since)
+        entries = [BoardEntry(rank, r.user_id, r.minutes / 60, r.passes) for rank, r in ranked]
+        mine = next((e for e in entries if e.user_id == caller), None)
+        shown = tuple(e for e in entries if first <= e.rank < first + BOARD_PAGE_SIZE)
+        return Board(period, shown, week, size, page, mine)
 
     async def cohort(self, guild_id: int, now: datetime) -> CohortView:
         settings = await self.settings(guild_id, now)

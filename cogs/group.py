@@ -21,11 +21,13 @@ PAGER_TIMEOUT = 300.0  # seconds a board's buttons work; then they are shown dis
 class BoardPager(discord.ui.View):
     """Previous/next buttons; only the member who asked can turn the pages."""
 
-    def __init__(self, board: Board, owner_id: int, timeout: float = PAGER_TIMEOUT) -> None:
+    def __init__(
+        self, bot: TwopassBot, board: Board, owner_id: int, timeout: float = PAGER_TIMEOUT
+    ) -> None:
         super().__init__(timeout=timeout)
+        self.bot = bot
         self.board = board
         self.owner_id = owner_id
-        self.page = 0
         self.origin: discord.Interaction[discord.Client] | None = None
         self._update_buttons()
 
@@ -40,12 +42,11 @@ class BoardPager(discord.ui.View):
                 await self.origin.edit_original_response(view=self)
 
     def _update_buttons(self) -> None:
-        last = render.board_pages(self.board) - 1
-        self.previous.disabled = self.page <= 0
-        self.next.disabled = self.page >= last
+        self.previous.disabled = self.board.page <= 0
+        self.next.disabled = self.board.page >= self.board.pages - 1
 
     def current(self) -> discord.Embed:
-        return render.leaderboard(self.board, self.page, self.owner_id)
+        return render.leaderboard(self.board, self.owner_id)
 
     async def interaction_check(self, interaction: discord.Interaction[discord.Client]) -> bool:
         if interaction.user.id != self.owner_id:
@@ -57,7 +58,16 @@ class BoardPager(discord.ui.View):
         return True
 
     async def _turn(self, interaction: discord.Interaction[discord.Client], by: int) -> None:
-        self.page = min(max(self.page + by, 0), render.board_pages(self.board) - 1)
+        # Each page is read when shown, from the same week the board was opened on.
+        page = min(max(self.board.page + by, 0), self.board.pages - 1)
+        self.board = await self.bot.study.leaderboard(
+            guild_id(interaction),
+            self.board.period,
+            self.bot.now(),
+            caller=self.owner_id,
+            page=page,
+            since=self.board.since,
+        )
         self._update_buttons()
         await interaction.response.edit_message(embed=self.current(), view=self)
 
@@ -88,14 +98,14 @@ class GroupCog(commands.Cog):
         period: Literal["this week", "all time"] = "this week",
     ) -> None:
         board = await self.bot.study.leaderboard(
-            guild_id(interaction), PERIODS[period], self.bot.now()
+            guild_id(interaction), PERIODS[period], self.bot.now(), caller=interaction.user.id
         )
-        if render.board_pages(board) == 1:
+        if board.pages == 1:
             await interaction.response.send_message(
-                embed=render.leaderboard(board, 0, interaction.user.id)
+                embed=render.leaderboard(board, interaction.user.id)
             )
             return
-        pager = BoardPager(board, interaction.user.id, timeout=PAGER_TIMEOUT)
+        pager = BoardPager(self.bot, board, interaction.user.id, timeout=PAGER_TIMEOUT)
         pager.origin = interaction
         await interaction.response.send_message(embed=pager.current(), view=pager)
 

@@ -45,19 +45,23 @@ def test_a_huge_cohort_fits() -> None:
                 assert not word.startswith("<@") or word.endswith(">"), word
 
 
-def test_leaderboard_pages_and_own_rank() -> None:
-    entries = tuple(BoardEntry(rank, 1000 + rank, 100 - rank / 10, rank) for rank in range(1, 38))
-    board = Board(Period.ALL_TIME, entries, None)
-    assert render.board_pages(board) == 4
-    first = render.leaderboard(board, 0, caller_id=1000 + 37)
+def test_leaderboard_page_and_own_rank() -> None:
+    page = tuple(BoardEntry(rank, 1000 + rank, 100 - rank / 10, rank) for rank in range(1, 11))
+    caller = BoardEntry(37, 1037, 96.3, 37)
+    board = Board(Period.ALL_TIME, page, None, size=37, page=0, caller=caller)
+    assert board.pages == 4
+    first = render.leaderboard(board, caller_id=1037)
     within_limits(first)
     assert "You: **37.**" in (first.description or "")
     assert (first.description or "").count("<@") == 10
     assert "(1 pass)" in (first.description or "") and "(2 passes)" in (first.description or "")
-    last = render.leaderboard(board, 99, caller_id=1000 + 37)  # clamped to the last page
-    assert "**37.**" in (last.description or "") and "You:" not in (last.description or "")
-    assert "not on this board" in (render.leaderboard(board, 0, caller_id=5).description or "")
-    empty = render.leaderboard(Board(Period.WEEK, (), date(2026, 3, 2)), 0, 1)
+    assert "Page 1/4" in (first.footer.text or "")
+    last = Board(Period.ALL_TIME, (caller,), None, size=37, page=3, caller=caller)
+    shown = render.leaderboard(last, caller_id=1037)
+    assert "**37.**" in (shown.description or "") and "You:" not in (shown.description or "")
+    stranger = Board(Period.ALL_TIME, page, None, size=37)
+    assert "not on this board" in (render.leaderboard(stranger, caller_id=5).description or "")
+    empty = render.leaderboard(Board(Period.WEEK, (), date(2026, 3, 2)), 1)
     assert "No passes" in (empty.description or "")
 
 

@@ -141,6 +141,7 @@ async def test_leaderboard_points_ties_and_week(study: Study) -> None:
     assert [e.user_id for e in alltime.entries] == [CAROL, BOB, ALICE]
     assert alltime.entries[0].hours == pytest.approx(145 * 3.5 / 60)
     assert alltime.rank_of(ALICE) is not None and alltime.rank_of(ALICE).rank == 3  # type: ignore[union-attr]
+    assert alltime.size == 3 and alltime.pages == 1
     await study.leave(GUILD, CAROL)
     hidden = await study.leaderboard(GUILD, Period.ALL_TIME, NOW)
     assert CAROL not in [e.user_id for e in hidden.entries]
@@ -289,3 +290,25 @@ async def test_changed_video_lengths_recount_the_kept_totals(study: Study, store
     )
     await store.sync_credits(longer)
     assert (await store.leaderboard(GUILD))[0].minutes == 200
+
+
+async def test_leaderboard_reads_one_page_and_the_callers_rank(study: Study) -> None:
+    for user in range(1, 26):  # user n logs n first passes: more study, higher rank
+        await study.join(GUILD, user, NOW)
+        for _, video in list(ROADMAP.videos())[: 1 + user % 19]:
+            await study.log(GUILD, user, video.id, Pass.FIRST, NOW)
+    full = await store_board(study)
+    second = await study.leaderboard(GUILD, Period.ALL_TIME, NOW, caller=full[-1], page=1)
+    assert second.size == 25 and second.pages == 3 and second.page == 1
+    assert [e.rank for e in second.entries] == list(range(11, 21))
+    assert [e.user_id for e in second.entries] == full[10:20]
+    assert second.caller is not None and second.caller.rank == 25
+    assert second.rank_of(full[-1]) == second.caller
+    third = await study.leaderboard(GUILD, Period.ALL_TIME, NOW, caller=full[12], page=2)
+    assert [e.rank for e in third.entries] == list(range(21, 26))
+    assert third.caller is not None and third.caller.rank == 13
+
+
+async def store_board(study: Study) -> list[int]:
+    """Every member on the all-time board, in rank order, from the unpaged query."""
+    return [row.user_id for row in await study.store.leaderboard(GUILD)]

@@ -39,6 +39,25 @@ _BOARD_WEEK = """
     WHERE t.guild_id = ? AND t.week = ?
     ORDER BY t.minutes DESC, t.reached_at ASC, t.user_id ASC
 """
+# One page of a board, the caller's own line and the board's size, in one statement: ranks
+# come from a window over the kept totals, so no per-member row reaches Python.
+_BOARD_PAGE = """
+    WITH board AS MATERIALIZED (
+        SELECT t.user_id, t.minutes, t.passes, t.reached_at,
+               row_number() OVER (ORDER BY t.minutes DESC, t.reached_at ASC, t.user_id ASC)
+                   AS rank
+        FROM {table} AS t
+        JOIN members AS m ON m.guild_id = t.guild_id AND m.user_id = t.user_id AND m.active = 1
+        WHERE t.guild_id = :guild {week}
+    )
+    SELECT 0, NULL, NULL, NULL, NULL, count(*) FROM board
+    UNION ALL
+    SELECT rank, user_id, minutes, passes, reached_at, NULL FROM board
+    WHERE rank BETWEEN :first AND :last OR user_id = :caller
+"""
+_PAGE_ALL_TIME = _BOARD_PAGE.format(table="member_points", week="")
+_PAGE_WEEK = _BOARD_PAGE.format(table="member_week_points", week="AND t.week = :week")
+
 # Recompute the kept totals from every pass (migration 0007 keeps them current afterwards).
 _REBUILD_TOTALS = (
     "DELETE FROM member_points",
@@ -86,6 +105,26 @@ class BoardQueries(StoreCore):
         async with self._lock:
             rows = await fetch_all(self._db, sql, params)
         return [BoardRow(r[0], r[1], r[2], r[3]) for r in rows]
+
+    async def board_page(
+        self, guild_id: int, week: date | None, *, first: int, last: int, caller: int | None
+    ) -> tuple[list[tuple[int, BoardRow]], int]:
+        """Ranks `first`..`last` of a board (all time, or the week starting Monday `week`), plus
+        the caller's own rank wherever it is, and how many are on the board."""
+        params: dict[str, object] = {
+            "guild": guild_id,
+            "first": first,
+            "last": last,
+            "caller": caller,
+        }
+        sql = _PAGE_ALL_TIME
+        if week is not None:
+            sql, params["week"] = _PAGE_WEEK, week.isoformat()
+        async with self._lock:
+            rows = await fetch_all(self._db, sql, params)
+        size = int(rows[0][5])
+        ranked = sorted((r[0], BoardRow(r[1], r[2], r[3], r[4])) for r in rows[1:])
+        return ranked, size
 
     async def leaderboard_since(
         self, guild_id: int, curriculum_id: str, since: date
