@@ -19,6 +19,7 @@ from bot.scheduling import PostScheduler
 from bot.settings import Settings
 from bot.store import Store
 from bot.study import Study
+from bot.throttle import TokenBucket
 from bot.tree import TwopassTree
 from curriculum import Curriculum, default_curriculum
 
@@ -69,7 +70,13 @@ class TwopassBot(commands.Bot):
         self.sync_commands = sync_commands
         # Scheduled posts: built here, started in setup_hook, stopped in close.
         self.posts = PostScheduler(
-            Publisher(store, StudyComposer(self.study), DiscordPoster(self), clock), store
+            Publisher(
+                store,
+                StudyComposer(self.study),
+                DiscordPoster(self, TokenBucket(settings.post_rate)),
+                clock,
+            ),
+            store,
         )
 
     def now(self) -> datetime:

@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     dev_guild_id: int | None = Field(default=None, gt=0)
     # Timezone for servers and members that have not chosen one.
     default_timezone: str = "UTC"
+    # Requests per second the scheduled posts may make (Discord allows a bot 50 in all; the rest
+    # is headroom for commands). Lower it if the bot shares its token with other processes.
+    post_rate: float = Field(default=45.0, gt=0, le=50)
 
     @field_validator("discord_token", mode="before")
     @classmethod

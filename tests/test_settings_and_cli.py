@@ -99,3 +99,26 @@ def test_db_upgrade_then_backup(tmp_path: Path) -> None:
     assert (tmp_path / "copy.sqlite3").stat().st_size > 0
     refused = run_cli(tmp_path, "db", "backup", str(tmp_path / "copy.sqlite3"))
     assert refused.returncode == 2 and "already exists" in refused.stderr
+
+
+def test_every_setting_is_documented_in_env_example() -> None:
+    documented = {
+        line.split("=", 1)[0]
+        for line in Path(".env.example").read_text().splitlines()
+        if "=" in line and not line.startswith("#")
+    }
+    fields = {
+        (
+            field.validation_alias
+            if isinstance(field.validation_alias, str)
+            else f"TWOPASS_{name.upper()}"
+        )
+        for name, field in Settings.model_fields.items()
+    }
+    assert documented == fields
+
+
+def test_post_rate_stays_within_discords_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TWOPASS_POST_RATE", "60")
+    with pytest.raises(ValidationError, match="post_rate"):
+        Settings()
