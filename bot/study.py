@@ -385,6 +385,13 @@ class Study:
         ranked, size = await self.store.board_page(
             guild_id, week, first=first, last=first + BOARD_PAGE_SIZE - 1, caller=caller
         )
+        if first > size > 0:
+            # The board shrank since the page was asked for (members left): show its last page.
+            page = (size - 1) // BOARD_PAGE_SIZE
+            first = page * BOARD_PAGE_SIZE + 1
+            ranked, size = await self.store.board_page(
+                guild_id, week, first=first, last=first + BOARD_PAGE_SIZE - 1, caller=caller
+            )
         entries = [BoardEntry(rank, r.user_id, r.minutes / 60, r.passes) for rank, r in ranked]
         mine = next((e for e in entries if e.user_id == caller), None)
         shown = tuple(e for e in entries if first <= e.rank < first + BOARD_PAGE_SIZE)

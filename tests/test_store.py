@@ -216,3 +216,19 @@ async def test_the_log_is_checkpointed_in_the_background_not_by_a_command(
                 break
             await asyncio.sleep(0.01)
         assert (GUILD, 99) in _in_main_file(db_path)
+
+
+async def test_a_dead_checkpointer_is_reported_and_close_still_closes(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(self: Store) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(Store, "_checkpoint_forever", broken)
+    store = await Store.open(db_path)
+    await asyncio.sleep(0.05)
+    assert "WAL checkpointer stopped" in caplog.text
+    await store.join(GUILD, ALICE, 5, "UTC", NOW)  # the store keeps working
+    await store.close()  # and closes without raising the checkpointer's error
+    with pytest.raises(ValueError):  # closed for real: aiosqlite refuses further use
+        await store.member(GUILD, ALICE)

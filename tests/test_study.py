@@ -307,6 +307,8 @@ async def test_leaderboard_reads_one_page_and_the_callers_rank(study: Study) -> 
     third = await study.leaderboard(GUILD, Period.ALL_TIME, NOW, caller=full[12], page=2)
     assert [e.rank for e in third.entries] == list(range(21, 26))
     assert third.caller is not None and third.caller.rank == 13
+    past = await study.leaderboard(GUILD, Period.ALL_TIME, NOW, page=7)  # members left meanwhile
+    assert past.page == 2 and [e.rank for e in past.entries] == list(range(21, 26))
     for position, user in enumerate(full, start=1):  # ties included, every rank agrees
         board = await study.leaderboard(GUILD, Period.ALL_TIME, NOW, caller=user)
         assert board.caller is not None and board.caller.rank == position

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -86,7 +85,15 @@ class StoreCore:
             # own thread instead, without taking the lock every command needs.
             await db.execute("PRAGMA wal_autocheckpoint = 0")
             store._checkpoints = asyncio.create_task(store._checkpoint_forever())
+            store._checkpoints.add_done_callback(store._checkpointer_stopped)
         return store
+
+    def _checkpointer_stopped(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled():
+            return
+        # It died: say so, and hand checkpoints back to SQLite so the log cannot grow forever.
+        log.error("the WAL checkpointer stopped", exc_info=task.exception())
+        task.get_loop().create_task(self._db.execute("PRAGMA wal_autocheckpoint = 1000"))
 
     async def _checkpoint_forever(self) -> None:
         async with aiosqlite.connect(self.path) as checkpointer:
@@ -101,12 +108,15 @@ class StoreCore:
                     log.warning("WAL checkpoint failed; will retry", exc_info=True)
 
     async def close(self) -> None:
-        if self._checkpoints is not None:
-            self._checkpoints.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._checkpoints
-        # The last connection to close checkpoints the whole log itself.
-        await self._db.close()
+        try:
+            if self._checkpoints is not None and not self._checkpoints.done():
+                self._checkpoints.cancel()
+                # Wait for it to stop; its own cancellation (or failure) is not ours to raise.
+                await asyncio.wait({self._checkpoints})
+        finally:
+            # Always close: aiosqlite's thread would otherwise keep the process alive. The last
+            # connection to close checkpoints the whole log itself.
+            await self._db.close()
 
     async def __aenter__(self) -> Self:
         return self
