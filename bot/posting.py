@@ -21,6 +21,7 @@ import asyncio
 import enum
 import logging
 import re
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
@@ -229,6 +230,8 @@ class Publisher:
     request_timeout: timedelta = REQUEST_TIMEOUT
     # Posts that failed on a 429: (guild, kind, period) -> when to try again, ahead of their turn.
     _rate_limited: dict[tuple[int, str, str], datetime] = field(default_factory=dict)
+    # Tries that only met Discord's rate limit: they do not count toward giving up.
+    _throttled_tries: Counter[tuple[int, str, str]] = field(default_factory=Counter)
     _slots: asyncio.Semaphore = field(init=False)
 
     def __post_init__(self) -> None:
@@ -313,9 +316,9 @@ class Publisher:
             kind = PostKind(record.kind)
             settings = await self.store.guild_settings(record.guild_id)
             due = record.due_at or record.reserved_at
-            if record.message_id is not None and (
-                record.attempts >= MAX_TRIES or now - due > GRACE[kind]
-            ):
+            failures = record.attempts - self._throttled_tries[ident]
+            if record.message_id is not None and (failures >= MAX_TRIES or now - due > GRACE[kind]):
+                self._throttled_tries.pop(ident, None)
                 gave_up.append(await self._give_up(record, kind))
                 continue
             too_late = now - due > GRACE[kind] and record.message_id is None
@@ -414,6 +417,7 @@ class Publisher:
             except RateLimited as error:
                 retry = self.clock() + max(RATE_LIMITED_RETRY, timedelta(seconds=error.retry_after))
                 self._rate_limited[(guild_id, kind, key)] = retry
+                self._throttled_tries[(guild_id, kind, key)] += 1
                 log.warning(
                     "the %s post of guild %s for %s was rate limited by Discord (%s); it will be "
                     "retried at %s",
@@ -442,6 +446,7 @@ class Publisher:
                     key,
                 )
                 return Outcome(Status.FAILED, kind, guild_id, key, record, str(error))
+            self._throttled_tries.pop((guild_id, kind, key), None)
             log.info("posted the %s post of guild %s for %s", kind, guild_id, key)
             return Outcome(Status.POSTED, kind, guild_id, key, record)
 

@@ -619,6 +619,27 @@ async def test_a_rate_limited_post_is_retried_soon_every_time(
     assert len(poster.messages) == 1 and publisher._rate_limited == {}
 
 
+async def test_rate_limits_do_not_use_up_a_partly_sent_posts_tries(
+    study: Study, poster: FakePoster, clock: Clock, publisher: Publisher
+) -> None:
+    await configure(study, BERLIN, "Europe/Berlin", checkin_day="monday", checkin="18:00")
+    await study.join(BERLIN, 1, datetime(2026, 2, 1, tzinfo=UTC))
+    await study.log(BERLIN, 1, "micrograd", Pass.FIRST, datetime(2026, 3, 1, 9, tzinfo=UTC))
+    clock.now = local(2026, 3, 2, 18, 0).astimezone(UTC)
+    poster.fail_from = 2  # the first message is out, then Discord fails once...
+    assert (await publisher.fire(BERLIN, PostKind.CHECKIN)).status is Status.FAILED
+    poster.fail_from = None
+    poster.rate_limited = MAX_TRIES + 2  # ...then keeps answering 429 for a while
+    clock.now += timedelta(seconds=15)  # the first retry comes 30 s after a failure
+    for _ in range(MAX_TRIES + 2):
+        clock.now += timedelta(seconds=15)
+        assert [o.status for o in await publisher.retry_due()] == [Status.FAILED]
+    clock.now += timedelta(seconds=15)
+    assert [o.status for o in await publisher.retry_due()] == [Status.POSTED]
+    record = await study.store.post_record(BERLIN, "checkin", "2026-W10")
+    assert record is not None and record.done and not publisher._throttled_tries
+
+
 def replace_limit(
     publisher: Publisher,
     *,
