@@ -407,7 +407,7 @@ class Study:
             held[p.user_id].add((p.video_id, p.pass_no))
             last_day[p.user_id] = max(last_day.get(p.user_id, p.study_date), p.study_date)
         today = inputs.local_today(now, settings.timezone)
-        # Quiet counts from the last pass, or from joining for someone who has not logged yet.
+        # Quiet counts from the last pass, or from (re)joining for someone who has not logged since.
         last_move = {
             user: max(last_day.get(user, date.min), inputs.local_today(at, settings.timezone))
             for user, at in joined

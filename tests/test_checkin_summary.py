@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 from bot import render_posts
@@ -34,6 +35,11 @@ def test_week_in_numbers_lines_and_nudges() -> None:
         member(3, date(2026, 2, 1)),  # quiet, not opted in: left alone
         member(4, date(2026, 3, 6), reminders=True),  # joined two days ago: not nudged yet
         member(5, date(2026, 2, 1)),
+        # Joined long ago, left, came back two days ago: new to the group again, not nudged.
+        replace(
+            member(6, date(2025, 9, 1), reminders=True),
+            active_since=datetime(2026, 3, 6, tzinfo=UTC),
+        ),
     ]
     passes = [
         CohortPass(1, "micrograd", 1, date(2026, 3, 2)),  # first day of the window
@@ -44,7 +50,7 @@ def test_week_in_numbers_lines_and_nudges() -> None:
     ]
     week = summarize(ROADMAP, members, passes, now=NOW, timezone="Europe/Berlin")
     assert (week.since, week.until) == (date(2026, 3, 2), date(2026, 3, 8))
-    assert week.roster == 5 and week.passes == 3
+    assert week.roster == 6 and week.passes == 3
     assert [w.user_id for w in week.active] == [1, 5]  # most study first
     alice = week.active[0]
     assert alice.passes == (("micrograd", 1), ("micrograd", 2))

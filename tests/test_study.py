@@ -164,6 +164,11 @@ async def test_cohort_view(study: Study) -> None:
     # Someone who joined today has not had the time to go quiet.
     await study.join(GUILD, 4, NOW)
     assert 4 not in (await study.cohort(GUILD, NOW)).quiet
+    # Nor has someone who came back today after months away.
+    await study.leave(GUILD, BOB)
+    await study.join(GUILD, BOB, NOW + timedelta(days=100))
+    assert BOB not in (await study.cohort(GUILD, NOW + timedelta(days=100))).quiet
+    assert BOB in (await study.cohort(GUILD, NOW + timedelta(days=115))).quiet
 
 
 async def test_setup_validates_before_saving(study: Study, store: Store) -> None:

@@ -68,7 +68,7 @@ def summarize(
     for member in members:
         logged = sorted(recent.get(member.user_id, ()), key=lambda k: order.get(k, len(order)))
         if not logged:
-            joined = member.joined_at.astimezone(ZoneInfo(timezone)).date()
+            joined = member.member_since.astimezone(ZoneInfo(timezone)).date()
             if member.reminders and joined <= until - timedelta(days=WEEK_DAYS):
                 nudge.append(member.user_id)
             continue

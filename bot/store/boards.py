@@ -164,12 +164,13 @@ class BoardQueries(StoreCore):
     async def cohort_passes(
         self, guild_id: int
     ) -> tuple[list[tuple[int, datetime]], list[CohortPass]]:
-        """Active members ((id, joined at), by join order) and every pass they hold, in one
-        snapshot."""
+        """Active members ((id, since when: joined or came back), by join order) and every
+        pass they hold, in one snapshot."""
         async with self.reading() as db:
             rows = await fetch_all(
                 db,
-                "SELECT user_id, joined_at FROM members WHERE guild_id = ? AND active = 1"
+                "SELECT user_id, coalesce(active_since, joined_at) FROM members"
+                " WHERE guild_id = ? AND active = 1"
                 " ORDER BY joined_at, user_id",
                 (guild_id,),
             )

@@ -34,6 +34,12 @@ class Member:
     # study minutes already done then.
     plan_start: date | None = None
     plan_credit: float = 0.0
+    active_since: datetime | None = None  # last (re)joined; None: since joined_at
+
+    @property
+    def member_since(self) -> datetime:
+        """When the member joined, or came back after leaving."""
+        return self.active_since or self.joined_at
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,7 +39,8 @@ _SETTINGS_COLUMNS = (
     "daily_enabled, checkin_enabled, curriculum_id, cohort_start, default_pace"
 )
 MEMBER_COLUMNS = (
-    "guild_id, user_id, joined_at, pace_hours, timezone, active, reminders, plan_start, plan_credit"
+    "guild_id, user_id, joined_at, pace_hours, timezone, active, reminders, plan_start,"
+    " plan_credit, active_since"
 )
 _PASS_COLUMNS = "user_id, video_id, pass, logged_at, study_date, note, link"
 
@@ -111,6 +112,7 @@ def member_from_row(row: Any) -> Member:
         bool(row[6]),
         date.fromisoformat(row[7]) if row[7] else None,
         row[8],
+        from_db_time(row[9]) if row[9] else None,
     )
 
 
@@ -288,8 +290,10 @@ class StudyQueries(StoreCore):
                 db,
                 f"INSERT INTO members ({MEMBER_COLUMNS})"
                 " VALUES (:guild, :user, :now, :pace, :zone, 1, coalesce(:reminders, 0),"
-                " :plan_start, coalesce(:plan_credit, 0))"
+                " :plan_start, coalesce(:plan_credit, 0), :now)"
                 " ON CONFLICT (guild_id, user_id) DO UPDATE SET"
+                " active_since = CASE WHEN members.active THEN members.active_since"
+                " ELSE excluded.active_since END,"
                 " pace_hours = excluded.pace_hours, timezone = excluded.timezone, active = 1,"
                 " reminders = coalesce(:reminders, reminders),"
                 " plan_start = coalesce(:plan_start, plan_start),"
