@@ -30,15 +30,12 @@ class StudyComposer:
         step = self.study.cohort_step(settings, due)
         return render_posts.daily(self.study.curriculum, day, step, studied)
 
-    async def week(self, settings: GuildSettings, due: datetime) -> checkin.WeekSummary:
+    async def checkin(self, settings: GuildSettings, due: datetime) -> Composed:
         members = await self.store.active_members(settings.guild_id)
-        _, passes = await self.store.cohort_passes(settings.guild_id)
-        return checkin.summarize(
+        joined, passes = await self.store.cohort_passes(settings.guild_id)
+        week = checkin.summarize(
             self.study.curriculum, members, passes, now=due, timezone=settings.timezone
         )
-
-    async def checkin(self, settings: GuildSettings, due: datetime) -> Composed:
-        week = await self.week(settings, due)
         # The top three over the same seven days as the rest of the post.
         rows = await self.store.leaderboard_since(
             settings.guild_id, self.study.curriculum.id, week.since
@@ -47,7 +44,7 @@ class StudyComposer:
             BoardEntry(rank, row.user_id, row.minutes / 60, row.passes)
             for rank, row in enumerate(rows[:TOP], start=1)
         ]
-        view = await self.study.cohort(settings.guild_id, due)
+        view = self.study.cohort_of(settings, joined, passes, due)
         return render_posts.checkin(
             self.study.curriculum,
             period_key(PostKind.CHECKIN, due, settings.timezone),

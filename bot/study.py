@@ -7,7 +7,7 @@ No Discord here: the cogs translate interactions into these calls and results in
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import Enum
@@ -16,7 +16,15 @@ from bot.domain import errors, inputs, plan
 from bot.domain.plan import PassKey, Standing, Step
 from bot.domain.progress import Progress, milestone, progress
 from bot.domain.videos import resolve
-from bot.store import GuildSettings, LoggedPass, LogOutcome, Member, Store, UndoOutcome
+from bot.store import (
+    CohortPass,
+    GuildSettings,
+    LoggedPass,
+    LogOutcome,
+    Member,
+    Store,
+    UndoOutcome,
+)
 from curriculum import Curriculum, Pass, Video
 
 QUIET_DAYS = 14
@@ -234,10 +242,8 @@ class Study:
         return JoinResult(member, before, finish, settings)
 
     async def leave(self, guild_id: int, user_id: int) -> None:
-        member = await self.store.member(guild_id, user_id)
-        if member is None or not member.active:
+        if not await self.store.set_active(guild_id, user_id, False):
             raise errors.NotJoined()
-        await self.store.set_active(guild_id, user_id, False)
 
     async def today(self, guild_id: int, user_id: int, now: datetime) -> TodayResult:
         snap = await self.store.snapshot(guild_id, user_id)
@@ -400,6 +406,16 @@ class Study:
     async def cohort(self, guild_id: int, now: datetime) -> CohortView:
         settings = await self.settings(guild_id, now)
         joined, passes = await self.store.cohort_passes(guild_id)
+        return self.cohort_of(settings, joined, passes, now)
+
+    def cohort_of(
+        self,
+        settings: GuildSettings,
+        joined: Sequence[tuple[int, datetime]],
+        passes: Iterable[CohortPass],
+        now: datetime,
+    ) -> CohortView:
+        """The cohort map from data already read (the check-in reads it once for everything)."""
         members = [user for user, _ in joined]
         held: dict[int, set[PassKey]] = defaultdict(set)
         last_day: dict[int, date] = {}

@@ -91,6 +91,7 @@ async def test_join_twice_updates_and_leave_keeps_member(store: Store) -> None:
     left = await store.member(GUILD, ALICE)
     assert left is not None and not left.active
     assert not await store.set_active(GUILD, BOB, False)
+    assert not await store.set_active(GUILD, ALICE, False)  # already left: nothing to change
 
 
 async def _log(

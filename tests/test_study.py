@@ -58,6 +58,10 @@ async def test_bad_join_input_writes_nothing(study: Study, store: Store) -> None
 async def test_leave_needs_a_member(study: Study) -> None:
     with pytest.raises(errors.NotJoined):
         await study.leave(GUILD, ALICE)
+    await study.join(GUILD, ALICE, NOW)
+    await study.leave(GUILD, ALICE)
+    with pytest.raises(errors.NotJoined):  # leaving twice: nothing to leave
+        await study.leave(GUILD, ALICE)
 
 
 async def test_log_rules(study: Study, store: Store) -> None:

@@ -313,13 +313,16 @@ class StudyQueries(StoreCore):
         return member_from_row(after_row), (member_from_row(before_row) if before_row else None)
 
     async def set_active(self, guild_id: int, user_id: int, active: bool) -> bool:
-        """Returns False when the user never joined."""
-        async with self.transaction() as db:
-            cursor = await db.execute(
-                "UPDATE members SET active = ? WHERE guild_id = ? AND user_id = ?",
-                (int(active), guild_id, user_id),
+        """Returns False when nothing changed: the user never joined, or already was so."""
+        async with self._lock:
+            # One statement: its own transaction, and one trip to the database thread.
+            rows = await fetch_all(
+                self._db,
+                "UPDATE members SET active = ? WHERE guild_id = ? AND user_id = ? AND active != ?"
+                " RETURNING 1",
+                (int(active), guild_id, user_id, int(active)),
             )
-            return cursor.rowcount == 1
+        return bool(rows)
 
     # --- passes ----------------------------------------------------------------------------
 
