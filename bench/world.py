@@ -1,4 +1,4 @@
-"""The local Discord of the test suite, wrapped for measuring (tests/emulator is not changed).
+"""The local Discord of the test suite, wrapped for measuring (localdiscord/ is not changed).
 
 * Guilds, channels and members get the ids of the generated database, so an interaction from
   the emulator lands on a member with a year of history.
@@ -12,19 +12,13 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from bench.config import ROOT
-
-if str(ROOT / "tests") not in sys.path:
-    sys.path.insert(0, str(ROOT / "tests"))
-
-from emulator import Channel, Guild, LocalDiscord, Member, RequestRecord
-from emulator.interactions import InteractionRecord
+from localdiscord import Channel, Guild, LocalDiscord, Member, RequestRecord
+from localdiscord.interactions import InteractionRecord
 
 CALLBACK = "/interactions/{interaction_id}/{interaction_token}/callback"
 

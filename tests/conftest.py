@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from emulator import Channel, Guild, LocalDiscord, Member
-from emulator.interactions import Reply
 
 from bot.app import TwopassBot
 from bot.settings import Settings
 from bot.store import Store
+from localdiscord import Channel, Guild, LocalDiscord, Member
+from localdiscord.interactions import Reply
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # a Monday
 

@@ -13,7 +13,8 @@ import discord
 import pytest
 import pytest_asyncio
 from discord import app_commands
-from emulator import (
+
+from localdiscord import (
     BucketRule,
     Channel,
     EmulatorError,
@@ -24,7 +25,7 @@ from emulator import (
     Permission,
     spec_validator,
 )
-from emulator.rest import ROUTES
+from localdiscord.rest import ROUTES
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

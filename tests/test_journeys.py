@@ -15,12 +15,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from emulator import EmulatorError, LocalDiscord, Permission
 
 from bot.domain.plan import credit
 from bot.domain.progress import replay
 from bot.store import Store
 from curriculum import Pass
+from localdiscord import EmulatorError, LocalDiscord, Permission
 from tests.conftest import NOW, Server, SteppedClock, make_bot
 
 COMMANDS = "/applications/{application_id}/commands"

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
-from emulator import LocalDiscord, rest
 
 from bot.app import TwopassBot
 from bot.discord_poster import DiscordPoster
@@ -15,6 +14,7 @@ from bot.posting import ChannelGone, Outgoing, ThreadGone
 from bot.settings import Settings
 from bot.store import GuildSettings, Store
 from bot.throttle import TokenBucket
+from localdiscord import LocalDiscord, rest
 
 DUE = datetime(2026, 3, 2, 18, 0, tzinfo=UTC)  # a Monday, 18:00 UTC
 POST_MESSAGE = "/channels/{channel_id}/messages"
