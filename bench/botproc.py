@@ -23,14 +23,14 @@ from typing import Any  # noqa: E402
 
 import discord  # noqa: E402
 import yarl  # noqa: E402
+from bot.store import Store  # noqa: E402
 
 from bench.config import CHECKIN_DUE  # noqa: E402
 from bench.stats import RssSampler, peak_rss_mb, rss_mb  # noqa: E402
 from bot.app import TwopassBot  # noqa: E402
-from bot.domain.schedule import PostKind  # noqa: E402
-from bot.scheduling import job_id  # noqa: E402
+from bot.posts.schedule import PostKind  # noqa: E402
+from bot.posts.scheduler import job_id  # noqa: E402
 from bot.settings import Settings  # noqa: E402
-from bot.store import Store  # noqa: E402
 
 IMPORTED = time.time()
 

@@ -19,10 +19,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bench.config import CACHE, DATA_END, DATA_START, Scale
 from bot.domain import plan, schedule
-from bot.domain.schedule import PostKind
 from bot.store import Store, migrations
+
+from bench.config import CACHE, DATA_END, DATA_START, Scale
+from bot.posts.schedule import PostKind
 from curriculum import default_curriculum
 
 GENERATOR_VERSION = 1

@@ -25,7 +25,7 @@ from bench import dataset
 from bench.config import CHECKIN_DUE, Scale
 from bench.startup import BotProcess, build_world
 from bench.world import BenchDiscord
-from bot.domain.schedule import PostKind, period_key
+from bot.posts.schedule import PostKind, period_key
 
 GLOBAL_PER_SECOND = 50.0
 # A check-in is a message, a thread and two or three parts: a guess for the deadline only.

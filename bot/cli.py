@@ -14,7 +14,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from bot.settings import Settings
-from curriculum import DEFAULT_PATH, Curriculum, CurriculumError, load_curriculum
+from curriculum import (
+    DEFAULT_PATH,
+    Curriculum,
+    CurriculumError,
+    default_curriculum,
+    load_curriculum,
+)
 
 log = logging.getLogger("twopass")
 
@@ -69,6 +75,13 @@ def _parser() -> argparse.ArgumentParser:
     backup = db_sub.add_parser("backup", help="copy the live database to DEST")
     backup.add_argument("dest", type=Path)
     backup.set_defaults(handler=_db_backup)
+    check_db = db_sub.add_parser(
+        "check", help="recompute the leaderboard totals from the history and report differences"
+    )
+    check_db.add_argument(
+        "--fix", action="store_true", help="rebuild the totals when they differ from the history"
+    )
+    check_db.set_defaults(handler=_db_check)
     return parser
 
 
@@ -182,10 +195,10 @@ def command_payload() -> list[dict[str, Any]]:
 
     async def build() -> list[dict[str, Any]]:
         from bot.app import TwopassBot
-        from bot.store import Store
+        from bot.db import Database
 
-        async with await Store.open(":memory:") as store:
-            bot = TwopassBot(settings=Settings(_env_file=None), store=store)  # type: ignore[call-arg]
+        async with await Database.open(":memory:") as db:
+            bot = TwopassBot(settings=Settings(_env_file=None), db=db)  # type: ignore[call-arg]
             await bot.load_cogs()
             payload = bot.command_payload()
             await bot.close()
@@ -206,11 +219,11 @@ def _db_upgrade(args: argparse.Namespace) -> int:
     settings = load_settings()
 
     async def upgrade() -> int:
-        from bot.store import Store
+        from bot.db import Database
 
-        async with await Store.open(settings.database, migrate=False) as store:
-            before = await store.schema_version()
-            applied = await store.upgrade()
+        async with await Database.open(settings.database, migrate=False) as db:
+            before = await db.schema_version()
+            applied = await db.upgrade()
             print(
                 f"{settings.database}: schema version {before} -> {before + len(applied)}"
                 if applied
@@ -229,11 +242,51 @@ def _db_backup(args: argparse.Namespace) -> int:
         raise CliError(f"{args.dest} already exists; choose a new file name")
 
     async def backup() -> int:
-        from bot.store import Store
+        from bot.db import Database
 
-        async with await Store.open(settings.database, migrate=False) as store:
-            await store.backup(args.dest)
+        async with await Database.open(settings.database, migrate=False) as db:
+            await db.backup(args.dest)
         print(f"backed up {settings.database} to {args.dest}")
         return 0
 
     return asyncio.run(backup())
+
+
+def _db_check(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    if not settings.database.exists():
+        raise CliError(f"no database at {settings.database} (set TWOPASS_DATABASE)")
+
+    async def check() -> int:
+        from bot.db import Database
+        from bot.group.repo import GroupRepo
+        from bot.group.service import Group
+        from bot.server.repo import ServerRepo
+        from bot.server.service import Servers
+
+        async with await Database.open(settings.database) as db:
+            curriculum = default_curriculum()
+            group = Group(GroupRepo(db), Servers(ServerRepo(db), curriculum.id), curriculum)
+            problems = await group.check_totals(fix=args.fix)
+            if not problems:
+                print(f"{settings.database}: the totals agree with the history")
+                return 0
+            for line in problems:
+                print(line)
+            if args.fix:
+                left = await group.check_totals()
+                print(
+                    f"{len(problems)} totals differed; rebuilt"
+                    + (
+                        ""
+                        if not left
+                        else f", {len(left)} still differ (the passes and the history disagree)"
+                    )
+                )
+                return 0 if not left else 1
+            print(
+                f"{len(problems)} totals differ from the history; `twopass db check --fix` rebuilds them"
+            )
+            return 1
+
+    return asyncio.run(check())

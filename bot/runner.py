@@ -1,4 +1,4 @@
-"""Start-up and shutdown: the entry point owns the store and the bot and closes both."""
+"""Start-up and shutdown: the entry point owns the database and the bot and closes both."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import logging
 import discord
 
 from bot.app import TwopassBot
+from bot.db import Database
 from bot.settings import Settings
-from bot.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -16,11 +16,9 @@ log = logging.getLogger(__name__)
 async def serve(settings: Settings) -> int:
     token = settings.discord_token
     assert token is not None, "checked by the caller"
-    async with await Store.open(settings.database) as store:
-        log.info(
-            "database %s at schema version %d", settings.database, await store.schema_version()
-        )
-        bot = TwopassBot(settings=settings, store=store)
+    async with await Database.open(settings.database) as db:
+        log.info("database %s at schema version %d", settings.database, await db.schema_version())
+        bot = TwopassBot(settings=settings, db=db)
         async with bot:
             try:
                 await bot.start(token.get_secret_value())

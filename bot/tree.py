@@ -7,7 +7,7 @@ import logging
 import discord
 from discord import app_commands
 
-from bot.domain.errors import NotInServer, StudyError
+from bot.errors import NotInServer, UserError
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ class TwopassTree(app_commands.CommandTree[discord.Client]):
         self, interaction: discord.Interaction[discord.Client], error: app_commands.AppCommandError
     ) -> None:
         cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
-        if isinstance(cause, StudyError):
+        if isinstance(cause, UserError):
             await reply_error(interaction, cause.message)
         elif isinstance(cause, app_commands.MissingPermissions):
             await reply_error(

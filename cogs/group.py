@@ -9,10 +9,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import render
 from bot.app import TwopassBot
-from bot.study import Board, Period
-from cogs.study import guild_id
+from bot.group import render
+from bot.group.board import Board, Period
+from cogs.checks import guild_id
 
 PERIODS = {"this week": Period.WEEK, "all time": Period.ALL_TIME}
 PAGER_TIMEOUT = 300.0  # seconds a board's buttons work; then they are shown disabled
@@ -60,7 +60,7 @@ class BoardPager(discord.ui.View):
     async def _turn(self, interaction: discord.Interaction[discord.Client], by: int) -> None:
         # Each page is read when shown, from the same week the board was opened on.
         page = min(max(self.board.page + by, 0), self.board.pages - 1)
-        self.board = await self.bot.study.leaderboard(
+        self.board = await self.bot.groups.leaderboard(
             guild_id(interaction),
             self.board.period,
             self.bot.now(),
@@ -97,7 +97,7 @@ class GroupCog(commands.Cog):
         interaction: discord.Interaction[discord.Client],
         period: Literal["this week", "all time"] = "this week",
     ) -> None:
-        board = await self.bot.study.leaderboard(
+        board = await self.bot.groups.leaderboard(
             guild_id(interaction), PERIODS[period], self.bot.now(), caller=interaction.user.id
         )
         if board.pages == 1:
@@ -113,7 +113,7 @@ class GroupCog(commands.Cog):
         description="Who is on which video, who moved this week, who has gone quiet"
     )
     async def cohort(self, interaction: discord.Interaction[discord.Client]) -> None:
-        view = await self.bot.study.cohort(guild_id(interaction), self.bot.now())
+        view = await self.bot.groups.cohort(guild_id(interaction), self.bot.now())
         await interaction.response.send_message(embeds=render.cohort(view))
 
 

@@ -9,7 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from bot.posting import ChannelGone, Mark, NotAllowed, Outgoing, RateLimited, ThreadGone
+from bot.posts.messages import Mark, Outgoing
+from bot.posts.publisher import ChannelGone, MissingAccess, RateLimited, ThreadGone
 
 NONCE_WINDOW = timedelta(seconds=300)  # how long Discord answers a repeated nonce with its message
 
@@ -68,7 +69,7 @@ class FakePoster:
         if channel_id in self.gone or parent in self.gone:
             raise ChannelGone("404 Not Found (error code: 10003): Unknown Channel")
         if channel_id in self.forbidden or parent in self.forbidden:
-            raise NotAllowed("403 Forbidden (error code: 50013): Missing Permissions")
+            raise MissingAccess("403 Forbidden (error code: 50013): Missing Permissions")
 
     async def send(self, channel_id: int, message: Outgoing, nonce: str) -> int:
         self.in_flight += 1

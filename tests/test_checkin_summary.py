@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
-from bot import render_posts
-from bot.domain.checkin import summarize
-from bot.domain.plan import credit
-from bot.store import CohortPass, Member
-from bot.study import BoardEntry, CohortView
+from bot.group.board import BoardEntry, CohortPass, CohortView
+from bot.learners.plan import credit
+from bot.learners.records import Member
+from bot.posts import render as render_posts
+from bot.posts.checkin import summarize
 from curriculum import default_curriculum
 
 ROADMAP = default_curriculum()

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain.plan import credit
-from bot.domain.progress import replay
-from bot.store import Store
+from bot.learners.plan import credit
+from bot.learners.progress import replay
 from curriculum import Pass
 from localdiscord import EmulatorError, LocalDiscord, Permission
 from tests.conftest import NOW, Server, SteppedClock, make_bot
+from tests.tables import Store
 
 COMMANDS = "/applications/{application_id}/commands"
 GUILD_COMMANDS = "/applications/{application_id}/guilds/{guild_id}/commands"
@@ -252,7 +252,7 @@ async def test_leaderboard_pages_with_buttons(
 ) -> None:
     # The module the bot loaded as an extension (discord.py loads a fresh copy of it).
     monkeypatch.setattr(sys.modules["cogs.group"], "PAGER_TIMEOUT", 0.5)
-    study = server.bot.study
+    study = server.bot.learners
     # 23 members with a growing amount of study; bob ends up last, off the first page.
     for n in range(22):
         user = 900_000 + n

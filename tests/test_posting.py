@@ -13,24 +13,23 @@ import pytest
 import pytest_asyncio
 import time_machine
 
-from bot.domain import schedule
-from bot.domain.schedule import PostKind
-from bot.post_content import StudyComposer
-from bot.posting import (
+from bot.posts import schedule
+from bot.posts.compose import StudyComposer
+from bot.posts.messages import Mark, Outgoing
+from bot.posts.publisher import (
     CONCURRENCY,
     MAX_TRIES,
     REQUEST_TIMEOUT,
-    Mark,
     Outcome,
-    Outgoing,
     Publisher,
     Status,
 )
-from bot.scheduling import PostScheduler, trigger
-from bot.store import Store
-from bot.study import SetupChange, Study
+from bot.posts.schedule import PostKind
+from bot.posts.scheduler import PostScheduler, trigger
+from bot.server.rules import SetupChange
 from curriculum import Pass, default_curriculum
 from tests.posting_fakes import Crash, FakePoster
+from tests.tables import Store, Study
 
 ROADMAP = default_curriculum()
 BERLIN, NEW_YORK = 10, 20  # guild ids
@@ -58,12 +57,17 @@ def poster(clock: Clock) -> FakePoster:
 
 @pytest_asyncio.fixture
 async def study(store: Store) -> Study:
-    await store.sync_credits(ROADMAP)
     return Study(store, ROADMAP, "UTC")
 
 
 def publisher_for(study: Study, poster: FakePoster, clock: Clock) -> Publisher:
-    return Publisher(study.store, StudyComposer(study), poster, clock)
+    return Publisher(
+        study.store.posts,
+        study.servers,
+        StudyComposer(study.learners, study.groups),
+        poster,
+        clock,
+    )
 
 
 @pytest.fixture
@@ -100,7 +104,7 @@ def local(*args: int, tz: ZoneInfo = BERLIN_TZ, fold: int = 0) -> datetime:
 async def test_jobs_fire_at_local_time_in_two_timezones(study: Study, publisher: Publisher) -> None:
     await configure(study, BERLIN, "Europe/Berlin", daily="09:00", checkin_day="sunday")
     await configure(study, NEW_YORK, "America/New_York", daily="07:30", checkin_day="friday")
-    posts = PostScheduler(publisher, study.store)
+    posts = PostScheduler(publisher, study.servers, study.store.posts)
     with time_machine.travel(datetime(2026, 3, 2, 12, 0, tzinfo=UTC), tick=False):
         await posts.start(catch_up=False)
         try:
@@ -137,8 +141,14 @@ async def test_the_real_scheduler_runs_the_job(
     study: Study, poster: FakePoster, store: Store
 ) -> None:
     await configure(study, BERLIN, "Europe/Berlin", daily="09:00")
-    publisher = Publisher(store, StudyComposer(study), poster, lambda: datetime.now(UTC))
-    posts = PostScheduler(publisher, store)
+    publisher = Publisher(
+        store.posts,
+        study.servers,
+        StudyComposer(study.learners, study.groups),
+        poster,
+        lambda: datetime.now(UTC),
+    )
+    posts = PostScheduler(publisher, study.servers, store.posts)
     # One second before 09:00 in Berlin, with the clock ticking.
     with time_machine.travel(datetime(2026, 3, 3, 7, 59, 59, tzinfo=UTC), tick=True):
         await posts.start(catch_up=False)
@@ -218,7 +228,7 @@ async def test_restart_never_posts_twice(
 ) -> None:
     await configure(study, BERLIN, "Europe/Berlin", daily="09:00")
     clock.now = local(2026, 3, 3, 9, 0).astimezone(UTC)
-    first = PostScheduler(publisher_for(study, poster, clock), study.store)
+    first = PostScheduler(publisher_for(study, poster, clock), study.servers, study.store.posts)
     await first.start()
     await first.wait_idle()
     await first.close()
@@ -226,7 +236,7 @@ async def test_restart_never_posts_twice(
     clock.now += timedelta(minutes=30)
     async with await Store.open(db_path) as reopened:
         again = Study(reopened, ROADMAP, "UTC")
-        second = PostScheduler(publisher_for(again, poster, clock), reopened)
+        second = PostScheduler(publisher_for(again, poster, clock), again.servers, reopened.posts)
         await second.start()
         await second.wait_idle()
         await second.close()
@@ -355,7 +365,7 @@ async def test_a_failed_post_is_retried_within_a_minute_then_less_often(
 async def test_the_retry_sweep_runs_often_enough_for_a_first_retry_within_a_minute(
     study: Study, publisher: Publisher
 ) -> None:
-    posts = PostScheduler(publisher, study.store)
+    posts = PostScheduler(publisher, study.servers, study.store.posts)
     await posts.start(catch_up=False)
     try:
         job = posts.scheduler.get_job("posts:retry")
@@ -375,7 +385,7 @@ async def test_crash_before_sending_is_sent_at_start_up(
         BERLIN, "daily", key, nonce=nonce, channel_id=CHANNEL[BERLIN], due_at=due, now=due
     )
     clock.now = due + timedelta(minutes=10)
-    posts = PostScheduler(publisher_for(study, poster, clock), study.store)
+    posts = PostScheduler(publisher_for(study, poster, clock), study.servers, study.store.posts)
     await posts.start()
     await posts.wait_idle()
     await posts.close()
@@ -451,7 +461,7 @@ async def test_refused_post_turns_off_and_tells_admins_while_others_post(
     assert len(notes) == 1 and "daily video" in notes[0] and "/setup posts daily:on" in notes[0]
     assert await study.store.unsent_posts() == []
     # The admin fixes the channel and turns the post back on: the note goes, the job comes back.
-    posts = PostScheduler(publisher, study.store)
+    posts = PostScheduler(publisher, study.servers, study.store.posts)
     await study.setup(BERLIN, SetupChange(daily_enabled=True), clock.now)
     await posts.rebuild(BERLIN)
     assert await study.store.post_notes(BERLIN) == []
@@ -647,7 +657,8 @@ def replace_limit(
     request_timeout: timedelta = REQUEST_TIMEOUT,
 ) -> Publisher:
     return Publisher(
-        publisher.store,
+        publisher.repo,
+        publisher.servers,
         publisher.composer,
         publisher.poster,
         publisher.clock,

@@ -9,12 +9,14 @@ from pathlib import Path
 import pytest
 
 from bot.app import TwopassBot
-from bot.discord_poster import DiscordPoster
-from bot.posting import ChannelGone, Outgoing, ThreadGone
+from bot.posts.messages import Outgoing
+from bot.posts.poster import DiscordPoster
+from bot.posts.publisher import ChannelGone, ThreadGone
+from bot.posts.throttle import TokenBucket
+from bot.server.records import GuildSettings
 from bot.settings import Settings
-from bot.store import GuildSettings, Store
-from bot.throttle import TokenBucket
 from localdiscord import LocalDiscord, rest
+from tests.tables import Store
 
 DUE = datetime(2026, 3, 2, 18, 0, tzinfo=UTC)  # a Monday, 18:00 UTC
 POST_MESSAGE = "/channels/{channel_id}/messages"
@@ -40,7 +42,7 @@ def settings_for(guild_id: int, channel_id: int, *, daily: bool, checkin: bool) 
 def bot_at(store: Store, moment: datetime) -> TwopassBot:
     return TwopassBot(
         settings=Settings(_env_file=None),  # type: ignore[call-arg]
-        store=store,
+        db=store.db,
         clock=lambda: moment,
         guild_ready_timeout=0.05,
     )

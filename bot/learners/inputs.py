@@ -1,0 +1,73 @@
+"""Checking what a learner types: the day of a pass, a link, a note, a pace."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo
+
+from bot.errors import BadInput
+
+MAX_BACKDATE_DAYS = 7
+NOTE_MAX = 300
+LINK_MAX = 300
+PACE_RANGE = (1, 60)  # hours per week; the slash option enforces it too
+
+
+def parse_study_date(text: str | None, today: date) -> date:
+    """The day a pass was studied: today by default, up to a week back, never in the future."""
+    if text is None or not text.strip() or text.strip().lower() == "today":
+        return today
+    cleaned = text.strip().lower()
+    if cleaned == "yesterday":
+        day = today - timedelta(days=1)
+    else:
+        try:
+            day = date.fromisoformat(cleaned)
+        except ValueError:
+            raise BadInput(
+                f"`{text}` is not a date: use `YYYY-MM-DD`, `today` or `yesterday`."
+            ) from None
+    if day > today:
+        raise BadInput(
+            f"{day.isoformat()} is in the future: log a pass on or after the day you study it."
+        )
+    if (today - day).days > MAX_BACKDATE_DAYS:
+        raise BadInput(
+            f"{day.isoformat()} is more than {MAX_BACKDATE_DAYS} days ago: passes can be back-dated "
+            f"by up to {MAX_BACKDATE_DAYS} days."
+        )
+    return day
+
+
+def parse_link(text: str | None) -> str | None:
+    if text is None or not text.strip():
+        return None
+    link = text.strip()
+    parsed = urlparse(link)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc or len(link) > LINK_MAX:
+        raise BadInput(
+            f"The link must be a full http(s) address of at most {LINK_MAX} characters, "
+            "e.g. `https://github.com/you/micrograd`."
+        )
+    return link
+
+
+def parse_note(text: str | None) -> str | None:
+    if text is None or not text.strip():
+        return None
+    note = " ".join(text.split())
+    if len(note) > NOTE_MAX:
+        raise BadInput(f"Keep the note to {NOTE_MAX} characters (it has {len(note)}).")
+    return note
+
+
+def check_pace(hours: float) -> float:
+    low, high = PACE_RANGE
+    if not low <= hours <= high:
+        raise BadInput(f"Pace must be between {low} and {high} hours a week.")
+    return float(hours)
+
+
+def local_today(now: datetime, timezone: str) -> date:
+    return now.astimezone(ZoneInfo(timezone)).date()

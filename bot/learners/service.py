@@ -1,0 +1,283 @@
+"""What a learner does, as plain calls: each takes ids and `now`, checks the rules, does its
+work in one repository call where it can, and returns a result for the renderer.
+
+No Discord here: the cogs translate interactions into these calls and results into replies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from bot import timekeeping
+from bot.errors import NotAllowed
+from bot.learners import errors, inputs, plan
+from bot.learners.plan import Standing, Step
+from bot.learners.progress import Progress, milestone, progress
+from bot.learners.records import LoggedPass, Member, PassKey
+from bot.learners.repo import LearnerRepo, LogOutcome, UndoOutcome
+from bot.learners.videos import resolve
+from bot.server.records import GuildSettings
+from bot.server.rules import DEFAULT_PACE_HOURS
+from bot.server.service import Servers
+from curriculum import Curriculum, Pass, Video
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who asked for a change, when it may be someone other than the member it is about."""
+
+    user_id: int
+    may_correct: bool  # holds Manage Server: may fix other members' logs
+
+
+@dataclass(frozen=True, slots=True)
+class JoinResult:
+    member: Member
+    before: Member | None
+    finish: date | None
+
+    @property
+    def first_time(self) -> bool:
+        return self.before is None
+
+    @property
+    def resumed(self) -> bool:
+        return self.before is not None and not self.before.active
+
+
+@dataclass(frozen=True, slots=True)
+class TodayResult:
+    member: Member
+    next: Step | None
+    standing: Standing
+    cohort: Step | None
+    study_today: date
+
+
+@dataclass(frozen=True, slots=True)
+class DoneResult:
+    video: Video
+    which: Pass
+    logged: LoggedPass
+    progress: Progress
+    standing: Standing
+    milestone: str | None
+    next: Step | None
+    today: date  # the member's local date when they logged it
+
+
+@dataclass(frozen=True, slots=True)
+class MemberProgress:
+    member: Member
+    progress: Progress
+    standing: Standing
+
+
+class Learners:
+    def __init__(self, repo: LearnerRepo, servers: Servers, curriculum: Curriculum) -> None:
+        self.repo = repo
+        self.servers = servers
+        self.curriculum = curriculum
+
+    # --- learners ------------------------------------------------------------------------
+
+    async def join(
+        self,
+        guild_id: int,
+        user_id: int,
+        now: datetime,
+        *,
+        pace_hours: float | None = None,
+        timezone: str | None = None,
+        reminders: bool | None = None,
+    ) -> JoinResult:
+        zone = timekeeping.parse_timezone(timezone) if timezone else None
+        pace = inputs.check_pace(pace_hours) if pace_hours is not None else None
+        snap = await self.repo.snapshot(guild_id, user_id)
+        settings = snap.settings or await self.servers.ensure(guild_id, now)
+        existing = snap.member
+        new_pace = pace or (existing.pace_hours if existing else DEFAULT_PACE_HOURS)
+        new_zone = zone or (existing.timezone if existing else settings.timezone)
+        done = _keys(snap.passes)
+        today = timekeeping.local_today(now, new_zone)
+        # Joining, coming back or changing pace starts the plan afresh from today, counting the
+        # study already done: nobody returns to "90 days behind", and a new pace is not applied
+        # to the weeks before it.
+        restart = existing is None or not existing.active or existing.pace_hours != new_pace
+        anchor = (today, plan.credit(self.curriculum, done)) if restart else None
+        member, before = await self.repo.join(
+            guild_id, user_id, new_pace, new_zone, now, reminders, plan=anchor
+        )
+        finish = plan.projected_finish(
+            self.curriculum, done, pace_hours=member.pace_hours, today=today
+        )
+        return JoinResult(member, before, finish)
+
+    async def leave(self, guild_id: int, user_id: int) -> None:
+        if not await self.repo.set_active(guild_id, user_id, False):
+            raise errors.NotJoined()
+
+    async def today(self, guild_id: int, user_id: int, now: datetime) -> TodayResult:
+        snap = await self.repo.snapshot(guild_id, user_id)
+        member = _active(snap.member)
+        settings = snap.settings or self.servers.defaults(guild_id, now)
+        done = _keys(snap.passes)
+        today = timekeeping.local_today(now, member.timezone)
+        return TodayResult(
+            member=member,
+            next=plan.next_step(self.curriculum, done),
+            standing=self._standing(member, done, today),
+            cohort=self.cohort_step(settings, now),
+            study_today=today,
+        )
+
+    def cohort_step(self, settings: GuildSettings, now: datetime) -> Step | None:
+        return plan.cohort_step(
+            self.curriculum,
+            start=settings.cohort_start,
+            pace_hours=settings.default_pace,
+            day=timekeeping.local_today(now, settings.timezone),
+        )
+
+    async def log(
+        self,
+        guild_id: int,
+        user_id: int,
+        video_query: str,
+        which: Pass,
+        now: datetime,
+        *,
+        on: str | None = None,
+        note: str | None = None,
+        link: str | None = None,
+        actor: Actor | None = None,
+    ) -> DoneResult:
+        actor_id = _check_actor(actor, user_id)
+        subject = None if actor_id == user_id else user_id  # whose record, in error messages
+        video = resolve(self.curriculum, video_query)
+        snap = await self.repo.snapshot(guild_id, user_id)
+        member = _active(snap.member, subject)
+        today = timekeeping.local_today(now, member.timezone)
+        study_date = inputs.parse_study_date(on, today)
+        clean_note, clean_link = inputs.parse_note(note), inputs.parse_link(link)
+        before = _keys(snap.passes)
+        # Checked here from the snapshot so a refusal costs no write; the store checks again
+        # inside its INSERT, which settles a race with a concurrent /undo or /leave.
+        existing = next(
+            (p for p in snap.passes if (p.video_id, p.pass_no) == (video.id, int(which))), None
+        )
+        if existing is not None:
+            raise errors.AlreadyLogged(video.title, which.label, existing.logged_at, subject)
+        if which is Pass.SECOND and (video.id, 1) not in before:
+            raise errors.SecondBeforeFirst(video.title)
+        result = await self.repo.log_pass(
+            guild_id,
+            user_id,
+            video.id,
+            int(which),
+            now=now,
+            study_date=study_date,
+            note=clean_note,
+            link=clean_link,
+            actor_id=actor_id,
+            minutes=plan.credit(self.curriculum, [(video.id, int(which))]),
+            week=timekeeping.week_start(study_date),
+        )
+        if result.outcome is LogOutcome.NOT_A_MEMBER:
+            raise errors.NotJoined(subject)
+        if result.outcome is LogOutcome.NEEDS_FIRST_PASS:
+            raise errors.SecondBeforeFirst(video.title)
+        assert result.logged is not None
+        if result.outcome is LogOutcome.ALREADY_LOGGED:
+            raise errors.AlreadyLogged(video.title, which.label, result.logged.logged_at, subject)
+        passes = [*snap.passes, result.logged]
+        after = before | {(video.id, int(which))}
+        return DoneResult(
+            video=video,
+            which=which,
+            logged=result.logged,
+            progress=progress(self.curriculum, passes, today),
+            standing=self._standing(member, after, today),
+            milestone=milestone(self.curriculum, before, after),
+            next=plan.next_step(self.curriculum, after),
+            today=today,
+        )
+
+    async def undo(
+        self,
+        guild_id: int,
+        user_id: int,
+        video_query: str,
+        which: Pass,
+        now: datetime,
+        actor: Actor | None = None,
+    ) -> Video:
+        actor_id = _check_actor(actor, user_id)
+        video = resolve(self.curriculum, video_query)
+        outcome, _ = await self.repo.undo_pass(
+            guild_id, user_id, video.id, int(which), now=now, actor_id=actor_id
+        )
+        if outcome is UndoOutcome.NOT_A_MEMBER:
+            raise errors.NotJoined(None if actor_id == user_id else user_id)
+        if outcome is UndoOutcome.SECOND_STILL_LOGGED:
+            raise errors.SecondStillLogged(video.title)
+        if outcome is UndoOutcome.NOT_LOGGED:
+            raise errors.NotLogged(video.title, which.label)
+        return video
+
+    async def progress_of(
+        self, guild_id: int, user_id: int, now: datetime, asked_by: int | None = None
+    ) -> MemberProgress:
+        snap = await self.repo.snapshot(guild_id, user_id)
+        member = snap.member
+        if member is None:
+            raise errors.NotJoined(None if asked_by in (None, user_id) else user_id)
+        today = timekeeping.local_today(now, member.timezone)
+        done = _keys(snap.passes)
+        return MemberProgress(
+            member,
+            progress(self.curriculum, snap.passes, today),
+            self._standing(member, done, today),
+        )
+
+    async def done_passes(self, guild_id: int, user_id: int) -> set[PassKey]:
+        return _keys((await self.repo.snapshot(guild_id, user_id)).passes)
+
+    async def active_members(self, guild_id: int) -> list[Member]:
+        return await self.repo.active_members(guild_id)
+
+    async def members_who_studied(self, guild_id: int, day: date) -> int:
+        return await self.repo.members_who_studied(guild_id, day)
+
+    async def recredit(self) -> int:
+        """Bring stored points in line with the roadmap's time model (after its lengths
+        changed); returns how many passes changed."""
+        return await self.repo.recredit(self.curriculum.id, plan.credit_table(self.curriculum))
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def _standing(self, member: Member, done: set[PassKey], today: date) -> Standing:
+        return plan.member_standing(self.curriculum, member, done, today)
+
+
+def _check_actor(actor: Actor | None, user_id: int) -> int:
+    """Who the history records: the member, or an admin correcting the member's log."""
+    if actor is None or actor.user_id == user_id:
+        return user_id
+    if not actor.may_correct:
+        raise NotAllowed(
+            "Only members with the Manage Server permission can log or undo a pass for someone else."
+        )
+    return actor.user_id
+
+
+def _active(member: Member | None, subject: int | None = None) -> Member:
+    if member is None or not member.active:
+        raise errors.NotJoined(subject)
+    return member
+
+
+def _keys(passes: Iterable[LoggedPass]) -> set[PassKey]:
+    return {(p.video_id, p.pass_no) for p in passes}

@@ -1,0 +1,149 @@
+"""Scheduled posts -> Discord messages (as JSON payloads), each within Discord's limits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+
+import discord
+
+from bot import embeds as render
+from bot.group import render as group_views
+from bot.group.board import BoardEntry, CohortView
+from bot.learners import render as learner_views
+from bot.learners.plan import Step
+from bot.posts.checkin import WEEK_DAYS, WeekSummary
+from bot.posts.messages import MARK_ROOM, Composed, Outgoing
+from curriculum import Curriculum, Pass
+
+CONTENT_MAX = 2000
+EMBEDS_PER_MESSAGE = 10
+LINES_PER_EMBED = 3800  # a description's share, leaving room for the title under 6000
+MEMBER_LINE_MAX = 600
+THREAD_NAME_MAX = 100
+
+PROMPT = (
+    "Reply to this post (in its thread) with what you built or broke this week: a notebook, a "
+    "bug you chased, a plot that surprised you. Half-finished counts."
+)
+
+
+def _message(*embeds: discord.Embed, content: str = "") -> Outgoing:
+    """One message, leaving room for the mark posting adds to it (`bot.posting.Mark`)."""
+    assert len(embeds) <= EMBEDS_PER_MESSAGE and len(content) <= CONTENT_MAX - MARK_ROOM
+    assert sum(len(e) for e in embeds) <= render.EMBED_TOTAL_MAX - MARK_ROOM
+    return Outgoing(content=content, embeds=tuple(dict(e.to_dict()) for e in embeds))
+
+
+def _fit(embeds: list[discord.Embed]) -> list[discord.Embed]:
+    """Drop the last fields of a message filled to Discord's limit, to make room for its mark."""
+    for e in embeds:
+        while e.fields and sum(len(x) for x in embeds) > render.EMBED_TOTAL_MAX - MARK_ROOM:
+            e.remove_field(len(e.fields) - 1)
+    return embeds
+
+
+def _day(day: date) -> str:
+    return day.strftime("%a %d %b")
+
+
+def daily(curriculum: Curriculum, day: date, step: Step | None, studied_yesterday: int) -> Composed:
+    yesterday = (
+        f"{render.plural(studied_yesterday, 'member')} logged a pass yesterday."
+        if studied_yesterday
+        else "Nobody logged a pass yesterday: today is a good day to start."
+    )
+    if step is None:
+        out = render.embed(
+            f"Video of the day - {_day(day)}",
+            "The cohort's calendar has reached the end of the roadmap. Time to build something "
+            f"of your own, and help whoever is still on the way.\n\n{yesterday}",
+            render.GOLD,
+        )
+        return Composed(_message(out))
+    out = render.embed(
+        f"Video of the day - {_day(day)}", learner_views.step_line(curriculum, step), render.BLUE
+    )
+    render.add_field(out, f"Focus of the {step.which.label} pass", learner_views.focus(step))
+    render.add_field(out, "Yesterday", yesterday)
+    render.add_field(
+        out,
+        "Log it with",
+        f"`/done video:{step.video.id} pass:{step.which.label}` - or `/today` for your own next step",
+    )
+    return Composed(_message(out))
+
+
+def _member_line(curriculum: Curriculum, week: WeekSummary, index: int) -> str:
+    member = week.active[index]
+    passes = ", ".join(
+        f"{_video(curriculum, video_id)} ({Pass(n).label})" for video_id, n in member.passes
+    )
+    line = (
+        f"{render.mention(member.user_id)} - {render.plural(len(member.passes), 'pass')}, "
+        f"{render.hours(member.minutes)}, {member.standing.label}: {passes}"
+    )
+    return render.clip(line, MEMBER_LINE_MAX)
+
+
+def _video(curriculum: Curriculum, video_id: str) -> str:
+    """`12. Title`; just the id of a video the roadmap no longer has (renamed or removed)."""
+    video = curriculum.video(video_id)
+    return f"{curriculum.number_of(video_id)}. {video.title}" if video else video_id
+
+
+def _chunks(lines: Iterable[str], limit: int) -> list[str]:
+    out: list[str] = []
+    current = ""
+    for line in lines:
+        if current and len(current) + 1 + len(line) > limit:
+            out.append(current)
+            current = ""
+        current = f"{current}\n{line}" if current else line
+    if current:
+        out.append(current)
+    return out
+
+
+def checkin(
+    curriculum: Curriculum,
+    period_key: str,
+    week: WeekSummary,
+    top: Sequence[BoardEntry],
+    cohort: CohortView,
+) -> Composed:
+    numbers = (
+        f"{_day(week.since)} - {_day(week.until)}\n"
+        f"**{render.plural(week.passes, 'pass')}** logged, **{week.hours:.1f} h** of study, "
+        f"**{len(week.active)} of {render.plural(week.roster, 'member')}** active."
+    )
+    head = render.embed(f"Weekly check-in - {period_key}", numbers, render.GOLD)
+    if top:
+        medals = ("🥇", "🥈", "🥉")
+        render.add_field(
+            head,
+            # The post's own window (the days up to the check-in), not /leaderboard's week
+            # since Monday: say which.
+            f"Top three of the last {WEEK_DAYS} days",
+            "\n".join(
+                f"{medals[i]} {render.mention(e.user_id)} - {e.hours:.1f} h "
+                f"({render.plural(e.passes, 'pass')})"
+                for i, e in enumerate(top[:3])
+            ),
+        )
+    render.add_field(head, "Your turn", PROMPT)
+
+    parts: list[Outgoing] = []
+    lines = [_member_line(curriculum, week, i) for i in range(len(week.active))]
+    chunks = _chunks(lines, LINES_PER_EMBED)
+    for number, chunk in enumerate(chunks, start=1):
+        title = "Member by member" + (f" ({number}/{len(chunks)})" if len(chunks) > 1 else "")
+        parts.append(_message(render.embed(title, chunk, render.GREEN)))
+    parts.append(_message(*_fit(group_views.cohort(cohort))))
+    if week.nudge:
+        mentions = [render.mention(u) for u in week.nudge]
+        intro = "Quiet week? No pressure - tell us where you are stuck and someone will help:"
+        for chunk in _chunks(mentions, CONTENT_MAX - MARK_ROOM - len(intro) - 1):
+            parts.append(_message(content=f"{intro}\n{chunk.replace(chr(10), ' ')}"))
+    name = render.clip(f"Check-in {period_key}", THREAD_NAME_MAX)
+    return Composed(_message(head), tuple(parts), name)

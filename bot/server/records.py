@@ -1,0 +1,64 @@
+"""A server's settings as every feature reads them, and how they map to their table's row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, time
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class GuildSettings:
+    guild_id: int
+    study_channel_id: int | None
+    timezone: str
+    checkin_weekday: int  # Monday is 0, as in datetime.weekday()
+    checkin_time: time
+    daily_time: time
+    daily_enabled: bool
+    checkin_enabled: bool
+    curriculum_id: str
+    cohort_start: date
+    default_pace: float  # hours a week: the cohort's pace, which sets the video of the day
+
+
+# The columns of a settings row, in the order `settings_from_row` reads them.
+SETTINGS_COLUMNS = (
+    "guild_id, study_channel_id, timezone, checkin_weekday, checkin_time, daily_time, "
+    "daily_enabled, checkin_enabled, curriculum_id, cohort_start, default_pace"
+)
+SETTINGS_WIDTH = len(SETTINGS_COLUMNS.split(","))
+
+
+def settings_from_row(row: Any) -> GuildSettings:
+    """GuildSettings from the columns of SETTINGS_COLUMNS, in order."""
+    return GuildSettings(
+        guild_id=row[0],
+        study_channel_id=row[1],
+        timezone=row[2],
+        checkin_weekday=row[3],
+        checkin_time=time.fromisoformat(row[4]),
+        daily_time=time.fromisoformat(row[5]),
+        daily_enabled=bool(row[6]),
+        checkin_enabled=bool(row[7]),
+        curriculum_id=row[8],
+        cohort_start=date.fromisoformat(row[9]),
+        default_pace=row[10],
+    )
+
+
+def settings_to_row(settings: GuildSettings) -> tuple[object, ...]:
+    """The values of SETTINGS_COLUMNS for `settings`, in order: the inverse of settings_from_row."""
+    return (
+        settings.guild_id,
+        settings.study_channel_id,
+        settings.timezone,
+        settings.checkin_weekday,
+        settings.checkin_time.strftime("%H:%M"),
+        settings.daily_time.strftime("%H:%M"),
+        int(settings.daily_enabled),
+        int(settings.checkin_enabled),
+        settings.curriculum_id,
+        settings.cohort_start.isoformat(),
+        settings.default_pace,
+    )
