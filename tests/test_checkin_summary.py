@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 
 from bot.group.board import BoardEntry, CohortPass, CohortView
+from bot.learners import plan
 from bot.learners.plan import credit
 from bot.learners.records import Member
 from bot.posts import render as render_posts
@@ -56,7 +57,11 @@ def test_week_in_numbers_lines_and_nudges() -> None:
     assert alice.passes == (("micrograd", 1), ("micrograd", 2))
     assert alice.minutes == credit(ROADMAP, alice.passes)
     assert week.minutes == alice.minutes + week.active[1].minutes
-    assert alice.standing.label  # against her own plan: behind/on track/ahead
+    # Against her own plan, on her own calendar day (the window's last day, in UTC): 2 passes
+    # (micrograd 145 + 362.5 min) against the 5 h a week she planned from her join day.
+    held = {("micrograd", 1), ("micrograd", 2), ("makemore", 1)}
+    assert alice.standing == plan.member_standing(ROADMAP, members[0], held, date(2026, 3, 8))
+    assert alice.standing.done_minutes == credit(ROADMAP, held)
     assert week.nudge == (2,)
 
 

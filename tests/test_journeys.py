@@ -42,29 +42,33 @@ def text(reply: object) -> str:
 
 async def test_login_syncs_exactly_the_reviewed_payload(server: Server) -> None:
     synced = sorted(server.discord.synced_commands, key=lambda c: c["name"])
-    names = [c["name"] for c in synced]
-    assert names == sorted(
-        [
-            "join",
-            "leave",
-            "today",
-            "done",
-            "undo",
-            "progress",
-            "roadmap",
-            "leaderboard",
-            "cohort",
-            "setup",
-            "help",
-            *([] if "checkin" not in names else ["checkin"]),
-        ]
+    # What each command says in Discord's command picker, as reviewed.
+    reviewed = {
+        "join": "Join this server's roadmap, or change your pace",
+        "leave": "Leave the roadmap: no reminders, off the boards; your history is kept",
+        "today": "Your next step, how you stand against your plan, and the cohort's video",
+        "done": "Log a pass of a video",
+        "undo": "Remove a pass you logged by mistake",
+        "progress": "Progress per phase, streak and notes (yours or a member's)",
+        "roadmap": "The whole roadmap with links, lengths and your ticks",
+        "leaderboard": "Members ranked by estimated study hours",
+        "cohort": "Who is on which video, who moved this week, who has gone quiet",
+        "setup": "Where and when the bot posts",
+        "checkin": "The weekly check-in",
+        "help": "The two-pass method and every command",
+    }
+    assert {c["name"]: c["description"] for c in synced} == reviewed
+    # The sync sends exactly what `twopass commands --json` prints, built offline.
+    printer = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "commands", "--json", stdout=asyncio.subprocess.PIPE
     )
-    reviewed = {c["name"]: c for c in server.bot.command_payload()}
-    for command in synced:
-        assert command["description"] == reviewed[command["name"]]["description"]
+    printed, _ = await printer.communicate()
+    assert printer.returncode == 0
+    offline = json.loads(printed)
+    (sync,) = server.discord.requests_to("PUT", COMMANDS)
+    assert sync.body == offline
     setup = next(c for c in synced if c["name"] == "setup")
     assert int(setup["default_member_permissions"]) == Permission.MANAGE_GUILD
-    assert len(server.discord.requests_to("PUT", COMMANDS)) == 1
 
 
 async def test_sync_only_when_commands_change(tmp_path: Path) -> None:
