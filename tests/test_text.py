@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from bot.text import LINK_MAX, BadLink, code_span, escape_user_text, masked_link, parse_link
@@ -154,3 +157,18 @@ def test_masked_link_escapes_the_label_and_keeps_the_url_whole() -> None:
     assert masked_link("my [notes]", "https://en.wikipedia.org/wiki/Foo_(bar)") == (
         r"[my \[notes\]](https://en.wikipedia.org/wiki/Foo_%28bar%29)"
     )
+
+
+# --- the rule modules stay pure --------------------------------------------------------------
+
+
+def test_rule_modules_import_neither_discord_nor_the_database() -> None:
+    code = (
+        "import sys, bot.text, bot.zones, bot.streaks, bot.wording; "
+        "print(sorted(m for m in sys.modules "
+        "if m.split('.')[0] in ('discord', 'aiosqlite', 'sqlite3') or m.startswith('bot.')))"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert found == "['bot.streaks', 'bot.text', 'bot.wording', 'bot.zones']"
