@@ -86,9 +86,9 @@ class ServerCog(
         daily_time: app_commands.Range[str, 3, 5] | None = None,
     ) -> None:
         guild = interaction.guild
-        target = guild.get_channel(channel.id) if guild else None
-        if guild is None or target is None:
-            raise BadInput("I cannot see that channel; check that I was invited with View Channel.")
+        assert guild is not None, "the tree refuses commands outside servers"
+        # discord.py resolved `channel` from this server's cache (or refused the option).
+        target = channel
         missing = missing_permissions(target, guild.me)
         if missing:
             raise BadInput(

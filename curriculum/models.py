@@ -103,9 +103,6 @@ class Curriculum(_Frozen):
         found = self._by_id.get(video_id)
         return found[2] if found else None
 
-    def phase_of(self, video_id: str) -> Phase:
-        return self._by_id[video_id][1]
-
     def number_of(self, video_id: str) -> int:
         """1-based position of a video on the whole roadmap."""
         return self._by_id[video_id][0]

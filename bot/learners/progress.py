@@ -19,10 +19,6 @@ class PhaseProgress:
     minutes_done: float
     minutes_total: float
 
-    @property
-    def complete(self) -> bool:
-        return self.passes_done == self.passes_total
-
 
 @dataclass(frozen=True, slots=True)
 class Progress:

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from bot.db import Database, fetch_one, from_db_time, to_db_time
-from bot.learners.records import HistoryEntry, LoggedPass, Member
+from bot.learners.records import LoggedPass, Member
 from bot.server.records import SETTINGS_COLUMNS, SETTINGS_WIDTH, GuildSettings, settings_from_row
 
 
@@ -118,13 +118,6 @@ class LearnerRepo:
         return Snapshot(settings, member, passes)
 
     # --- members ---------------------------------------------------------------------------
-
-    async def member(self, guild_id: int, user_id: int) -> Member | None:
-        row = await self.database.row(
-            f"SELECT {MEMBER_COLUMNS} FROM members WHERE guild_id = ? AND user_id = ?",
-            (guild_id, user_id),
-        )
-        return member_from_row(row) if row else None
 
     async def join(
         self,
@@ -283,36 +276,6 @@ class LearnerRepo:
                 ),
             )
         return UndoOutcome.UNDONE, removed
-
-    async def passes_of(self, guild_id: int, user_id: int) -> list[LoggedPass]:
-        rows = await self.database.rows(
-            f"SELECT {_PASS_COLUMNS} FROM passes WHERE guild_id = ? AND user_id = ?"
-            " ORDER BY logged_at, video_id, pass",
-            (guild_id, user_id),
-        )
-        return [_pass(row) for row in rows]
-
-    async def history_of(self, guild_id: int, user_id: int) -> list[HistoryEntry]:
-        rows = await self.database.rows(
-            "SELECT id, user_id, video_id, pass, action, actor_id, at, study_date, note, link"
-            " FROM pass_history WHERE guild_id = ? AND user_id = ? ORDER BY id",
-            (guild_id, user_id),
-        )
-        return [
-            HistoryEntry(
-                r[0],
-                r[1],
-                r[2],
-                r[3],
-                r[4],
-                r[5],
-                from_db_time(r[6]),
-                date.fromisoformat(r[7]),
-                r[8],
-                r[9],
-            )
-            for r in rows
-        ]
 
     async def active_members(self, guild_id: int) -> list[Member]:
         rows = await self.database.rows(

@@ -73,9 +73,3 @@ class TokenBucket:
             self._paused_until = max(self._paused_until, until)
             # Start again from an empty bucket, not with a burst.
             self._due = max(self._due, until + self._tolerance)
-
-    async def __aenter__(self) -> None:
-        await self.acquire()
-
-    async def __aexit__(self, *exc: object) -> None:
-        return None

@@ -66,21 +66,6 @@ class ServerRepo:
         )
         return [settings_from_row(row) for row in rows]
 
-    async def save(self, settings: GuildSettings, now: datetime) -> None:
-        """Write every setting of a server (used by tools and tests; /setup writes only what it
-        was given, through `update`)."""
-        assignments = ", ".join(
-            f"{column.strip()} = excluded.{column.strip()}"
-            for column in SETTINGS_COLUMNS.split(",")[1:]
-        )
-        async with self.database.transaction() as db:
-            await db.execute(
-                f"INSERT INTO guild_settings ({SETTINGS_COLUMNS}, updated_at)"
-                f" VALUES ({_PLACEHOLDERS}, ?) ON CONFLICT (guild_id) DO UPDATE SET"
-                f" {assignments}, updated_at = excluded.updated_at",
-                (*settings_to_row(settings), to_db_time(now)),
-            )
-
     async def ensure(self, defaults: GuildSettings, now: datetime) -> GuildSettings:
         """The server's settings, created from `defaults` the first time a server is used."""
         async with self.database.transaction() as db:
