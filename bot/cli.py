@@ -121,14 +121,15 @@ def env_file(args: argparse.Namespace) -> Path:
 
 
 def load_settings(args: argparse.Namespace) -> Settings:
+    path = env_file(args)
     try:
-        return Settings(_env_file=env_file(args))  # type: ignore[call-arg]
+        return Settings(_env_file=path)  # type: ignore[call-arg]
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(part) for part in error['loc']) or 'settings'}: {error['msg']}"
             for error in exc.errors()
         )
-        raise CliError(f"invalid settings in the environment or .env: {problems}") from None
+        raise CliError(f"invalid settings in the environment or {path}: {problems}") from None
 
 
 def configure_logging(level: str) -> None:
