@@ -60,6 +60,10 @@ class TwopassBot(commands.Bot):
         sync_commands: bool = True,
         **options: Any,
     ) -> None:
+        # The bot never joins voice: without these, discord.py 2.7 warns at every start that
+        # PyNaCl and davey (voice support) are missing. They are the flags it checks itself.
+        discord.VoiceClient.warn_nacl = False
+        discord.VoiceClient.warn_dave = False
         options.setdefault(
             "allowed_mentions", discord.AllowedMentions(everyone=False, roles=False, users=True)
         )

@@ -1,33 +1,75 @@
-"""Start-up and shutdown: the entry point owns the database and the bot and closes both."""
+"""Start-up and shutdown: the entry point owns the database and the bot and closes both.
+
+Start-up checks the roadmap, then the database, then connects to Discord; each failure is a
+`StartupError` (one line, an exit code). If Discord cannot be reached at start, the process
+exits with 1 rather than retrying: a supervisor (systemd, Docker, ...) restarts it with its own
+backoff and its logs show the one line. Once connected, discord.py reconnects by itself.
+"""
 
 from __future__ import annotations
 
 import logging
 
+import aiohttp
 import discord
 
 from bot.app import TwopassBot
-from bot.db import Database
 from bot.settings import Settings
+from bot.startup_checks import (
+    EXIT_RUNTIME,
+    StartupError,
+    check_roadmap,
+    check_stored_timezones,
+    open_database,
+)
 
 log = logging.getLogger(__name__)
+
+# What a failed first contact with Discord raises: DNS, refused or reset connections, timeouts,
+# and Discord's own 5xx answers.
+UNREACHABLE = (
+    aiohttp.ClientError,
+    OSError,
+    TimeoutError,
+    discord.GatewayNotFound,
+    discord.DiscordServerError,
+)
 
 
 async def serve(settings: Settings) -> int:
     token = settings.discord_token
     assert token is not None, "checked by the caller"
-    async with await Database.open(settings.database) as db:
-        log.info("database %s at schema version %d", settings.database, await db.schema_version())
-        bot = TwopassBot(settings=settings, db=db)
+    curriculum = check_roadmap(settings)
+    async with await open_database(settings.database) as db:
+        await check_stored_timezones(db)
+        log.info(
+            "database %s at schema version %d",
+            settings.database.resolve(),
+            await db.schema_version(),
+        )
+        bot = TwopassBot(settings=settings, db=db, curriculum=curriculum)
         async with bot:
             try:
                 await bot.start(token.get_secret_value())
             except discord.LoginFailure:
-                log.error(
-                    "Discord refused the token: check DISCORD_TOKEN in .env (reset it in the developer portal if needed)"
-                )
-                return 1
+                raise StartupError(
+                    "Discord refused the token: check DISCORD_TOKEN (reset it in the developer "
+                    "portal if needed)",
+                    EXIT_RUNTIME,
+                ) from None
             except discord.PrivilegedIntentsRequired:
-                log.error("Discord asked for a privileged intent; this bot should need none")
-                return 1
+                raise StartupError(
+                    "Discord asked for a privileged intent; this bot should need none",
+                    EXIT_RUNTIME,
+                ) from None
+            except UNREACHABLE as exc:
+                raise StartupError(
+                    f"cannot reach Discord ({_reason(exc)}); exiting with {EXIT_RUNTIME} "
+                    "so a supervisor can restart it",
+                    EXIT_RUNTIME,
+                ) from None
     return 0
+
+
+def _reason(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__

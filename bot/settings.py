@@ -1,4 +1,9 @@
-"""Settings from the environment and `.env` (see .env.example for every one)."""
+"""Settings from the environment and a `.env` file (see .env.example for every one).
+
+The environment wins over the file. The file is `.env` in the current folder unless the command
+line names one (`twopass --env-file PATH`); relative paths in it (`TWOPASS_DATABASE`) are
+relative to the current folder too.
+"""
 
 from __future__ import annotations
 
@@ -33,13 +38,16 @@ class Settings(BaseSettings):
     # Requests per second the scheduled posts may make (Discord allows a bot 50 in all; the rest
     # is headroom for commands). Lower it if the bot shares its token with other processes.
     post_rate: float = Field(default=45.0, gt=0, le=50)
+    # Another roadmap file of the same shape (`twopass curriculum check` it first); empty means
+    # the bundled one. Video ids already logged must stay in it.
+    curriculum: Path | None = None
 
     @field_validator("discord_token", mode="before")
     @classmethod
     def _blank_is_missing(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("dev_guild_id", mode="before")
+    @field_validator("dev_guild_id", "curriculum", mode="before")
     @classmethod
     def _blank_guild(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

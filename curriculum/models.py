@@ -6,7 +6,16 @@ from collections.abc import Iterator
 from functools import cached_property
 from typing import Annotated
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    field_validator,
+    model_validator,
+)
 
 from curriculum.timemodel import Pass, pass_minutes, video_minutes_both_passes
 
@@ -24,8 +33,9 @@ class Video(_Frozen):
     title: Text
     creator: Text
     url: str
-    minutes: Annotated[int, Field(gt=0, le=24 * 60)]
-    optional: bool = False
+    # Strict: `minutes = "19"` or `optional = "yes"` is a typo to report, not a value to coerce.
+    minutes: Annotated[StrictInt, Field(gt=0, le=24 * 60)]
+    optional: StrictBool = False
     first_pass: Text
     second_pass: Text
 

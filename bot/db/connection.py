@@ -14,6 +14,7 @@ from typing import Any, Self
 
 import aiosqlite
 
+from bot import private_files
 from bot.db import migrations
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,8 @@ class Database:
     async def open(cls, path: Path | str, *, migrate: bool = True) -> Self:
         path = Path(path)
         if str(path) != ":memory:":
-            path.parent.mkdir(parents=True, exist_ok=True)
+            # Owner-only: SQLite gives the -wal and -shm files the same permissions.
+            private_files.create_file(path)
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a transaction is never
         # opened behind our back by the sqlite3 module.
         db = await aiosqlite.connect(path, isolation_level=None)
@@ -189,7 +191,7 @@ class Database:
     async def backup(self, destination: Path | str) -> None:
         """Copy the live database with SQLite's online backup API (safe while the bot runs)."""
         destination = Path(destination)
-        destination.parent.mkdir(parents=True, exist_ok=True)
+        private_files.create_file(destination)
         async with self._lock:
             target = await aiosqlite.connect(destination)
             try:

@@ -37,6 +37,17 @@ def available() -> list[Migration]:
 LATEST = len(available())
 
 
+class SchemaTooNew(RuntimeError):
+    """The database was written by a newer twopass than this one."""
+
+    def __init__(self, version: int) -> None:
+        super().__init__(
+            f"the database is at schema version {version}, newer than this code ({LATEST}); "
+            "upgrade twopass instead of downgrading the database"
+        )
+        self.version = version
+
+
 async def current_version(db: aiosqlite.Connection) -> int:
     async with db.execute("PRAGMA user_version") as cursor:
         row = await cursor.fetchone()
@@ -47,10 +58,7 @@ async def upgrade(db: aiosqlite.Connection, target: int = LATEST) -> list[int]:
     """Bring the database to `target`; each migration is one transaction with its version bump."""
     version = await current_version(db)
     if version > LATEST:
-        raise RuntimeError(
-            f"the database is at schema version {version}, newer than this code ({LATEST}); "
-            "upgrade twopass instead of downgrading the database"
-        )
+        raise SchemaTooNew(version)
     applied = []
     for migration in available():
         if version < migration.version <= target:
