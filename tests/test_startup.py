@@ -16,10 +16,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from bot.db.migrations import LATEST
-from tests.tables import Store
 
+from bot.db.migrations import LATEST
 from bot.startup_checks import EXIT_CONFIG, EXIT_DATABASE, EXIT_RUNTIME
+from tests.tables import Store
 
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.secret-part.do-not-leak"
 
