@@ -55,9 +55,10 @@ def card(height: int) -> Image.Image:
 
 
 def png(image: Image.Image) -> bytes:
-    """PNG bytes; the default compression is a fair trade of size against time."""
+    """PNG bytes. zlib level 1: at level 6 encoding took 25 of a cohort map's 34 ms for 13%
+    smaller files, and every picture stays under ~100 kB either way."""
     buffer = io.BytesIO()
-    image.save(buffer, "PNG", compress_level=6)
+    image.save(buffer, "PNG", compress_level=1)
     return buffer.getvalue()
 
 
