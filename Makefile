@@ -4,10 +4,14 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint check bench bench-full clean
+.PHONY: run demo test lint check bench bench-full clean
 
 run: $(STAMP)
 	$(BIN)/twopass run
+
+# The real bot against a local Discord, no token needed: type /join, /done, :advance 1d, :help.
+demo: $(STAMP)
+	$(BIN)/twopass sandbox
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
