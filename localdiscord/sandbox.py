@@ -23,6 +23,7 @@ import re
 import shlex
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -468,8 +469,21 @@ async def session(sandbox: Sandbox, interactive: bool) -> None:
         print(f"\n{prompt}{line.rstrip()}")
         return line
 
-    while (line := await loop.run_in_executor(None, read)) is not None:
-        if not await sandbox.run_line(line):
+    # A daemon thread, not the loop's executor: a line being typed when Ctrl+C comes must not
+    # keep the process waiting for Enter.
+    def read_into(future: asyncio.Future[str | None]) -> None:
+        try:
+            line = read()
+        except BaseException as error:  # handed to the loop, which raises it
+            loop.call_soon_threadsafe(future.set_exception, error)
+        else:
+            loop.call_soon_threadsafe(future.set_result, line)
+
+    while True:
+        future: asyncio.Future[str | None] = loop.create_future()
+        threading.Thread(target=read_into, args=(future,), daemon=True).start()
+        line = await future
+        if line is None or not await sandbox.run_line(line):
             break
         sys.stdout.flush()
 
