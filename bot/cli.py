@@ -71,7 +71,9 @@ def _parser() -> argparse.ArgumentParser:
         "commands from stdin (/join, /done gpt first, :as bob, :advance 1d, :posts, :help).",
     )
     sandbox.add_argument(
-        "--db", type=Path, help="keep the database in this file (default: a temporary one)"
+        "--db",
+        type=Path,
+        help="keep the database in this file to carry on later (default: a temporary one)",
     )
     sandbox.add_argument(
         "--start", help="the clock at start, e.g. 2026-03-02T08:00 (UTC); default: now"

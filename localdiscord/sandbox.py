@@ -38,7 +38,7 @@ from bot.settings import Settings
 
 from .interactions import EmulatorError, OptionType, Reply, iter_components
 from .local_discord import LocalDiscord
-from .model import JSON, Channel, Guild, Member, Message
+from .model import DISCORD_EPOCH_MS, JSON, Channel, Guild, Member, Message, Snowflakes
 
 HELP = """\
 Type a slash command as a member of the server "Study Hall", e.g.
@@ -62,8 +62,23 @@ TRUE = {"true", "yes", "on", "1"}
 FALSE = {"false", "no", "off", "0"}
 
 
+FIRST_ID_MS = 1767225600000  # 2026-01-01: the creation time Discord would read from the ids
+
+
 class SandboxError(Exception):
     """A line the sandbox cannot turn into an action; shown, and the session goes on."""
+
+
+class RepeatableIds(Snowflakes):
+    """Ids that come out the same in every session, so a database kept with --db finds its
+    server, channel and members (alice, bob, admin) again next time."""
+
+    def __init__(self) -> None:
+        self._last = (FIRST_ID_MS - DISCORD_EPOCH_MS) << 22
+
+    def next(self) -> int:
+        self._last += 1
+        return self._last
 
 
 class MovableClock:
@@ -425,6 +440,7 @@ async def run(database: Path | None, start: datetime, *, interactive: bool | Non
         print(f"twopass sandbox: a local Discord server, database {database}")
         print(f"It is {when(start)}. Type :help for help, :quit to leave.")
         async with LocalDiscord(bot_name="twopass") as local, await Database.open(database) as db:
+            local.world.ids = RepeatableIds()
             guild = local.add_guild("Study Hall")
             study = guild.add_text_channel("study")
             alice = guild.add_member("alice")
