@@ -9,10 +9,14 @@ PIP    := $(BIN)/python -m pip install --disable-pip-version-check
 # The project's own files: a scratch file elsewhere in the checkout is not linted.
 LINT_PATHS := bot cogs curriculum tests bench localdiscord
 
-.PHONY: run test lint check bench bench-full clean
+.PHONY: run demo test lint check bench bench-full clean
 
 run: $(RUN_STAMP)
 	$(BIN)/twopass run
+
+# The real bot against a local Discord, no token needed: type /join, /done, :advance 1d, :help.
+demo: $(DEV_STAMP)
+	$(BIN)/twopass sandbox
 
 test: $(DEV_STAMP)
 	$(BIN)/python -m pytest

@@ -43,6 +43,11 @@ EXTENSIONS: tuple[str, ...] = (
 )
 
 
+# How long shutdown waits for scheduled posts, then for commands, still in flight.
+POSTS_GRACE_SECONDS = 3.0
+COMMANDS_GRACE_SECONDS = 4.0
+
+
 def intents() -> discord.Intents:
     # Guilds only: an interaction carries its member, so no privileged intent is needed and any
     # server can add the bot without Discord's verification.
@@ -125,7 +130,18 @@ class TwopassBot(commands.Bot):
             log.info("re-credited %d passes after the roadmap's lengths changed", changed)
 
     async def close(self) -> None:
-        await self.posts.close()
+        """Shut down in order: refuse new interactions, stop the scheduled posts (letting one in
+        flight record what it sent), let commands in flight answer, then leave Discord. Each wait
+        is bounded so a supervisor's stop (SIGTERM, then SIGKILL after ~10 s) never cuts a write
+        short; the entry point closes the database after this."""
+        tree = self.tree
+        if isinstance(tree, TwopassTree):
+            tree.refuse_new()
+        await self.posts.close(grace=POSTS_GRACE_SECONDS)
+        if isinstance(tree, TwopassTree):
+            left = await tree.drain(grace=COMMANDS_GRACE_SECONDS)
+            if left:
+                log.warning("closing with %d commands still unanswered", left)
         await super().close()
 
     async def load_cogs(self) -> None:

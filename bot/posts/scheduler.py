@@ -67,7 +67,7 @@ class PostScheduler:
         for settings in await self.servers.all():
             self._build(settings)
         self.scheduler.add_job(
-            self.publisher.retry_due,
+            self._retry_due,
             IntervalTrigger(seconds=int(SWEEP_EVERY.total_seconds())),
             id=RETRY_JOB,
             replace_existing=True,
@@ -82,6 +82,14 @@ class PostScheduler:
     async def catch_up(self) -> None:
         await self.publisher.resume_unsent()
         await self.publisher.catch_up()
+
+    # APScheduler cancels its running jobs when it shuts down; the post itself runs in a task of
+    # ours, shielded, so shutdown can let it finish recording what it sent (see `close`).
+    async def _fire(self, guild_id: int, kind: PostKind) -> None:
+        await asyncio.shield(self.spawn(self.publisher.fire(guild_id, kind)))
+
+    async def _retry_due(self) -> None:
+        await asyncio.shield(self.spawn(self.publisher.retry_due()))
 
     def spawn(self, work: Coroutine[object, object, object]) -> asyncio.Task[object]:
         task: asyncio.Task[object] = asyncio.get_running_loop().create_task(work)
@@ -111,7 +119,7 @@ class PostScheduler:
             ident = job_id(kind, guild_id)
             if settings is not None and schedule.configured(settings, kind):
                 self.scheduler.add_job(
-                    self.publisher.fire,
+                    self._fire,
                     trigger(settings, kind),
                     args=(guild_id, kind),
                     id=ident,
@@ -128,9 +136,13 @@ class PostScheduler:
         job = self.scheduler.get_job(job_id(kind, guild_id))
         return None if job is None else job.next_run_time
 
-    async def close(self) -> None:
+    async def close(self, grace: float = 0.0) -> None:
+        """Stop the jobs, give posts in flight up to `grace` seconds to finish, and cancel the
+        rest: a cancelled post keeps its reservation and nonce, so the next start resumes it."""
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        if self._tasks and grace > 0:
+            await asyncio.wait(list(self._tasks), timeout=grace)
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*list(self._tasks), return_exceptions=True)
