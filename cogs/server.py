@@ -75,6 +75,7 @@ class ServerCog(
         checkin_day="Day of the weekly check-in",
         checkin_time="Time of the weekly check-in, HH:MM (24-hour)",
         daily_time="Time of the daily video post, HH:MM (24-hour)",
+        admin_channel="Where I tell admins when a post fails (default: a DM to you)",
     )
     async def channel(
         self,
@@ -84,6 +85,7 @@ class ServerCog(
         checkin_day: Weekday | None = None,
         checkin_time: app_commands.Range[str, 3, 5] | None = None,
         daily_time: app_commands.Range[str, 3, 5] | None = None,
+        admin_channel: discord.TextChannel | None = None,
     ) -> None:
         guild = interaction.guild
         assert guild is not None, "the tree refuses commands outside servers"
@@ -101,6 +103,8 @@ class ServerCog(
             checkin_day=checkin_day,
             checkin_time=checkin_time,
             daily_time=daily_time,
+            admin_channel_id=admin_channel.id if admin_channel else None,
+            by=interaction.user.id,
         )
         saved = await self.bot.servers.setup(guild_id(interaction), change, self.bot.now())
         await interaction.response.send_message(

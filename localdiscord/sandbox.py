@@ -56,6 +56,7 @@ command's options in order. /help lists every command.
 
 DURATION = re.compile(r"(\d+)\s*([wdhm])")
 UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes"}
+INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\u2063\ufeff]")
 MENTION = re.compile(r"<(@!?|@&|#)(\d+)>")
 TIMESTAMP = re.compile(r"<t:(\d+)(?::[tTdDfFR])?>")
 TRUE = {"true", "yes", "on", "1"}
@@ -383,8 +384,8 @@ class Sandbox:
                 value = self.readable(item["value"]).splitlines() or [""]
                 lines.append(f"* {self.readable(item['name'])}: {value[0]}")
                 lines += [f"  {more}" for more in value[1:]]
-            footer = (embed.get("footer") or {}).get("text")
-            if footer:
+            footer = self.readable((embed.get("footer") or {}).get("text") or "")
+            if footer.strip():
                 lines.append(f"-- {self.readable(footer)}")
         for component in iter_components(message.components):
             if component.get("type") == 2:
@@ -417,7 +418,8 @@ class Sandbox:
             member = self.guild.members.get(ident)
             return f"@{member.name}" if member else match.group(0)
 
-        text = MENTION.sub(name, text)
+        # The posts' marks are zero-width characters: invisible in Discord, noise in a terminal.
+        text = INVISIBLE.sub("", MENTION.sub(name, text))
         return TIMESTAMP.sub(lambda m: when(datetime.fromtimestamp(int(m.group(1)), UTC)), text)
 
     def report_problems(self) -> None:

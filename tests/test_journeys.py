@@ -428,7 +428,7 @@ async def test_checkin_now_posts_once_and_setup_show_reports_a_lost_channel(serv
     await server.slash(server.alice, "done", video="neural-network", pass_="first")
     await server.slash(server.admin, "setup channel", channel_=server.study)
     first = await server.slash(server.admin, "checkin now")
-    assert first.ephemeral and "Posted this week's check-in" in text(first)
+    assert first.ephemeral and "Posted the check-in for 2 March" in text(first)
     again = await server.slash(server.admin, "checkin now")
     assert "already posted" in text(again)
     heads = [
@@ -439,12 +439,15 @@ async def test_checkin_now_posts_once_and_setup_show_reports_a_lost_channel(serv
     assert len(heads) == 1
     general = server.guild.add_text_channel("general")
     server.study.delete()
-    server.clock.advance(days=7)
-    await server.discord.slash(server.admin, "checkin now", channel=general)
+    await server.discord.wait_until(lambda: bool(server.discord.dm_messages(server.admin)))
+    assert "was deleted" in server.discord.dm_messages(server.admin)[0].content
     shown = await server.discord.slash(server.admin, "setup show", channel=general)
-    assert "Needs attention" in text(shown)
+    assert "Needs attention" in text(shown) and "was deleted" in text(shown)
+    server.clock.advance(days=7)
+    refused = await server.discord.slash(server.admin, "checkin now", channel=general)
+    assert "Choose the study channel first" in text(refused)
     settings = await server.store.guild_settings(server.guild.id)
-    assert settings is not None and not settings.checkin_enabled
+    assert settings is not None and settings.checkin_enabled and settings.study_channel_id is None
 
 
 async def test_admin_commands_check_permissions_when_they_run(server: Server) -> None:

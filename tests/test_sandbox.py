@@ -77,7 +77,7 @@ def test_a_scripted_session_shows_replies_and_the_daily_post(tmp_path: Path) -> 
     assert "[Mon 2 Mar 2026 09:00 UTC] the bot posted in #study:" in day
     assert "== Video of the day - Mon 02 Mar ==" in day
     assert "[Mon 2 Mar 2026 18:00 UTC] the bot posted in #study:" in day
-    assert "== Weekly check-in - 2026-W10 ==" in day
+    assert "== Check-in - 2 March ==" in day
     assert "It is now Tue 3 Mar 2026 08:00 UTC." in day
     posts = out.split("\nbob> :posts\n", 1)[1]
     assert "video of the day: next Tue 3 Mar 2026 09:00 UTC" in posts

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import date
 
 import discord
 
 from bot import embeds as render
+from bot import wording
 from bot.group import render as group_views
-from bot.group.board import BoardEntry, CohortView
+from bot.group.board import CohortView
 from bot.learners import render as learner_views
 from bot.learners.plan import Step
 from bot.posts.checkin import WEEK_DAYS, WeekSummary
@@ -29,7 +30,7 @@ PROMPT = (
 
 
 def _message(*embeds: discord.Embed, content: str = "") -> Outgoing:
-    """One message, leaving room for the mark posting adds to it (`bot.posting.Mark`)."""
+    """One message, leaving room for the mark the publisher adds to it (`messages.Mark`)."""
     assert len(embeds) <= EMBEDS_PER_MESSAGE and len(content) <= CONTENT_MAX - MARK_ROOM
     assert sum(len(e) for e in embeds) <= render.EMBED_TOTAL_MAX - MARK_ROOM
     return Outgoing(content=content, embeds=tuple(dict(e.to_dict()) for e in embeds))
@@ -105,30 +106,35 @@ def _chunks(lines: Iterable[str], limit: int) -> list[str]:
     return out
 
 
-def checkin(
-    curriculum: Curriculum,
-    period_key: str,
-    week: WeekSummary,
-    top: Sequence[BoardEntry],
-    cohort: CohortView,
-) -> Composed:
+TOP_NAMES = ("Most study", "Top two", "Top three")
+MEDALS = ("🥇", "🥈", "🥉")
+
+
+def checkin_title(week: WeekSummary) -> str:
+    """Dates a member reads: "Weekly check-in - Week of 2-8 March" for seven days,
+    "Check-in - 2-4 March" for a shorter or longer window (after a manual check-in)."""
+    if (week.until - week.since).days == WEEK_DAYS - 1:
+        return f"Weekly check-in - {wording.week_title(week.since)}"
+    return f"Check-in - {wording.date_range(week.since, week.until)}"
+
+
+def checkin(curriculum: Curriculum, week: WeekSummary, cohort: CohortView) -> Composed:
     numbers = (
-        f"{_day(week.since)} - {_day(week.until)}\n"
         f"**{render.plural(week.passes, 'pass')}** logged, **{week.hours:.1f} h** of study, "
         f"**{len(week.active)} of {render.plural(week.roster, 'member')}** active."
     )
-    head = render.embed(f"Weekly check-in - {period_key}", numbers, render.GOLD)
+    title = checkin_title(week)
+    head = render.embed(title, numbers, render.GOLD)
+    # The same members and numbers as the rest of the post: the most study in its window.
+    top = week.active[: len(MEDALS)]
     if top:
-        medals = ("🥇", "🥈", "🥉")
         render.add_field(
             head,
-            # The post's own window (the days up to the check-in), not /leaderboard's week
-            # since Monday: say which.
-            f"Top three of the last {WEEK_DAYS} days",
+            TOP_NAMES[len(top) - 1],
             "\n".join(
-                f"{medals[i]} {render.mention(e.user_id)} - {e.hours:.1f} h "
-                f"({render.plural(e.passes, 'pass')})"
-                for i, e in enumerate(top[:3])
+                f"{MEDALS[i]} {render.mention(m.user_id)} - {m.minutes / 60:.1f} h "
+                f"({render.plural(len(m.passes), 'pass')})"
+                for i, m in enumerate(top)
             ),
         )
     render.add_field(head, "Your turn", PROMPT)
@@ -137,13 +143,13 @@ def checkin(
     lines = [_member_line(curriculum, week, i) for i in range(len(week.active))]
     chunks = _chunks(lines, LINES_PER_EMBED)
     for number, chunk in enumerate(chunks, start=1):
-        title = "Member by member" + (f" ({number}/{len(chunks)})" if len(chunks) > 1 else "")
-        parts.append(_message(render.embed(title, chunk, render.GREEN)))
+        heading = "Member by member" + (f" ({number}/{len(chunks)})" if len(chunks) > 1 else "")
+        parts.append(_message(render.embed(heading, chunk, render.GREEN)))
     parts.append(_message(*_fit(group_views.cohort(cohort))))
     if week.nudge:
         mentions = [render.mention(u) for u in week.nudge]
         intro = "Quiet week? No pressure - tell us where you are stuck and someone will help:"
         for chunk in _chunks(mentions, CONTENT_MAX - MARK_ROOM - len(intro) - 1):
             parts.append(_message(content=f"{intro}\n{chunk.replace(chr(10), ' ')}"))
-    name = render.clip(f"Check-in {period_key}", THREAD_NAME_MAX)
+    name = render.clip(title, THREAD_NAME_MAX)
     return Composed(_message(head), tuple(parts), name)

@@ -20,12 +20,15 @@ class GuildSettings:
     curriculum_id: str
     cohort_start: date
     default_pace: float  # hours a week: the cohort's pace, which sets the video of the day
+    admin_channel_id: int | None = None  # where the bot tells admins about trouble with posts
+    setup_by: int | None = None  # who ran /setup last: told in a DM when there is no admin channel
 
 
 # The columns of a settings row, in the order `settings_from_row` reads them.
 SETTINGS_COLUMNS = (
     "guild_id, study_channel_id, timezone, checkin_weekday, checkin_time, daily_time, "
-    "daily_enabled, checkin_enabled, curriculum_id, cohort_start, default_pace"
+    "daily_enabled, checkin_enabled, curriculum_id, cohort_start, default_pace, admin_channel_id, "
+    "setup_by"
 )
 SETTINGS_WIDTH = len(SETTINGS_COLUMNS.split(","))
 
@@ -44,6 +47,8 @@ def settings_from_row(row: Any) -> GuildSettings:
         curriculum_id=row[8],
         cohort_start=date.fromisoformat(row[9]),
         default_pace=row[10],
+        admin_channel_id=row[11],
+        setup_by=row[12],
     )
 
 
@@ -61,4 +66,6 @@ def settings_to_row(settings: GuildSettings) -> tuple[object, ...]:
         settings.curriculum_id,
         settings.cohort_start.isoformat(),
         settings.default_pace,
+        settings.admin_channel_id,
+        settings.setup_by,
     )

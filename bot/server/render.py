@@ -24,6 +24,14 @@ def settings(current: GuildSettings, problems: Sequence[str] = ()) -> discord.Em
     )
     out = embed("Server settings", colour=GREY)
     add_field(out, "Study channel", channel)
+    admins = (
+        f"<#{current.admin_channel_id}>"
+        if current.admin_channel_id
+        else f"a DM to <@{current.setup_by}>"
+        if current.setup_by
+        else "nowhere yet (set `admin_channel` in `/setup channel`)"
+    )
+    add_field(out, "Trouble with posts is reported to", admins)
     add_field(out, "Timezone", f"`{current.timezone}`", inline=True)
     add_field(
         out,

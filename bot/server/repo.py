@@ -6,7 +6,7 @@ from datetime import datetime, time
 
 import aiosqlite
 
-from bot.db import Database, fetch_one, to_db_time
+from bot.db import Database, fetch_all, fetch_one, to_db_time
 from bot.server.records import (
     SETTINGS_COLUMNS,
     GuildSettings,
@@ -24,6 +24,8 @@ SETTABLE = frozenset(
         "daily_time",
         "daily_enabled",
         "checkin_enabled",
+        "admin_channel_id",
+        "setup_by",
     }
 )
 # The flag that turns each kind of scheduled post on or off.
@@ -96,6 +98,20 @@ class ServerRepo:
                 (*(_to_db(changes[c]) for c in columns), to_db_time(now), defaults.guild_id),
             )
         return settings_from_row(row)
+
+    async def forget_channel(self, guild_id: int, channel_id: int, now: datetime) -> bool:
+        """A deleted channel is no longer the study or admin channel; whether it was either."""
+        async with self.database.transaction() as db:
+            rows = await fetch_all(
+                db,
+                "UPDATE guild_settings SET"
+                " study_channel_id = nullif(study_channel_id, ?1),"
+                " admin_channel_id = nullif(admin_channel_id, ?1), updated_at = ?2"
+                " WHERE guild_id = ?3 AND ?1 IN (study_channel_id, admin_channel_id)"
+                " RETURNING 1",
+                (channel_id, to_db_time(now), guild_id),
+            )
+        return bool(rows)
 
     async def turn_off_post(self, guild_id: int, kind: str, now: datetime) -> None:
         column = POST_SWITCH[kind]

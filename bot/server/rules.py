@@ -46,6 +46,8 @@ class SetupChange:
     daily_time: str | None = None
     daily_enabled: bool | None = None
     checkin_enabled: bool | None = None
+    admin_channel_id: int | None = None
+    by: int | None = None  # the admin making the change: told in a DM about trouble
 
 
 def validated(change: SetupChange) -> dict[str, object]:
@@ -66,4 +68,8 @@ def validated(change: SetupChange) -> dict[str, object]:
         changes["daily_enabled"] = change.daily_enabled
     if change.checkin_enabled is not None:
         changes["checkin_enabled"] = change.checkin_enabled
+    if change.admin_channel_id is not None:
+        changes["admin_channel_id"] = change.admin_channel_id
+    if change.by is not None:
+        changes["setup_by"] = change.by
     return changes

@@ -20,9 +20,14 @@ class PostsHooks(Protocol):
 
     async def notes(self, guild_id: int) -> list[str]: ...
 
+    async def study_channel_lost(self, guild_id: int, channel_id: int, now: datetime) -> None: ...
+
 
 class _NoPosts:
     async def settings_changed(self, guild_id: int) -> None:
+        return None
+
+    async def study_channel_lost(self, guild_id: int, channel_id: int, now: datetime) -> None:
         return None
 
     async def notes(self, guild_id: int) -> list[str]:
@@ -69,6 +74,16 @@ class Servers:
         saved = await self.repo.update(self.defaults(guild_id, now), rules.validated(change), now)
         await self.posts.settings_changed(guild_id)
         return saved
+
+    async def channel_deleted(self, guild_id: int, channel_id: int, now: datetime) -> None:
+        """A channel of the server was deleted: if it was the study (or admin) channel it is no
+        longer set, so `/setup show` says so at once, and the posts tell the admins."""
+        before = await self.repo.get(guild_id)
+        if before is None or not await self.repo.forget_channel(guild_id, channel_id, now):
+            return
+        await self.posts.settings_changed(guild_id)
+        if before.study_channel_id == channel_id:
+            await self.posts.study_channel_lost(guild_id, channel_id, now)
 
     async def turn_off_post(self, guild_id: int, kind: str, now: datetime) -> None:
         """The bot turns a kind of post off after Discord refused it for good."""
