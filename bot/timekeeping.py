@@ -6,49 +6,20 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta
-from functools import cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from bot import zones
 from bot.errors import BadInput
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
-@cache
-def _zones() -> tuple[str, ...]:
-    return tuple(sorted(available_timezones()))
-
-
-def parse_timezone(name: str) -> str:
-    name = name.strip()
+def parse_timezone(text: str) -> str:
+    """The canonical zone for what a member typed (`Berlin`, `europe/berlin`, `New York`);
+    the rules and their refusals are `bot.zones`'."""
     try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise BadInput(
-            f"`{name}` is not a timezone I know. Pick one from the list, e.g. `Europe/Berlin`, "
-            "`America/New_York` or `UTC`."
-        ) from None
-    return name
-
-
-def timezone_choices(typed: str, limit: int = 25) -> list[str]:
-    """Zones for autocomplete: names that start with what was typed first, then any match."""
-    needle = typed.strip().lower().replace(" ", "_")
-    if not needle:
-        popular = [
-            "UTC",
-            "Europe/London",
-            "Europe/Berlin",
-            "America/New_York",
-            "America/Los_Angeles",
-            "Asia/Kolkata",
-            "Asia/Tokyo",
-            "Australia/Sydney",
-        ]
-        return popular[:limit]
-    starts = [z for z in _zones() if z.lower().startswith(needle)]
-    contains = [z for z in _zones() if needle in z.lower() and z not in starts]
-    return (starts + contains)[:limit]
+        return zones.resolve_timezone(text)
+    except zones.BadTimezone as refused:
+        raise BadInput(refused.message) from None
 
 
 _CLOCK = re.compile(r"^([01]?\d|2[0-3])[:h.]?([0-5]\d)$")
@@ -72,7 +43,9 @@ def parse_weekday(text: str) -> int:
 
 
 def local_today(now: datetime, timezone: str) -> date:
-    return now.astimezone(ZoneInfo(timezone)).date()
+    # A stored zone this host cannot load falls back to UTC (logged once) rather than failing
+    # every command and post of that member or server.
+    return now.astimezone(zones.safe_zone(timezone)).date()
 
 
 def week_start(day: date) -> date:

@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import timekeeping
+from bot import zones
 from bot.app import TwopassBot
 from bot.learners import inputs, render
 from bot.learners.videos import choices
@@ -35,8 +35,8 @@ class LearnersCog(commands.Cog):
         self, interaction: discord.Interaction[discord.Client], current: str
     ) -> list[app_commands.Choice[str]]:
         return [
-            app_commands.Choice(name=zone, value=zone)
-            for zone in timekeeping.timezone_choices(current)
+            app_commands.Choice(name=label, value=zone)
+            for label, zone in zones.timezone_choices(current)
         ]
 
     @app_commands.command(description="Join this server's roadmap, or change your pace")

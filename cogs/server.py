@@ -8,11 +8,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import zones
 from bot.app import TwopassBot
 from bot.errors import BadInput
 from bot.server import render
 from bot.server.rules import SetupChange
-from bot.timekeeping import timezone_choices
 from cogs.checks import guild_id, require_manage_guild
 
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -111,7 +111,10 @@ class ServerCog(
     async def _timezones(
         self, interaction: discord.Interaction[discord.Client], current: str
     ) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=zone, value=zone) for zone in timezone_choices(current)]
+        return [
+            app_commands.Choice(name=label, value=zone)
+            for label, zone in zones.timezone_choices(current)
+        ]
 
     @app_commands.command(name="show", description="Show this server's settings")
     async def show(self, interaction: discord.Interaction[discord.Client]) -> None:

@@ -109,15 +109,12 @@ def test_cohort_step_walks_the_roadmap_from_the_start_day() -> None:
 
 
 def test_timezones() -> None:
+    # The rules live in bot.zones (tests/test_zones.py); here, that refusals become BadInput.
     assert timekeeping.parse_timezone(" Europe/Paris ") == "Europe/Paris"
-    with pytest.raises(BadInput, match="not a timezone"):
-        timekeeping.parse_timezone("Mars/Olympus")
-    with pytest.raises(BadInput):
-        timekeeping.parse_timezone("../../etc/passwd")
-    found = timekeeping.timezone_choices("berl")
-    assert found[0] == "Europe/Berlin"
-    assert len(timekeeping.timezone_choices("a")) == 25
-    assert "UTC" in timekeeping.timezone_choices("")
+    assert timekeeping.parse_timezone("berlin") == "Europe/Berlin"
+    for bad in ("Mars/Olympus", "../../etc/passwd", "America", "localtime", "EST"):
+        with pytest.raises(BadInput):
+            timekeeping.parse_timezone(bad)
 
 
 def test_clock_times() -> None:
@@ -142,7 +139,7 @@ def test_study_date_is_at_most_a_week_back_and_never_ahead() -> None:
 
 def test_links_notes_pace_and_weekdays() -> None:
     assert inputs.parse_link(" https://github.com/a/b ") == "https://github.com/a/b"
-    for bad in ("github.com/a", "javascript:alert(1)", "https://" + "x" * 400):
+    for bad in ("https://a b", "javascript:alert(1)", "https://" + "x" * 600, "http://localhost"):
         with pytest.raises(BadInput, match="link"):
             inputs.parse_link(bad)
     assert inputs.parse_note("  two   words ") == "two words"

@@ -114,7 +114,7 @@ async def test_timezone_autocomplete(server: Server) -> None:
     choices = await server.discord.autocomplete(
         server.alice, "join", focused="timezone", value="tokyo", channel=server.study
     )
-    assert {"name": "Asia/Tokyo", "value": "Asia/Tokyo"} in choices
+    assert {"name": "Tokyo — Japan (Asia/Tokyo)", "value": "Asia/Tokyo"} in choices
 
 
 async def test_today_invites_then_guides(server: Server) -> None:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from urllib.parse import urlparse
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
+from bot import text
 from bot.errors import BadInput
 
 MAX_BACKDATE_DAYS = 7
 NOTE_MAX = 300
-LINK_MAX = 300
+LINK_MAX = text.LINK_MAX
 PACE_RANGE = (1, 60)  # hours per week; the slash option enforces it too
 
 
@@ -40,17 +39,12 @@ def parse_study_date(text: str | None, today: date) -> date:
     return day
 
 
-def parse_link(text: str | None) -> str | None:
-    if text is None or not text.strip():
-        return None
-    link = text.strip()
-    parsed = urlparse(link)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc or len(link) > LINK_MAX:
-        raise BadInput(
-            f"The link must be a full http(s) address of at most {LINK_MAX} characters, "
-            "e.g. `https://github.com/you/micrograd`."
-        )
-    return link
+def parse_link(typed: str | None) -> str | None:
+    """A public http(s) link, checked by `bot.text` (the one definition)."""
+    try:
+        return text.parse_link(typed)
+    except text.BadLink as refused:
+        raise BadInput(refused.message) from None
 
 
 def parse_note(text: str | None) -> str | None:
@@ -67,7 +61,3 @@ def check_pace(hours: float) -> float:
     if not low <= hours <= high:
         raise BadInput(f"Pace must be between {low} and {high} hours a week.")
     return float(hours)
-
-
-def local_today(now: datetime, timezone: str) -> date:
-    return now.astimezone(ZoneInfo(timezone)).date()

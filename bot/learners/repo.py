@@ -9,7 +9,13 @@ from typing import Any
 
 from bot.db import Database, fetch_one, from_db_time, to_db_time
 from bot.learners.records import HistoryEntry, LoggedPass, Member
-from bot.server.records import SETTINGS_COLUMNS, SETTINGS_WIDTH, GuildSettings, settings_from_row
+from bot.server.records import (
+    SETTINGS_COLUMNS,
+    SETTINGS_WIDTH,
+    GuildSettings,
+    settings_from_row,
+    stored_zone,
+)
 
 
 class LogOutcome(enum.Enum):
@@ -47,7 +53,7 @@ def member_from_row(row: Any) -> Member:
         row[1],
         from_db_time(row[2]),
         row[3],
-        row[4],
+        stored_zone(row[4]),
         bool(row[5]),
         bool(row[6]),
         date.fromisoformat(row[7]) if row[7] else None,
