@@ -1,6 +1,10 @@
 """The calendar every feature shares: timezones as people type them, times of day, weekdays,
-a member's or server's local date, and the one definition of "this week" (weeks start on Monday,
-in the timezone of whoever the week belongs to)."""
+a member's or server's local date, and the one definition of "this week".
+
+"This week" is the server's: Monday to Sunday in the server's timezone. Boards, weekly totals
+and a member's "hours this week" all use it. A pass counts in the week of its study day as the
+server's calendar has it (`pass_week`), so a pass logged today is always on the current board,
+whatever the member's own timezone says about the date."""
 
 from __future__ import annotations
 
@@ -51,6 +55,14 @@ def local_today(now: datetime, timezone: str) -> date:
 def week_start(day: date) -> date:
     """The Monday of the week `day` is in: the key of weekly totals, boards and check-ins."""
     return day - timedelta(days=day.weekday())
+
+
+def pass_week(study_date: date, member_today: date, server_today: date) -> date:
+    """The week a pass counts in: its study day (the member's calendar) moved onto the server's
+    calendar by the difference between the two calendars when it is logged. A pass for today
+    counts in the server's current week even when the member is already on Monday (or still on
+    Sunday) in their own timezone; a back-dated pass keeps its distance from today."""
+    return week_start(study_date + (server_today - member_today))
 
 
 def this_week(now: datetime, timezone: str) -> date:

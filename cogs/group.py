@@ -91,6 +91,7 @@ class GroupCog(commands.Cog):
         self.bot = bot
 
     @app_commands.command(description="Members ranked by estimated study hours")
+    @app_commands.guild_only()
     @app_commands.describe(period="This week (default) or all time")
     async def leaderboard(
         self,
@@ -112,6 +113,7 @@ class GroupCog(commands.Cog):
     @app_commands.command(
         description="Who is on which video, who moved this week, who has gone quiet"
     )
+    @app_commands.guild_only()
     async def cohort(self, interaction: discord.Interaction[discord.Client]) -> None:
         view = await self.bot.groups.cohort(guild_id(interaction), self.bot.now())
         await interaction.response.send_message(embeds=render.cohort(view))

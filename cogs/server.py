@@ -56,6 +56,7 @@ def channel_problems(channel: discord.abc.GuildChannel, me: discord.Member) -> l
 
 
 @app_commands.default_permissions(manage_guild=True)
+@app_commands.guild_only()
 class ServerCog(
     commands.GroupCog, group_name="setup", group_description="Where and when the bot posts"
 ):

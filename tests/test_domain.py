@@ -10,7 +10,7 @@ from bot import timekeeping
 from bot.errors import BadInput
 from bot.learners import inputs, plan
 from bot.learners.errors import UnknownVideo
-from bot.learners.progress import bar, milestone, replay, streak
+from bot.learners.progress import bar, milestone, replay
 from bot.learners.records import HistoryEntry
 from bot.learners.videos import MAX_CHOICES, choices, matches, resolve
 from curriculum import Pass, default_curriculum
@@ -196,14 +196,6 @@ def test_autocomplete_stays_within_discords_limits() -> None:
 
 
 # --- progress -----------------------------------------------------------------------------------
-
-
-def test_streak_counts_consecutive_days_ending_today_or_yesterday() -> None:
-    days = [TODAY, TODAY - timedelta(days=1), TODAY - timedelta(days=2), TODAY - timedelta(days=4)]
-    assert streak(days, TODAY) == 3
-    assert streak(days[1:], TODAY) == 2  # today not logged yet: the streak is still alive
-    assert streak(days[2:], TODAY) == 0
-    assert streak([], TODAY) == 0
 
 
 def test_milestones() -> None:

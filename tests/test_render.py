@@ -78,8 +78,10 @@ def test_progress_with_long_notes_fits() -> None:
         for p in (1, 2)
     ]
     member = Member(1, 1, at, 5, "UTC", True, False)
-    result = MemberProgress(member, progress(ROADMAP, passes, at.date()), Standing(0, 0, 0, None))
-    embed = render.progress(ROADMAP, result, 1)
+    result = MemberProgress(
+        member, progress(ROADMAP, passes, at.date()), Standing(0, 0, 0, None), at.date()
+    )
+    embed = render.progress(ROADMAP, result, 1, personal=True)
     within_limits(embed)
     assert embed.fields[0].value.startswith("`████████████`")
 

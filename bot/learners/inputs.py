@@ -11,6 +11,7 @@ MAX_BACKDATE_DAYS = 7
 NOTE_MAX = 300
 LINK_MAX = text.LINK_MAX
 PACE_RANGE = (1, 60)  # hours per week; the slash option enforces it too
+SPENT_RANGE = (1, 1440)  # minutes a pass really took: one day at most
 
 
 def parse_study_date(text: str | None, today: date) -> date:
@@ -61,3 +62,13 @@ def check_pace(hours: float) -> float:
     if not low <= hours <= high:
         raise BadInput(f"Pace must be between {low} and {high} hours a week.")
     return float(hours)
+
+
+def check_spent_minutes(minutes: int | None) -> int | None:
+    """The time a pass really took, in minutes, as the member reports it (optional)."""
+    if minutes is None:
+        return None
+    low, high = SPENT_RANGE
+    if not low <= minutes <= high:
+        raise BadInput(f"Minutes must be between {low} and {high} (one day).")
+    return int(minutes)
