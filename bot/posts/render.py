@@ -8,6 +8,7 @@ from datetime import date
 import discord
 
 from bot import embeds as render
+from bot import wording
 from bot.group import render as group_views
 from bot.group.board import BoardEntry, CohortView
 from bot.learners import render as learner_views
@@ -23,9 +24,10 @@ MEMBER_LINE_MAX = 600
 THREAD_NAME_MAX = 100
 
 PROMPT = (
-    "Reply to this post (in its thread) with what you built or broke this week: a notebook, a "
-    "bug you chased, a plot that surprised you. Half-finished counts."
+    "Reply with what you built or broke this week: a notebook, a bug you chased, a plot that "
+    "surprised you. Half-finished counts."
 )
+TOP_WORDS = {1: "Most study", 2: "Top two", 3: "Top three"}
 
 
 def _message(*embeds: discord.Embed, content: str = "") -> Outgoing:
@@ -75,13 +77,14 @@ def daily(curriculum: Curriculum, day: date, step: Step | None, studied_yesterda
 
 
 def _member_line(curriculum: Curriculum, week: WeekSummary, index: int) -> str:
+    """What a member did, in one short line: passes, hours and the furthest pass. Never where
+    they stand against their own plan: that is theirs (`/today`), not the channel's."""
     member = week.active[index]
-    passes = ", ".join(
-        f"{_video(curriculum, video_id)} ({Pass(n).label})" for video_id, n in member.passes
-    )
+    video_id, n = member.passes[-1]  # roadmap order: the furthest along
     line = (
-        f"{render.mention(member.user_id)} - {render.plural(len(member.passes), 'pass')}, "
-        f"{render.hours(member.minutes)}, {member.standing.label}: {passes}"
+        f"{render.mention(member.user_id)} - {wording.plural(len(member.passes), 'pass')}, "
+        f"{wording.hours(member.minutes / 60)}, up to {_video(curriculum, video_id)} "
+        f"({Pass(n).label})"
     )
     return render.clip(line, MEMBER_LINE_MAX)
 
@@ -113,24 +116,28 @@ def checkin(
     cohort: CohortView,
 ) -> Composed:
     numbers = (
-        f"{_day(week.since)} - {_day(week.until)}\n"
-        f"**{render.plural(week.passes, 'pass')}** logged, **{week.hours:.1f} h** of study, "
-        f"**{len(week.active)} of {render.plural(week.roster, 'member')}** active."
+        f"**{wording.plural(week.passes, 'pass')}** logged, **{wording.hours(week.hours)}** of "
+        f"study, **{len(week.active)} of {wording.plural(week.roster, 'member')}** studied."
     )
-    head = render.embed(f"Weekly check-in - {period_key}", numbers, render.GOLD)
+    # The title names the days, not an ISO week code (the period key stays in the mark).
+    head = render.embed(
+        f"Weekly check-in: {wording.date_range(week.since, week.until)}", numbers, render.GOLD
+    )
     if top:
         medals = ("🥇", "🥈", "🥉")
+        shown = top[:3]
         render.add_field(
             head,
             # The post's own window (the days up to the check-in), not /leaderboard's week
             # since Monday: say which.
-            f"Top three of the last {WEEK_DAYS} days",
+            f"{TOP_WORDS[len(shown)]} of the last {WEEK_DAYS} days",
             "\n".join(
                 f"{medals[i]} {render.mention(e.user_id)} - {e.hours:.1f} h "
                 f"({render.plural(e.passes, 'pass')})"
-                for i, e in enumerate(top[:3])
+                for i, e in enumerate(shown)
             ),
         )
+    # No "in its thread": the bot may not be allowed to start one.
     render.add_field(head, "Your turn", PROMPT)
 
     parts: list[Outgoing] = []
@@ -145,5 +152,5 @@ def checkin(
         intro = "Quiet week? No pressure - tell us where you are stuck and someone will help:"
         for chunk in _chunks(mentions, CONTENT_MAX - MARK_ROOM - len(intro) - 1):
             parts.append(_message(content=f"{intro}\n{chunk.replace(chr(10), ' ')}"))
-    name = render.clip(f"Check-in {period_key}", THREAD_NAME_MAX)
+    name = render.clip(f"Check-in {wording.date_range(week.since, week.until)}", THREAD_NAME_MAX)
     return Composed(_message(head), tuple(parts), name)
