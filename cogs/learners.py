@@ -202,8 +202,9 @@ class LearnersCog(commands.Cog):
     @app_commands.guild_only()
     async def roadmap(self, interaction: discord.Interaction[discord.Client]) -> None:
         done = await self.bot.learners.done_passes(guild_id(interaction), interaction.user.id)
+        measured = await self.bot.learners.measured_ratios(guild_id(interaction))
         await interaction.response.send_message(
-            embeds=render.roadmap(self.bot.curriculum, done), ephemeral=True
+            embeds=render.roadmap(self.bot.curriculum, done, measured), ephemeral=True
         )
 
 

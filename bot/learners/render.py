@@ -220,8 +220,14 @@ def progress(
     return out
 
 
-def roadmap(curriculum: Curriculum, done: set[tuple[str, int]]) -> list[discord.Embed]:
-    """One embed per phase (a message may carry up to 10, 6000 characters in all)."""
+def roadmap(
+    curriculum: Curriculum,
+    done: set[tuple[str, int]],
+    measured: dict[str, tuple[float, int]] | None = None,
+) -> list[discord.Embed]:
+    """One embed per phase (a message may carry up to 10, 6000 characters in all). `measured`:
+    per video, the group's own second-pass ratio and how many reported it."""
+    measured = measured or {}
     out = []
     for phase in curriculum.phases:
         lines = []
@@ -230,8 +236,12 @@ def roadmap(curriculum: Curriculum, done: set[tuple[str, int]]) -> list[discord.
                 "✅" if (video.id, 2) in done else "⬜"
             )
             bonus = " *(bonus)*" if video.optional else ""
+            ratio = ""
+            if video.id in measured:
+                value, count = measured[video.id]
+                ratio = f" · second pass: {value:.1f}x here ({count} reports)"
             lines.append(
-                f"{ticks} {curriculum.number_of(video.id)}. [{video.title}]({video.url}) - {video.minutes} min{bonus}"
+                f"{ticks} {curriculum.number_of(video.id)}. [{video.title}]({video.url}) - {video.minutes} min{bonus}{ratio}"
             )
         low, high = phase.guide_hours
         out.append(

@@ -24,6 +24,9 @@ from bot.server.rules import DEFAULT_PACE_HOURS
 from bot.server.service import Servers
 from curriculum import Curriculum, Pass, Video
 
+# Reported second-pass times a video needs before /roadmap shows the group's own ratio.
+MIN_REPORTS = 3
+
 
 @dataclass(frozen=True, slots=True)
 class Actor:
@@ -332,6 +335,17 @@ class Learners:
                 float(sum(v.minutes for v in videos if v)),
             ),
         )
+
+    async def measured_ratios(self, guild_id: int) -> dict[str, tuple[float, int]]:
+        """Per video, the group's second-pass time over the video's length and how many
+        reported it, once at least MIN_REPORTS members did (the plan's 2.5x until then)."""
+        reported = await self.repo.spent_ratios(guild_id, int(Pass.SECOND))
+        out = {}
+        for video_id, (minutes, count) in reported.items():
+            video = self.curriculum.video(video_id)
+            if video is not None and count >= MIN_REPORTS:
+                out[video_id] = (minutes / count / video.minutes, count)
+        return out
 
     async def done_passes(self, guild_id: int, user_id: int) -> set[PassKey]:
         return _keys((await self.repo.snapshot(guild_id, user_id)).passes)
