@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint check bench bench-full clean
+.PHONY: run test lint check bench bench-full transcript clean
 
 run: $(STAMP)
 	$(BIN)/twopass run
@@ -25,6 +25,10 @@ bench: $(STAMP)
 
 bench-full: $(STAMP)
 	$(BIN)/python -m bench
+
+# What the bot says over a three-week story with 34 members (deterministic: stepped clock, seed).
+transcript: $(STAMP)
+	$(BIN)/python -m tools.transcript docs/transcript.txt
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -29,9 +29,9 @@ class CheckinCog(commands.GroupCog, group_name="checkin", group_description="The
         outcome = await self.bot.posts.publisher.post_now(guild_id(interaction), PostKind.CHECKIN)
         where = outcome.link or "the study channel"
         if outcome.status is Status.ALREADY_POSTED:
-            text = f"This week's check-in ({outcome.period_key}) is already posted: {where}"
+            text = f"This week's check-in is already posted: {where}"
         else:
-            text = f"Posted this week's check-in ({outcome.period_key}): {where}"
+            text = f"Posted this week's check-in: {where}"
         await interaction.followup.send(text, ephemeral=True)
 
 
