@@ -14,6 +14,7 @@ from cogs.checks import guild_id, require_manage_guild
 
 
 @app_commands.default_permissions(manage_guild=True)
+@app_commands.guild_only()
 class CheckinCog(commands.GroupCog, group_name="checkin", group_description="The weekly check-in"):
     def __init__(self, bot: TwopassBot) -> None:
         self.bot = bot

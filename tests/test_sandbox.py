@@ -62,13 +62,13 @@ def test_a_scripted_session_shows_replies_and_the_daily_post(tmp_path: Path) -> 
         out, 'alice> /done neural-network first note:"the digit network finally makes sense"'
     )
     assert "bot (in #study):" in logged and "== Pass logged ==" in logged
-    assert "@alice logged the **first pass**" in logged
+    assert "@alice did the **first pass**" in logged
     assert "> the digit network finally makes sense" in logged
     assert "Your next step" in section(out, "alice> /today")
     assert "You are now bob." in section(out, "alice> :as bob")
     assert "bot (only you see this):" in section(out, "bob> /done 1 first private:yes")
     board = section(out, "bob> /leaderboard")
-    assert "== Leaderboard - this week ==" in board and "@alice" in board and "@bob" in board
+    assert "== Leaderboard: this week (2-8 March) ==" in board and "@alice" in board and "@bob" in board
     refused = section(out, "bob> /done gpt third")
     assert "Discord would not send that" in refused and "'first', 'second'" in refused
 

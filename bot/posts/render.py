@@ -24,8 +24,8 @@ MEMBER_LINE_MAX = 600
 THREAD_NAME_MAX = 100
 
 PROMPT = (
-    "Reply to this post (in its thread) with what you built or broke this week: a notebook, a "
-    "bug you chased, a plot that surprised you. Half-finished counts."
+    "Reply with what you built or broke this week: a notebook, a bug you chased, a plot that "
+    "surprised you. Half-finished counts."
 )
 
 
@@ -76,13 +76,14 @@ def daily(curriculum: Curriculum, day: date, step: Step | None, studied_yesterda
 
 
 def _member_line(curriculum: Curriculum, week: WeekSummary, index: int) -> str:
+    """What a member did, in one short line: passes, hours and the furthest pass. Never where
+    they stand against their own plan: that is theirs (`/today`), not the channel's."""
     member = week.active[index]
-    passes = ", ".join(
-        f"{_video(curriculum, video_id)} ({Pass(n).label})" for video_id, n in member.passes
-    )
+    video_id, n = member.passes[-1]  # roadmap order: the furthest along
     line = (
-        f"{render.mention(member.user_id)} - {render.plural(len(member.passes), 'pass')}, "
-        f"{render.hours(member.minutes)}, {member.standing.label}: {passes}"
+        f"{render.mention(member.user_id)} - {wording.plural(len(member.passes), 'pass')}, "
+        f"{wording.hours(member.minutes / 60)}, up to {_video(curriculum, video_id)} "
+        f"({Pass(n).label})"
     )
     return render.clip(line, MEMBER_LINE_MAX)
 
@@ -137,6 +138,7 @@ def checkin(curriculum: Curriculum, week: WeekSummary, cohort: CohortView) -> Co
                 for i, m in enumerate(top)
             ),
         )
+    # No "in its thread": the bot may not be allowed to start one.
     render.add_field(head, "Your turn", PROMPT)
 
     parts: list[Outgoing] = []

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import date, time
 from typing import Any
 
+from bot import zones
+
 
 @dataclass(frozen=True, slots=True)
 class GuildSettings:
@@ -38,7 +40,7 @@ def settings_from_row(row: Any) -> GuildSettings:
     return GuildSettings(
         guild_id=row[0],
         study_channel_id=row[1],
-        timezone=row[2],
+        timezone=stored_zone(row[2]),
         checkin_weekday=row[3],
         checkin_time=time.fromisoformat(row[4]),
         daily_time=time.fromisoformat(row[5]),
@@ -50,6 +52,13 @@ def settings_from_row(row: Any) -> GuildSettings:
         admin_channel_id=row[11],
         setup_by=row[12],
     )
+
+
+def stored_zone(name: str) -> str:
+    """A zone read back from the database, as every feature may use it: one this host cannot
+    load (a typo from an old version, `localtime`, a zone missing from this tz database) reads as
+    UTC, with a warning logged once, so it never stops start-up or the posts of other servers."""
+    return name if zones.is_usable_zone(name) else zones.safe_zone(name).key
 
 
 def settings_to_row(settings: GuildSettings) -> tuple[object, ...]:

@@ -6,7 +6,9 @@ from collections.abc import Sequence
 
 import discord
 
+from bot import zones
 from bot.embeds import (
+    GREEN,
     GREY,
     add_field,
     day_label,
@@ -16,13 +18,19 @@ from bot.server.records import GuildSettings
 from bot.timekeeping import WEEKDAYS
 
 
-def settings(current: GuildSettings, problems: Sequence[str] = ()) -> discord.Embed:
+def settings(
+    current: GuildSettings, problems: Sequence[str] = (), *, saved: bool = False
+) -> discord.Embed:
     channel = (
         f"<#{current.study_channel_id}>"
         if current.study_channel_id
         else "not set (use `/setup channel`)"
     )
-    out = embed("Server settings", colour=GREY)
+    out = (
+        embed("Saved", "The server's settings are now:", GREEN)
+        if saved
+        else embed("Server settings", colour=GREY)
+    )
     add_field(out, "Study channel", channel)
     admins = (
         f"<#{current.admin_channel_id}>"
@@ -32,7 +40,7 @@ def settings(current: GuildSettings, problems: Sequence[str] = ()) -> discord.Em
         else "nowhere yet (set `admin_channel` in `/setup channel`)"
     )
     add_field(out, "Trouble with posts is reported to", admins)
-    add_field(out, "Timezone", f"`{current.timezone}`", inline=True)
+    add_field(out, "Timezone", zones.zone_label(current.timezone), inline=True)
     add_field(
         out,
         "Daily video",
