@@ -74,21 +74,28 @@ def _passes_aliases(sql: str) -> set[str]:
 BOARD_TABLES = ("member_points", "member_week_points", "members", "passes")
 
 
-def _scans_a_board(line: str) -> bool:
-    """A step that reads a whole table, or a whole server's part of a board table by its
-    guild alone (a SEARCH on `guild_id=?` with nothing narrowing it to a page or a member)."""
+def _scans_a_board(line: str, sql: str) -> bool:
+    """A step that reads a whole table, or a whole server's part of a board table: a SEARCH
+    narrowed only by server, week and standing, in a statement with no LIMIT to stop it (the
+    ranges a page or a rank reads are narrowed further, or cut short)."""
     match = re.match(r"(SCAN|SEARCH) (\w+)(?: AS \w+)?(.*)", line)
     if match is None:
         return False
     step, table, rest = match.groups()
-    if table in ("CONSTANT",) or table.startswith("("):
+    if table == "CONSTANT" or table.startswith("subquery"):
         return False
     if step == "SCAN":
-        return "COVERING INDEX" not in rest or table in BOARD_TABLES
-    return (
-        table in BOARD_TABLES
-        and re.search(r"\((guild_id=\?|guild_id=\? AND week=\?)\)", rest) is not None
-    )
+        return True
+    constraint = re.search(r"\(([^()]*)\)\s*$", rest)
+    if table not in BOARD_TABLES or constraint is None:
+        return False
+    columns = {part.split("=")[0].strip() for part in constraint.group(1).split(" AND ")}
+    whole = all("=" in part for part in constraint.group(1).split(" AND ")) and columns <= {
+        "guild_id",
+        "week",
+        "active",
+    }
+    return whole and re.search(r"\bLIMIT\b", sql, re.IGNORECASE) is None
 
 
 def explain(path: Path, statements: dict[str, list[str]]) -> list[dict[str, Any]]:
@@ -107,7 +114,7 @@ def explain(path: Path, statements: dict[str, list[str]]) -> list[dict[str, Any]
                     continue
                 aliases = _passes_aliases(sql)
                 plan = [str(row[3]) for row in rows]
-                board_scans = [line for line in plan if _scans_a_board(line)]
+                board_scans = [line for line in plan if _scans_a_board(line, sql)]
                 full_scans = [
                     line
                     for line in plan
