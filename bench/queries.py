@@ -159,9 +159,7 @@ async def _run(data: dataset.Dataset, scale: Scale, seed: int, path: Path) -> di
         settings = Servers(ServerRepo(database), curriculum.id, "UTC")
         group = Group(GroupRepo(database), settings, curriculum)
         learners = Learners(LearnerRepo(database), settings, curriculum)
-        db = getattr(database, "_db", None)
-        if db is not None:
-            await db.set_trace_callback(statements)
+        await database.trace(statements)
 
         async def board(
             period: Period, where: list[tuple[int, int]]
@@ -197,8 +195,7 @@ async def _run(data: dataset.Dataset, scale: Scale, seed: int, path: Path) -> di
         statements.active = None
         rows = await group.leaderboard(largest, Period.ALL_TIME, NOW, caller=in_largest[0][1])
         results["largest_server"]["board_rows_all_time"] = rows.size
-        if db is not None:
-            await db.set_trace_callback(None)
+        await database.trace(None)
     for name, values in timings.items():
         results[name] = latency_summary(values)
     plans = explain(path, statements.seen)
