@@ -37,8 +37,9 @@ class Settings(BaseSettings):
     # Timezone for servers and members that have not chosen one.
     default_timezone: str = "UTC"
     # Requests per second the scheduled posts may make (Discord allows a bot 50 in all; the rest
-    # is headroom for commands). Lower it if the bot shares its token with other processes.
-    post_rate: float = Field(default=45.0, gt=0, le=50)
+    # is headroom for commands' follow-ups). Lower it if the bot shares its token with other
+    # processes.
+    post_rate: float = Field(default=48.0, gt=0, le=50)  # as bot.posts.throttle.DEFAULT_RATE
     # Another roadmap file of the same shape (`twopass curriculum check` it first); empty means
     # the bundled one. Video ids already logged must stay in it.
     curriculum: Path | None = None

@@ -12,9 +12,10 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 
-# Under Discord's 50 requests/s, leaving room for the rest of the bot's requests (interaction
-# callbacks are outside the global limit, follow-ups and command syncs are not).
-DEFAULT_RATE = 45.0
+# Under Discord's 50 requests/s, leaving 2/s (120 a minute) for the rest of the bot's requests:
+# interaction callbacks are outside the global limit, follow-ups and command syncs are not. At
+# 45/s a fan-out took 1.11x its floor (requests / 50 s); at 48/s it comes within 1.1x, 0 429s.
+DEFAULT_RATE = 48.0
 DEFAULT_BURST = 5
 _SLACK = 1e-9  # seconds: sums of intervals are not exact in floating point
 
