@@ -17,6 +17,7 @@ from bot.post_content import StudyComposer
 from bot.posting import Publisher
 from bot.scheduling import PostScheduler
 from bot.settings import Settings
+from bot.sharding import IDENTIFY_INTERVAL, IdentifyGate, owns_guild
 from bot.store import Store
 from bot.study import Study
 from bot.throttle import TokenBucket
@@ -41,7 +42,15 @@ def intents() -> discord.Intents:
     return discord.Intents(guilds=True)
 
 
-class TwopassBot(commands.Bot):
+class TwopassBot(commands.AutoShardedBot):
+    """Sharded like RoboDanny: Discord refuses more than 2,500 servers on one connection.
+
+    With no shard count set, discord.py asks Discord for its recommendation (one shard per
+    1,000 servers) and runs them all; ``shard_count`` and ``shard_ids`` in the settings fix the
+    count and run only some shards here. Shards identify as fast as Discord's
+    ``max_concurrency`` allows, one per bucket per ``identify_interval`` seconds.
+    """
+
     def __init__(
         self,
         *,
@@ -50,11 +59,15 @@ class TwopassBot(commands.Bot):
         curriculum: Curriculum | None = None,
         clock: Clock = utc_now,
         sync_commands: bool = True,
+        identify_interval: float = IDENTIFY_INTERVAL,
         **options: Any,
     ) -> None:
         options.setdefault(
             "allowed_mentions", discord.AllowedMentions(everyone=False, roles=False, users=True)
         )
+        options.setdefault("shard_count", settings.shard_count)
+        if settings.shard_ids is not None:
+            options.setdefault("shard_ids", list(settings.shard_ids))
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents(),
@@ -68,19 +81,33 @@ class TwopassBot(commands.Bot):
         self.clock = clock
         self.study = Study(store, self.curriculum, settings.default_timezone)
         self.sync_commands = sync_commands
-        # Scheduled posts: built here, started in setup_hook, stopped in close.
+        self._identify_gate = IdentifyGate(identify_interval, self._max_concurrency)
+        # Scheduled posts: built here, started in setup_hook, stopped in close. A process
+        # running some of the shards posts only for their servers.
         self.posts = PostScheduler(
             Publisher(
                 store,
                 StudyComposer(self.study),
                 DiscordPoster(self, TokenBucket(settings.post_rate)),
                 clock,
+                serves=owns_guild(self.shard_ids, self.shard_count),
             ),
             store,
         )
 
     def now(self) -> datetime:
         return self.clock()
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        # discord.py's default sleeps 5 s before every shard but the first; Discord allows
+        # `max_concurrency` shards per 5 s, so wait only for this shard's bucket.
+        await self._identify_gate.wait(shard_id or 0)
+
+    async def _max_concurrency(self) -> int:
+        if self.shard_count in (None, 1):
+            return 1  # one shard: nothing to space out, no extra request
+        limits = await self.fetch_session_start_limits()
+        return limits.max_concurrency
 
     async def setup_hook(self) -> None:
         await self.load_cogs()
@@ -125,5 +152,10 @@ class TwopassBot(commands.Bot):
     async def on_ready(self) -> None:
         user = self.user
         log.info(
-            "connected as %s (%s) to %d servers", user, user.id if user else "?", len(self.guilds)
+            "connected as %s (%s) to %d servers on %d of %s shards",
+            user,
+            user.id if user else "?",
+            len(self.guilds),
+            len(self.shards),
+            self.shard_count,
         )

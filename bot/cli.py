@@ -46,6 +46,17 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="connect to Discord and serve the study group")
+    run.add_argument(
+        "--shards",
+        metavar="IDS",
+        help="run only these shards, e.g. 0-3 or 0,2 (needs --shard-count or TWOPASS_SHARD_COUNT)",
+    )
+    run.add_argument(
+        "--shard-count",
+        type=int,
+        metavar="N",
+        help="total shards across every process (default: as many as Discord recommends)",
+    )
     run.set_defaults(handler=_run)
 
     roadmap = sub.add_parser("curriculum", help="show or check a roadmap file")
@@ -72,15 +83,25 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def load_settings() -> Settings:
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment and .env; ``overrides`` (command-line flags) win."""
     try:
-        return Settings()
+        return Settings(**overrides)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc']) or 'settings'}: {error['msg']}"
+            ".".join(str(part) for part in error["loc"]) + ": " + _reason(error["msg"])
+            if error["loc"]
+            else _reason(error["msg"])
             for error in exc.errors()
         )
-        raise CliError(f"invalid settings in the environment or .env: {problems}") from None
+        where = (
+            "the command line, the environment or .env" if overrides else "the environment or .env"
+        )
+        raise CliError(f"invalid settings in {where}: {problems}") from None
+
+
+def _reason(message: str) -> str:
+    return message.removeprefix("Value error, ")
 
 
 def configure_logging(level: str) -> None:
@@ -97,7 +118,12 @@ def configure_logging(level: str) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    settings = load_settings()
+    flags: dict[str, Any] = {}
+    if args.shard_count is not None:
+        flags["shard_count"] = args.shard_count
+    if args.shards is not None:
+        flags["shard_ids"] = args.shards
+    settings = load_settings(**flags)
     if settings.discord_token is None:
         print(NO_TOKEN, file=sys.stderr)
         return 2
@@ -186,10 +212,9 @@ def command_payload() -> list[dict[str, Any]]:
 
         async with await Store.open(":memory:") as store:
             bot = TwopassBot(settings=Settings(_env_file=None), store=store)  # type: ignore[call-arg]
-            await bot.load_cogs()
-            payload = bot.command_payload()
-            await bot.close()
-            return payload
+            async with bot:  # sets up what close() needs, without connecting
+                await bot.load_cogs()
+                return bot.command_payload()
 
     return asyncio.run(build())
 

@@ -216,12 +216,19 @@ class _Turn:
     users: int = 0  # holding the lock or waiting for it
 
 
+def every_guild(guild_id: int) -> bool:
+    return True
+
+
 @dataclass
 class Publisher:
     store: Store
     composer: Composer
     poster: Poster
     clock: Clock
+    # The servers this process posts for: all of them, or its shards' (`bot.sharding`) when
+    # other processes run the other shards. Start-up catch-up and retries skip the rest.
+    serves: Callable[[int], bool] = every_guild
     # One post at a time per (guild, kind, period) in this process; other processes and
     # retries are told apart by Discord through the nonce. A period's lock lives only while
     # someone holds or waits for it.
@@ -286,7 +293,7 @@ class Publisher:
             partial(self.fire, settings.guild_id, kind)
             for settings in await self.store.all_guild_settings()
             for kind in PostKind
-            if schedule.configured(settings, kind)
+            if schedule.configured(settings, kind) and self.serves(settings.guild_id)
         ]
         return await _all(jobs, self.concurrency)
 
@@ -303,6 +310,8 @@ class Publisher:
         jobs: list[Callable[[], Awaitable[Outcome]]] = []
         gave_up = []
         for record in await self.store.unsent_posts():
+            if not self.serves(record.guild_id):
+                continue
             ident = (record.guild_id, record.kind, record.period_key)
             soon = self._rate_limited.get(ident)
             rate_limited_due = soon is not None and now >= soon

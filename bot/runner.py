@@ -12,6 +12,9 @@ from bot.store import Store
 
 log = logging.getLogger(__name__)
 
+# The gateway's close code for a connection that would carry too many servers.
+SHARDING_REQUIRED = 4011
+
 
 async def serve(settings: Settings) -> int:
     token = settings.discord_token
@@ -31,5 +34,16 @@ async def serve(settings: Settings) -> int:
                 return 1
             except discord.PrivilegedIntentsRequired:
                 log.error("Discord asked for a privileged intent; this bot should need none")
+                return 1
+            except discord.ConnectionClosed as exc:
+                if exc.code != SHARDING_REQUIRED:
+                    raise
+                log.error(
+                    "Discord requires more shards: shard %s of %s would carry more than 2,500 "
+                    "servers (close code 4011). Leave TWOPASS_SHARD_COUNT unset to use the count "
+                    "Discord recommends, or raise it",
+                    exc.shard_id if exc.shard_id is not None else 0,
+                    bot.shard_count or 1,
+                )
                 return 1
     return 0

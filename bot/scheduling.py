@@ -1,6 +1,7 @@
 """APScheduler jobs built from the store: one daily-video job and one check-in job per configured
-server, each a CronTrigger in the server's timezone, with ids keyed by guild so rebuilding is
-idempotent. The jobs call the `Publisher`, which makes each post happen exactly once."""
+server this process serves (every server, or its shards' ones: `Publisher.serves`), each a
+CronTrigger in the server's timezone, with ids keyed by guild so rebuilding is idempotent. The
+jobs call the `Publisher`, which makes each post happen exactly once."""
 
 from __future__ import annotations
 
@@ -61,7 +62,9 @@ class PostScheduler:
         """Build every server's jobs and start; missed and unfinished posts go out in the
         background so start-up is never held up by Discord."""
         for settings in await self.store.all_guild_settings():
-            self._build(settings)
+            # A process running some of the shards schedules only its shards' servers.
+            if self.publisher.serves(settings.guild_id):
+                self._build(settings)
         self.scheduler.add_job(
             self.publisher.retry_due,
             IntervalTrigger(seconds=int(SWEEP_EVERY.total_seconds())),
@@ -93,6 +96,8 @@ class PostScheduler:
     async def rebuild(self, guild_id: int) -> None:
         """A server's settings changed: rebuild its jobs, and clear the notes of posts that an
         admin turned back on."""
+        if not self.publisher.serves(guild_id):
+            return
         settings = await self.store.guild_settings(guild_id)
         if settings is not None:
             for kind in PostKind:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.sharding import check_shards, parse_shard_ids
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
@@ -33,16 +35,33 @@ class Settings(BaseSettings):
     # Requests per second the scheduled posts may make (Discord allows a bot 50 in all; the rest
     # is headroom for commands). Lower it if the bot shares its token with other processes.
     post_rate: float = Field(default=45.0, gt=0, le=50)
+    # Shards: unset, the bot runs as many as Discord recommends (one per 1,000 servers; Discord
+    # refuses more than 2,500 servers on one). Set the count to fix it, and the ids ("0-3" or
+    # "0,2") to run only some shards in this process (the others elsewhere, same count).
+    shard_count: int | None = Field(default=None, gt=0)
+    shard_ids: Annotated[tuple[int, ...] | None, NoDecode] = None
 
     @field_validator("discord_token", mode="before")
     @classmethod
     def _blank_is_missing(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("dev_guild_id", mode="before")
+    @field_validator("dev_guild_id", "shard_count", mode="before")
     @classmethod
-    def _blank_guild(cls, value: object) -> object:
+    def _blank_number(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _shard_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return parse_shard_ids(value) if value.strip() else None
+        return value
+
+    @model_validator(mode="after")
+    def _shards_fit(self) -> Self:
+        check_shards(self.shard_ids, self.shard_count)
+        return self
 
     @field_validator("log_level", mode="before")
     @classmethod
