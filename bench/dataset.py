@@ -25,7 +25,7 @@ from bot.domain.schedule import PostKind
 from bot.store import Store, migrations
 from curriculum import default_curriculum
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: guild ids spread over shards
 
 # Snowflake-sized ids, far apart so they never collide with one another or with the emulator's.
 GUILD_BASE = 1_200_000_000_000_000_000
@@ -62,7 +62,13 @@ _DB_TIME = "%Y-%m-%d %H:%M:%S"
 
 
 def guild_id(index: int) -> int:
-    return GUILD_BASE + index
+    # A millisecond apart, like servers created over time: Discord puts a server on shard
+    # (guild_id >> 22) % shard_count, so consecutive ids would all share one shard.
+    return GUILD_BASE + (index << 22)
+
+
+def guild_index(guild: int) -> int:
+    return (guild - GUILD_BASE) >> 22
 
 
 def channel_id(index: int) -> int:

@@ -172,12 +172,14 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     if s and "failed" not in s:
         servers = _fmt(s.get("servers"))
         jobs = _fmt(s.get("jobs"))
+        shards = _fmt(s.get("shards"))
         out.append(
             (
                 "5 startup",
                 f"process start -> ready, {servers} servers",
                 _fmt(s.get("ready_seconds"), " s"),
-                f"{jobs} jobs scheduled",
+                f"{jobs} jobs scheduled, {shards} shards "
+                f"(+{_fmt(s.get('discord_identify_wait_seconds'), ' s')} of Discord's identify spacing)",
             )
         )
         identify = _fmt(s.get("emulator_identify_seconds"), " s")
