@@ -102,7 +102,10 @@ class Gateway:
         session_start_total: int = SESSION_START_TOTAL,
     ) -> None:
         if max_guilds_per_shard < 1 or max_concurrency < 1 or identify_interval < 0:
-            raise ValueError("max_guilds_per_shard and max_concurrency must be positive")
+            raise ValueError(
+                "max_guilds_per_shard and max_concurrency must be at least 1, "
+                "identify_interval at least 0"
+            )
         self.world = world
         self.token = token
         self._report = report
