@@ -23,7 +23,7 @@ from bench.one import BENCHMARKS
 from bench.report import plans_text, table
 from bench.stats import commit, machine
 
-ORDER = ("latency", "store", "queries", "startup", "fanout")
+ORDER = ("latency", "store", "queries", "startup", "fanout", "pictures")
 
 
 def main() -> int:

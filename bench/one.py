@@ -20,6 +20,7 @@ BENCHMARKS = {
     "queries": "bench.queries",
     "startup": "bench.startup",
     "fanout": "bench.fanout",
+    "pictures": "bench.pictures",
 }
 
 

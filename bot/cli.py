@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,19 +14,34 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from bot.db.migrations import SchemaTooNew
 from bot.settings import Settings
-from curriculum import DEFAULT_PATH, Curriculum, CurriculumError, load_curriculum
+from bot.startup_checks import (
+    EXIT_CONFIG,
+    EXIT_RUNTIME,
+    StartupError,
+    describe_schema_too_new,
+    open_database,
+)
+from curriculum import (
+    DEFAULT_PATH,
+    Curriculum,
+    CurriculumError,
+    default_curriculum,
+    load_curriculum,
+)
 
 log = logging.getLogger("twopass")
 
 NO_TOKEN = (
-    "twopass: DISCORD_TOKEN is not set. Copy .env.example to .env and set DISCORD_TOKEN "
-    "to your bot's token (Discord developer portal > your application > Bot)."
+    "twopass: DISCORD_TOKEN is not set (looked in the environment and {env_file}). Copy "
+    ".env.example to .env and set DISCORD_TOKEN to your bot's token (Discord developer portal "
+    "> your application > Bot), or name another file with --env-file PATH."
 )
 
 
 class CliError(Exception):
-    """A problem the user can fix; printed as one line, no traceback."""
+    """A problem the user can fix; printed as one line, no traceback, exit code 2."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -35,17 +51,39 @@ def main(argv: Sequence[str] | None = None) -> int:
         result: int = args.handler(args)
     except CliError as exc:
         print(f"twopass: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_CONFIG
+    except StartupError as exc:
+        print(f"twopass: {exc}", file=sys.stderr)
+        return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `twopass curriculum show | head`: the reader left; nothing more to say to it.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     return result
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="twopass", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="twopass",
+        description=__doc__,
+        epilog="exit codes: 0 ok; 1 runtime failure (Discord unreachable, an invalid roadmap "
+        "for `curriculum check`); 2 usage or configuration error; 3 the database cannot be used",
+    )
+    env_help = "read settings from this file instead of .env in the current folder"
+    parser.add_argument("--env-file", type=Path, metavar="PATH", help=env_help)
+    # Also accepted after the command (`twopass run --env-file PATH`); SUPPRESS keeps the
+    # subcommand from resetting a value given before it.
+    with_env = argparse.ArgumentParser(add_help=False)
+    with_env.add_argument(
+        "--env-file", type=Path, metavar="PATH", help=env_help, default=argparse.SUPPRESS
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = sub.add_parser("run", help="connect to Discord and serve the study group")
+    run = sub.add_parser(
+        "run", help="connect to Discord and serve the study group", parents=[with_env]
+    )
     run.add_argument(
         "--shards",
         metavar="IDS",
@@ -65,28 +103,71 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("path", nargs="?", type=Path, default=DEFAULT_PATH)
     show.add_argument("--json", action="store_true", help="machine-readable output")
     show.set_defaults(handler=_curriculum_show)
-    check = roadmap_sub.add_parser("check", help="validate a roadmap file")
+    check = roadmap_sub.add_parser(
+        "check", help="validate a roadmap file: every fault with its line; exit 1 if any"
+    )
     check.add_argument("path", type=Path)
     check.set_defaults(handler=_curriculum_check)
 
+    sandbox = sub.add_parser(
+        "sandbox",
+        help="try the bot without Discord: type commands as a member of a local server",
+        description="Runs the real bot and a real database against a local Discord and reads "
+        "commands from stdin (/join, /done gpt first, :as bob, :advance 1d, :posts, :help).",
+    )
+    sandbox.add_argument(
+        "--db",
+        type=Path,
+        help="keep the database in this file to carry on later (default: a temporary one)",
+    )
+    sandbox.add_argument(
+        "--start", help="the clock at start, e.g. 2026-03-02T08:00 (UTC); default: now"
+    )
+    sandbox.set_defaults(handler=_sandbox)
+
     cmds = sub.add_parser("commands", help="print the slash commands that sync sends to Discord")
-    cmds.add_argument("--json", action="store_true", required=True, help="as a JSON list")
+    cmds.add_argument(
+        "--json", action="store_true", help="the exact JSON payload instead of a readable list"
+    )
     cmds.set_defaults(handler=_commands)
 
     db = sub.add_parser("db", help="look after the database")
     db_sub = db.add_subparsers(dest="action", required=True, metavar="ACTION")
-    upgrade = db_sub.add_parser("upgrade", help="apply pending schema migrations")
+    upgrade = db_sub.add_parser(
+        "upgrade", help="apply pending schema migrations", parents=[with_env]
+    )
     upgrade.set_defaults(handler=_db_upgrade)
-    backup = db_sub.add_parser("backup", help="copy the live database to DEST")
+    backup = db_sub.add_parser("backup", help="copy the live database to DEST", parents=[with_env])
     backup.add_argument("dest", type=Path)
     backup.set_defaults(handler=_db_backup)
+    check_db = db_sub.add_parser(
+        "check",
+        help="recompute the leaderboard totals from the history and report differences",
+        parents=[with_env],
+    )
+    check_db.add_argument(
+        "--fix", action="store_true", help="rebuild the totals when they differ from the history"
+    )
+    check_db.set_defaults(handler=_db_check)
     return parser
 
 
-def load_settings(**overrides: Any) -> Settings:
-    """Settings from the environment and .env; ``overrides`` (command-line flags) win."""
+def env_file(args: argparse.Namespace) -> Path:
+    """The settings file: --env-file if given (it must exist), else .env here (if any)."""
+    path: Path | None = getattr(args, "env_file", None)
+    if path is None:
+        return Path(".env")
+    if not path.is_file():
+        raise CliError(f"--env-file {path}: no such file")
+    return path
+
+
+def load_settings(args: argparse.Namespace, **overrides: Any) -> Settings:
+    """Settings from the environment and the settings file; ``overrides`` (command-line flags)
+    win."""
+    path = env_file(args)
     try:
-        return Settings(**overrides)
+        return Settings(_env_file=path, **overrides)  # type: ignore[call-arg]
     except ValidationError as exc:
         problems = "; ".join(
             ".".join(str(part) for part in error["loc"]) + ": " + _reason(error["msg"])
@@ -94,9 +175,8 @@ def load_settings(**overrides: Any) -> Settings:
             else _reason(error["msg"])
             for error in exc.errors()
         )
-        where = (
-            "the command line, the environment or .env" if overrides else "the environment or .env"
-        )
+        flags = "the command line, " if overrides else ""
+        where = f"{flags}the environment or {path}"
         raise CliError(f"invalid settings in {where}: {problems}") from None
 
 
@@ -112,6 +192,9 @@ def configure_logging(level: str) -> None:
     )
     # discord.py's gateway chatter is only useful when debugging it.
     logging.getLogger("discord").setLevel(max(logging.getLevelName(level), logging.INFO))
+    # aiosqlite logs every statement with its parameters at DEBUG: members' notes and links
+    # would land in the logs. Never below INFO, whatever the level.
+    logging.getLogger("aiosqlite").setLevel(max(logging.getLevelName(level), logging.INFO))
 
 
 # --- run ------------------------------------------------------------------------------------
@@ -123,14 +206,45 @@ def _run(args: argparse.Namespace) -> int:
         flags["shard_count"] = args.shard_count
     if args.shards is not None:
         flags["shard_ids"] = args.shards
-    settings = load_settings(**flags)
+    settings = load_settings(args, **flags)
     if settings.discord_token is None:
-        print(NO_TOKEN, file=sys.stderr)
-        return 2
+        print(NO_TOKEN.format(env_file=env_file(args).absolute()), file=sys.stderr)
+        return EXIT_CONFIG
     configure_logging(settings.log_level)
     from bot.runner import serve  # discord.py is imported only when the bot really runs
 
     return asyncio.run(serve(settings))
+
+
+# --- sandbox --------------------------------------------------------------------------------
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    sandbox = _import_sandbox()
+    result: int = sandbox.main(args.db, args.start)
+    return result
+
+
+def _import_sandbox() -> Any:
+    """The sandbox lives in the local Discord, a development package beside `bot/` in a checkout
+    and not installed with the bot: import it from there, or say how to get it."""
+    import importlib
+
+    root = Path(__file__).resolve().parent.parent
+    if (root / "localdiscord" / "sandbox.py").exists() and str(root) not in sys.path:
+        sys.path.append(str(root))
+    try:
+        return importlib.import_module("localdiscord.sandbox")
+    except ModuleNotFoundError as missing:
+        if missing.name and missing.name.split(".")[0] == "localdiscord":
+            raise CliError(
+                "the sandbox needs the local Discord (the localdiscord/ folder of a checkout); "
+                "run it from a clone of the repository installed with pip install -e '.[dev]'"
+            ) from None
+        raise CliError(
+            f"the sandbox needs the development packages ({missing.name} is missing): "
+            "pip install -e '.[dev]'"
+        ) from None
 
 
 # --- curriculum -----------------------------------------------------------------------------
@@ -140,7 +254,9 @@ def _load(path: Path) -> Curriculum:
     try:
         return load_curriculum(path)
     except CurriculumError as exc:
-        raise CliError(str(exc)) from None
+        if exc.unreadable:
+            raise CliError(str(exc)) from None
+        raise StartupError(str(exc), EXIT_RUNTIME) from None
 
 
 def curriculum_json(curriculum: Curriculum) -> dict[str, Any]:
@@ -172,20 +288,28 @@ def curriculum_json(curriculum: Curriculum) -> dict[str, Any]:
     }
 
 
+def _hours(low: float, high: float) -> str:
+    return f"~{low:g} h" if low == high else f"{low:g}-{high:g} h"
+
+
 def _curriculum_show(args: argparse.Namespace) -> int:
     curriculum = _load(args.path)
     if args.json:
         print(json.dumps(curriculum_json(curriculum), indent=2, ensure_ascii=False))
         return 0
+    guide_low = sum(phase.guide_hours[0] for phase in curriculum.phases)
+    guide_high = sum(phase.guide_hours[1] for phase in curriculum.phases)
     print(
         f"{curriculum.title} - {curriculum.video_count} videos, "
-        f"about {curriculum.estimate_minutes / 60:.0f} h with both passes"
+        f"about {curriculum.estimate_minutes / 60:.0f} h with both passes "
+        f"(the guide says {_hours(guide_low, guide_high)}; a second pass takes 2-3x a video)"
     )
     number = 0
     for phase in curriculum.phases:
         low, high = phase.guide_hours
         print(
-            f"\n{phase.title}  (estimate {phase.estimate_minutes / 60:.1f} h; guide {low:g}-{high:g} h)"
+            f"\n{phase.title}  (estimate {phase.estimate_minutes / 60:.1f} h; "
+            f"guide {_hours(low, high)})"
         )
         for video in phase.videos:
             number += 1
@@ -195,7 +319,19 @@ def _curriculum_show(args: argparse.Namespace) -> int:
 
 
 def _curriculum_check(args: argparse.Namespace) -> int:
-    curriculum = _load(args.path)
+    """Every fault, one per line as `file:line: item: what is wrong`; exit 1 if there is any."""
+    try:
+        curriculum = load_curriculum(args.path)
+    except CurriculumError as exc:
+        if exc.unreadable:
+            raise CliError(str(exc)) from None
+        for fault in exc.faults:
+            line = f"{fault.line}:" if fault.line else ""
+            where = f" {fault.where}:" if fault.where else ""
+            print(f"{args.path}:{line}{where} {fault.message}", file=sys.stderr)
+        count = len(exc.faults)
+        print(f"{args.path}: {count} fault{'s' if count != 1 else ''}", file=sys.stderr)
+        return 1
     print(f"{args.path}: ok ({len(curriculum.phases)} phases, {curriculum.video_count} videos)")
     return 0
 
@@ -208,11 +344,11 @@ def command_payload() -> list[dict[str, Any]]:
 
     async def build() -> list[dict[str, Any]]:
         from bot.app import TwopassBot
-        from bot.store import Store
+        from bot.db import Database
 
-        async with await Store.open(":memory:") as store:
-            bot = TwopassBot(settings=Settings(_env_file=None), store=store)  # type: ignore[call-arg]
-            async with bot:  # sets up what close() needs, without connecting
+        async with await Database.open(":memory:") as db:
+            bot = TwopassBot(settings=Settings(_env_file=None), db=db)  # type: ignore[call-arg]
+            async with bot:  # sets up what a sharded bot's close() needs, without connecting
                 await bot.load_cogs()
                 return bot.command_payload()
 
@@ -220,22 +356,54 @@ def command_payload() -> list[dict[str, Any]]:
 
 
 def _commands(args: argparse.Namespace) -> int:
-    print(json.dumps(command_payload(), indent=2, sort_keys=True))
+    payload = command_payload()
+    if args.json:
+        print(json.dumps(payload, indent=2, sort_keys=True))
+    else:
+        print("\n".join(describe_commands(payload)))
     return 0
+
+
+_SUB_COMMAND, _SUB_COMMAND_GROUP = 1, 2
+
+
+def describe_commands(payload: list[dict[str, Any]]) -> list[str]:
+    """`/name <required> [optional]` and its description, for every command and subcommand."""
+    lines: list[str] = []
+
+    def walk(prefix: str, command: dict[str, Any]) -> None:
+        name = f"{prefix} {command['name']}".strip()
+        options = command.get("options") or []
+        children = [o for o in options if o["type"] in (_SUB_COMMAND, _SUB_COMMAND_GROUP)]
+        if children:
+            for child in children:
+                walk(name, child)
+            return
+        usage = " ".join(
+            f"<{option['name']}>" if option.get("required") else f"[{option['name']}]"
+            for option in options
+        )
+        lines.append(f"/{name} {usage}".rstrip())
+        lines.append(f"    {command.get('description', '')}")
+
+    for command in payload:
+        walk("", command)
+    return lines
 
 
 # --- database -------------------------------------------------------------------------------
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
-    settings = load_settings()
+    settings = load_settings(args)
 
     async def upgrade() -> int:
-        from bot.store import Store
-
-        async with await Store.open(settings.database, migrate=False) as store:
-            before = await store.schema_version()
-            applied = await store.upgrade()
+        async with await open_database(settings.database, migrate=False) as db:
+            before = await db.schema_version()
+            try:
+                applied = await db.upgrade()
+            except SchemaTooNew as exc:
+                raise describe_schema_too_new(settings.database, exc) from None
             print(
                 f"{settings.database}: schema version {before} -> {before + len(applied)}"
                 if applied
@@ -247,18 +415,55 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 
 def _db_backup(args: argparse.Namespace) -> int:
-    settings = load_settings()
+    settings = load_settings(args)
     if not settings.database.exists():
         raise CliError(f"no database at {settings.database} (set TWOPASS_DATABASE)")
     if args.dest.exists():
         raise CliError(f"{args.dest} already exists; choose a new file name")
 
     async def backup() -> int:
-        from bot.store import Store
-
-        async with await Store.open(settings.database, migrate=False) as store:
-            await store.backup(args.dest)
+        async with await open_database(settings.database, migrate=False) as db:
+            await db.backup(args.dest)
         print(f"backed up {settings.database} to {args.dest}")
         return 0
 
     return asyncio.run(backup())
+
+
+def _db_check(args: argparse.Namespace) -> int:
+    settings = load_settings(args)
+    if not settings.database.exists():
+        raise CliError(f"no database at {settings.database} (set TWOPASS_DATABASE)")
+
+    async def check() -> int:
+        from bot.group.repo import GroupRepo
+        from bot.group.service import Group
+        from bot.server.repo import ServerRepo
+        from bot.server.service import Servers
+
+        async with await open_database(settings.database) as db:
+            curriculum = default_curriculum()
+            group = Group(GroupRepo(db), Servers(ServerRepo(db), curriculum.id), curriculum)
+            problems = await group.check_totals(fix=args.fix)
+            if not problems:
+                print(f"{settings.database}: the totals agree with the history")
+                return 0
+            for line in problems:
+                print(line)
+            if args.fix:
+                left = await group.check_totals()
+                print(
+                    f"{len(problems)} totals differed; rebuilt"
+                    + (
+                        ""
+                        if not left
+                        else f", {len(left)} still differ (the passes and the history disagree)"
+                    )
+                )
+                return 0 if not left else 1
+            print(
+                f"{len(problems)} totals differ from the history; `twopass db check --fix` rebuilds them"
+            )
+            return 1
+
+    return asyncio.run(check())

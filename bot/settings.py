@@ -1,14 +1,19 @@
-"""Settings from the environment and `.env` (see .env.example for every one)."""
+"""Settings from the environment and a `.env` file (see .env.example for every one).
+
+The environment wins over the file. The file is `.env` in the current folder unless the command
+line names one (`twopass --env-file PATH`); relative paths in it (`TWOPASS_DATABASE`) are
+relative to the current folder too.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Literal, Self
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot import zones
 from bot.sharding import check_shards, parse_shard_ids
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
@@ -35,6 +40,9 @@ class Settings(BaseSettings):
     # Requests per second the scheduled posts may make (Discord allows a bot 50 in all; the rest
     # is headroom for commands). Lower it if the bot shares its token with other processes.
     post_rate: float = Field(default=45.0, gt=0, le=50)
+    # Another roadmap file of the same shape (`twopass curriculum check` it first); empty means
+    # the bundled one. Video ids already logged must stay in it.
+    curriculum: Path | None = None
     # Shards: unset, the bot runs as many as Discord recommends (one per 1,000 servers; Discord
     # refuses more than 2,500 servers on one). Set the count to fix it, and the ids ("0-3" or
     # "0,2") to run only some shards in this process (the others elsewhere, same count).
@@ -46,9 +54,9 @@ class Settings(BaseSettings):
     def _blank_is_missing(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("dev_guild_id", "shard_count", mode="before")
+    @field_validator("dev_guild_id", "curriculum", "shard_count", mode="before")
     @classmethod
-    def _blank_number(cls, value: object) -> object:
+    def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("shard_ids", mode="before")
@@ -71,10 +79,10 @@ class Settings(BaseSettings):
     @field_validator("default_timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
+        # The same rules as a member's /join: `Berlin` becomes Europe/Berlin; folders such as
+        # `America`, host keys such as `localtime` and fixed offsets such as `EST` are refused
+        # with the sentence saying why (ValueError: pydantic reports it, with no traceback).
         try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"unknown IANA timezone {value!r} (try 'Europe/Paris' or 'UTC')"
-            ) from None
-        return value
+            return zones.resolve_timezone(value)
+        except zones.BadTimezone as refused:
+            raise ValueError(refused.message.replace("`", "'")) from None

@@ -1,1 +1,2 @@
-"""Thin Discord adapters: each cog parses interactions, calls `bot.study`, renders the result."""
+"""Thin Discord adapters, one per feature: parse the interaction, call the feature's service,
+render, answer once."""

@@ -6,8 +6,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import render
 from bot.app import TwopassBot
+from bot.learners import render
 
 
 class MetaCog(commands.Cog):

@@ -6,7 +6,16 @@ from collections.abc import Iterator
 from functools import cached_property
 from typing import Annotated
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    field_validator,
+    model_validator,
+)
 
 from curriculum.timemodel import Pass, pass_minutes, video_minutes_both_passes
 
@@ -24,8 +33,9 @@ class Video(_Frozen):
     title: Text
     creator: Text
     url: str
-    minutes: Annotated[int, Field(gt=0, le=24 * 60)]
-    optional: bool = False
+    # Strict: `minutes = "19"` or `optional = "yes"` is a typo to report, not a value to coerce.
+    minutes: Annotated[StrictInt, Field(gt=0, le=24 * 60)]
+    optional: StrictBool = False
     first_pass: Text
     second_pass: Text
 
@@ -102,9 +112,6 @@ class Curriculum(_Frozen):
     def video(self, video_id: str) -> Video | None:
         found = self._by_id.get(video_id)
         return found[2] if found else None
-
-    def phase_of(self, video_id: str) -> Phase:
-        return self._by_id[video_id][1]
 
     def number_of(self, video_id: str) -> int:
         """1-based position of a video on the whole roadmap."""

@@ -11,9 +11,9 @@ import pytest_asyncio
 
 from bot.app import TwopassBot
 from bot.settings import Settings
-from bot.store import Store
 from localdiscord import Channel, Guild, LocalDiscord, Member
 from localdiscord.interactions import Reply
+from tests.tables import Store
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # a Monday
 
@@ -64,7 +64,7 @@ class Server:
 def make_bot(store: Store, clock: SteppedClock, **settings: Any) -> TwopassBot:
     return TwopassBot(
         settings=Settings(_env_file=None, **settings),  # type: ignore[call-arg]
-        store=store,
+        db=store.db,
         clock=clock,
         guild_ready_timeout=0.05,
     )

@@ -3,13 +3,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
 
 from curriculum import (
-    DEFAULT_PATH,
     SECOND_PASS_FACTOR,
     CurriculumError,
     Pass,
@@ -97,90 +95,6 @@ def test_phase_estimates_against_the_guide() -> None:
     assert hours["context"] == pytest.approx(video_hours * (1 + SECOND_PASS_FACTOR))
 
 
-def _write(tmp_path: Path, mutate: object) -> Path:
-    data = tomllib.loads(DEFAULT_PATH.read_text())
-    assert callable(mutate)
-    mutate(data)
-    path = tmp_path / "broken.toml"
-    path.write_text(_to_toml(data))
-    return path
-
-
-def _to_toml(data: dict[str, object]) -> str:
-    """A tiny TOML writer for the shape of a curriculum file (tomllib only reads)."""
-    lines: list[str] = []
-
-    def scalar(value: object) -> str:
-        return json.dumps(value) if not isinstance(value, bool) else str(value).lower()
-
-    def table(values: dict[str, object], header: str | None) -> None:
-        if header:
-            lines.append(f"[[{header}]]")
-        for key, value in values.items():
-            if not isinstance(value, list) or not value or not isinstance(value[0], dict):
-                lines.append(f"{key} = {scalar(value)}")
-        for key, value in values.items():
-            if isinstance(value, list) and value and isinstance(value[0], dict):
-                for item in value:
-                    table(item, f"{header}.{key}" if header else key)
-
-    table(data, None)
-    return "\n".join(lines) + "\n"
-
-
-def _phase(data: dict, index: int) -> dict:  # type: ignore[type-arg]
-    return data["phases"][index]  # type: ignore[no-any-return]
-
-
-@pytest.mark.parametrize(
-    ("mutate", "expected"),
-    [
-        (
-            lambda d: _phase(d, 1)["videos"][2].update(id="micrograd"),
-            "phases[2] 'implementation' > videos[3] 'micrograd' > field 'id': duplicate id 'micrograd'",
-        ),
-        (
-            lambda d: _phase(d, 0)["videos"][1].update(url="not a link"),
-            "phases[1] 'intuition' > videos[2] 'gradient-descent' > field 'url'",
-        ),
-        (
-            lambda d: _phase(d, 1)["videos"][0].pop("minutes"),
-            "phases[2] 'implementation' > videos[1] 'micrograd' > field 'minutes': Field required",
-        ),
-        (
-            lambda d: _phase(d, 2)["videos"][1].update(lenght=3),
-            "phases[3] 'context' > videos[2] 'deep-dive-llms' > field 'lenght': unknown key",
-        ),
-        (
-            lambda d: _phase(d, 0)["videos"][0].update(minutes=-5),
-            "phases[1] 'intuition' > videos[1] 'neural-network' > field 'minutes'",
-        ),
-        (
-            lambda d: _phase(d, 1).update(id="intuition"),
-            "phases[2] 'intuition' > field 'id': duplicate id 'intuition'",
-        ),
-    ],
-    ids=[
-        "duplicate-id",
-        "bad-url",
-        "missing-length",
-        "unknown-key",
-        "negative-length",
-        "dup-phase",
-    ],
-)
-def test_broken_file_names_file_item_and_field(
-    tmp_path: Path, mutate: object, expected: str
-) -> None:
-    path = _write(tmp_path, mutate)
-    with pytest.raises(CurriculumError) as caught:
-        load_curriculum(path)
-    message = str(caught.value)
-    assert message.startswith(f"{path}: ")
-    assert expected in message
-    assert "\n" not in message
-
-
 def test_any_file_with_the_schema_loads(tmp_path: Path) -> None:
     path = tmp_path / "tiny.toml"
     path.write_text(
@@ -197,7 +111,7 @@ def test_unreadable_and_invalid_toml(tmp_path: Path) -> None:
         load_curriculum(tmp_path / "missing.toml")
     bad = tmp_path / "bad.toml"
     bad.write_text("id = ")
-    with pytest.raises(CurriculumError, match="not valid TOML"):
+    with pytest.raises(CurriculumError, match="line 1: not valid TOML"):
         load_curriculum(bad)
 
 
@@ -226,13 +140,3 @@ def test_cli_show_json_has_the_documented_shape() -> None:
     for video in videos:
         assert {"id", "title", "url", "minutes", "optional"} <= video.keys()
         assert isinstance(video["minutes"], int) and isinstance(video["optional"], bool)
-
-
-def test_cli_check_reports_one_line(tmp_path: Path) -> None:
-    path = _write(tmp_path, lambda d: _phase(d, 1)["videos"][0].pop("minutes"))
-    result = _cli("curriculum", "check", str(path))
-    assert result.returncode == 2
-    assert result.stderr.count("\n") == 1
-    assert "videos[1] 'micrograd' > field 'minutes'" in result.stderr
-    assert "Traceback" not in result.stderr
-    assert _cli("curriculum", "check", str(DEFAULT_PATH)).returncode == 0

@@ -6,24 +6,27 @@ from datetime import UTC, date, datetime
 
 import discord
 
-from bot import render
-from bot.domain.plan import Standing
-from bot.domain.progress import progress
-from bot.store.records import LoggedPass, Member
-from bot.study import Board, BoardEntry, CohortView, MemberProgress, Period, VideoCrowd
+from bot import embeds as limits
+from bot.group import render as group_render
+from bot.group.board import Board, BoardEntry, CohortView, Period, VideoCrowd
+from bot.learners import render
+from bot.learners.plan import Standing
+from bot.learners.progress import progress
+from bot.learners.records import LoggedPass, Member
+from bot.learners.service import MemberProgress
 from curriculum import default_curriculum
 
 ROADMAP = default_curriculum()
 
 
 def within_limits(embed: discord.Embed) -> None:
-    assert len(embed.title or "") <= render.TITLE_MAX
-    assert len(embed.description or "") <= render.DESCRIPTION_MAX
-    assert len(embed.fields) <= render.FIELDS_MAX
+    assert len(embed.title or "") <= limits.TITLE_MAX
+    assert len(embed.description or "") <= limits.DESCRIPTION_MAX
+    assert len(embed.fields) <= limits.FIELDS_MAX
     for field in embed.fields:
-        assert len(field.name or "") <= render.FIELD_NAME_MAX
-        assert len(field.value or "") <= render.FIELD_VALUE_MAX
-    assert len(embed) <= render.EMBED_TOTAL_MAX
+        assert len(field.name or "") <= limits.FIELD_NAME_MAX
+        assert len(field.value or "") <= limits.FIELD_VALUE_MAX
+    assert len(embed) <= limits.EMBED_TOTAL_MAX
 
 
 def test_a_huge_cohort_fits() -> None:
@@ -33,10 +36,10 @@ def test_a_huge_cohort_fits() -> None:
         for _, video in ROADMAP.videos()
     )
     view = CohortView(crowds, members, members, members, members[:5])
-    embeds = render.cohort(view)
+    embeds = group_render.cohort(view)
     for embed in embeds:
         within_limits(embed)
-    assert sum(len(e) for e in embeds) <= render.EMBED_TOTAL_MAX  # one message carries them all
+    assert sum(len(e) for e in embeds) <= limits.EMBED_TOTAL_MAX  # one message carries them all
     assert "more" in embeds[0].fields[0].value
     # Every mention shown is whole: no "<@123" cut off at a field's limit.
     for embed in embeds:
@@ -50,18 +53,20 @@ def test_leaderboard_page_and_own_rank() -> None:
     caller = BoardEntry(37, 1037, 96.3, 37)
     board = Board(Period.ALL_TIME, page, None, size=37, page=0, caller=caller)
     assert board.pages == 4
-    first = render.leaderboard(board, caller_id=1037)
+    first = group_render.leaderboard(board, caller_id=1037)
     within_limits(first)
-    assert "You: **37.**" in (first.description or "")
-    assert (first.description or "").count("<@") == 10
+    assert "**37. <@1037> - 96.3 h (37 passes)** ← you" in (first.description or "")
+    assert (first.description or "").count("<@") == 11
     assert "(1 pass)" in (first.description or "") and "(2 passes)" in (first.description or "")
-    assert "Page 1/4" in (first.footer.text or "")
+    assert "Page 1 of 4" in (first.footer.text or "")
     last = Board(Period.ALL_TIME, (caller,), None, size=37, page=3, caller=caller)
-    shown = render.leaderboard(last, caller_id=1037)
-    assert "**37.**" in (shown.description or "") and "You:" not in (shown.description or "")
+    shown = group_render.leaderboard(last, caller_id=1037)
+    assert "**37. <@1037>" in (shown.description or "") and "You:" not in (shown.description or "")
     stranger = Board(Period.ALL_TIME, page, None, size=37)
-    assert "not on this board" in (render.leaderboard(stranger, caller_id=5).description or "")
-    empty = render.leaderboard(Board(Period.WEEK, (), date(2026, 3, 2)), 1)
+    assert "not on this board" in (
+        group_render.leaderboard(stranger, caller_id=5).description or ""
+    )
+    empty = group_render.leaderboard(Board(Period.WEEK, (), date(2026, 3, 2)), 1)
     assert "No passes" in (empty.description or "")
 
 
@@ -73,8 +78,10 @@ def test_progress_with_long_notes_fits() -> None:
         for p in (1, 2)
     ]
     member = Member(1, 1, at, 5, "UTC", True, False)
-    result = MemberProgress(member, progress(ROADMAP, passes, at.date()), Standing(0, 0, 0, None))
-    embed = render.progress(ROADMAP, result, 1)
+    result = MemberProgress(
+        member, progress(ROADMAP, passes, at.date()), Standing(0, 0, 0, None), at.date()
+    )
+    embed = render.progress(ROADMAP, result, 1, personal=True)
     within_limits(embed)
     assert embed.fields[0].value.startswith("`████████████`")
 
@@ -84,6 +91,6 @@ def test_roadmap_and_help_fit_one_message() -> None:
     assert len(embeds) == 3
     for embed in embeds:
         within_limits(embed)
-    assert sum(len(e) for e in embeds) <= render.EMBED_TOTAL_MAX
+    assert sum(len(e) for e in embeds) <= limits.EMBED_TOTAL_MAX
     assert "✅⬜ 10. [Building micrograd]" in (embeds[1].description or "")
     within_limits(render.help_embed())

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Any
@@ -17,19 +16,17 @@ import jsonschema
 import pytest
 
 from bot.app import TwopassBot
-from bot.domain.schedule import PostKind
-from bot.post_content import StudyComposer
-from bot.posting import Publisher
+from bot.posts.schedule import PostKind
+from bot.posts.scheduler import job_id
 from bot.runner import serve
-from bot.scheduling import PostScheduler, job_id
+from bot.server.records import GuildSettings
 from bot.settings import Settings
 from bot.sharding import check_shards, owns_guild, parse_shard_ids, shard_of
-from bot.store import GuildSettings, Store
-from bot.study import Study
-from curriculum import default_curriculum
+from bot.startup_checks import EXIT_CONFIG, StartupError
 from localdiscord import Guild, LocalDiscord
 from localdiscord.gateway import shard_of as emulator_shard_of
-from tests.posting_fakes import FakePoster
+from tests.conftest import SteppedClock
+from tests.tables import Store
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # a Monday
 SPEC = Path(__file__).resolve().parent.parent / "localdiscord" / "spec" / "openapi.json"
@@ -46,11 +43,11 @@ def small_discord(**options: Any) -> LocalDiscord:
     return LocalDiscord(**(limits | options))
 
 
-def sharded_bot(store: Store, **settings: Any) -> TwopassBot:
+def sharded_bot(store: Store, clock: SteppedClock | None = None, **settings: Any) -> TwopassBot:
     return TwopassBot(
         settings=Settings(_env_file=None, **settings),  # type: ignore[call-arg]
-        store=store,
-        clock=lambda: NOW,
+        db=store.db,
+        clock=clock or SteppedClock(NOW),
         guild_ready_timeout=0.05,
         identify_interval=WINDOW * 2,
     )
@@ -176,7 +173,7 @@ async def test_an_unsharded_client_past_the_limit_is_closed_with_4011() -> None:
 
 
 async def test_the_bot_on_one_shard_past_the_limit_says_sharding_is_required(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path,
 ) -> None:
     async with small_discord() as local:
         add_guilds(local, 4)
@@ -186,10 +183,13 @@ async def test_the_bot_on_one_shard_past_the_limit_says_sharding_is_required(
             database=tmp_path / "bot.sqlite3",
             shard_count=1,
         )
-        with local.redirect(), caplog.at_level(logging.ERROR, logger="bot.runner"):
-            assert await asyncio.wait_for(serve(settings), 10) == 1
-        assert "Discord requires more shards" in caplog.text
-        assert "TWOPASS_SHARD_COUNT" in caplog.text
+        with local.redirect(), pytest.raises(StartupError) as caught:
+            await asyncio.wait_for(serve(settings), 10)
+        # A count set too low is the settings' fault: fix it before restarting.
+        assert caught.value.exit_code == EXIT_CONFIG
+        message = str(caught.value)
+        assert "Discord requires more shards" in message and "\n" not in message
+        assert "shard 0 of 1" in message and "TWOPASS_SHARD_COUNT" in message
         assert any("4011" in p for p in local.take_problems())
 
 
@@ -225,8 +225,8 @@ async def test_the_bot_starts_on_the_recommended_shards_and_answers_on_each(
             assert [int(i["guild_id"]) for i in delivered] == [guild.id]
             assert not frames(local, 0, "INTERACTION_CREATE")
             # A DM goes to shard 0.
-            reply = await local.slash(member, "today", dm=True)
-            assert "inside a server" in reply.content
+            reply = await local.slash(member, "help", dm=True)
+            assert "two passes" in str(reply.embeds).lower() + reply.content.lower()
             assert len(frames(local, 0, "INTERACTION_CREATE")) == 1
         # Three identifies, one per shard, none refused.
         assert [shard for _, shard, _ in local.gateway.identifies] == [0, 1, 2]
@@ -260,7 +260,7 @@ async def test_shards_identify_as_fast_as_max_concurrency_allows(tmp_path: Path)
         add_guilds(local, 10)  # 4 shards: buckets {0, 2} and {1, 3}
         bot = TwopassBot(
             settings=Settings(_env_file=None),  # type: ignore[call-arg]
-            store=store,
+            db=store.db,
             guild_ready_timeout=0.05,
             identify_interval=interval + 0.05,
         )
@@ -297,33 +297,14 @@ async def test_shards_that_identify_too_fast_are_caught() -> None:
         assert "shard 1 identified" in problems[0] and "max_concurrency 1" in problems[0]
 
 
-async def test_a_process_running_some_shards_schedules_only_their_servers(
-    tmp_path: Path,
-) -> None:
-    async with small_discord() as local, await Store.open(tmp_path / "bot.sqlite3") as store:
-        guilds = add_guilds(local, 4)
-        for guild in guilds:
-            await store.save_guild_settings(study_settings(guild.id, guild.channels[0].id), NOW)
-        bot = sharded_bot(store, shard_count=2, shard_ids="1")
-        async with local.running(bot):
-            mine = {g.id for g in guilds if local.shard_of(g, 2) == 1}
-            assert {g.id for g in bot.guilds} == mine
-            assert sorted(local.gateway.sessions) == [1]
-            scheduled = {
-                g.id
-                for g in guilds
-                if bot.posts.scheduler.get_job(job_id(PostKind.DAILY, g.id)) is not None
-            }
-            assert scheduled == mine
-
-
-# --- the posts scheduler filter ------------------------------------------------------------
-
-
-def study_settings(guild_id: int, channel_id: int, daily: time = time(9, 0)) -> GuildSettings:
+def study_settings(
+    guild: Guild, daily: time = time(11, 0), admins: int | None = None
+) -> GuildSettings:
+    """A configured server whose daily video at 11:00 UTC is an hour late at NOW, within its
+    grace: a start-up catch-up posts it."""
     return GuildSettings(
-        guild_id=guild_id,
-        study_channel_id=channel_id,
+        guild_id=guild.id,
+        study_channel_id=guild.channels[0].id,
         timezone="UTC",
         checkin_weekday=0,
         checkin_time=time(18, 0),
@@ -333,37 +314,89 @@ def study_settings(guild_id: int, channel_id: int, daily: time = time(9, 0)) -> 
         curriculum_id="ml-engineer",
         cohort_start=NOW.date(),
         default_pace=5.0,
+        admin_channel_id=admins,
     )
 
 
-async def test_jobs_and_catch_up_only_for_the_shards_this_process_runs(store: Store) -> None:
-    roadmap = default_curriculum()
-    await store.sync_credits(roadmap)
-    guilds = [(n << 22) + 7 for n in range(1, 7)]  # shards 1, 0, 1, 0, 1, 0 of 2
-    for guild_id in guilds:
-        await store.save_guild_settings(study_settings(guild_id, guild_id + 1, time(11, 0)), NOW)
-    poster = FakePoster(clock=lambda: NOW)
-    publisher = Publisher(
-        store,
-        StudyComposer(Study(store, roadmap, "UTC")),
-        poster,
-        lambda: NOW,
-        serves=owns_guild((1,), 2),
-    )
-    posts = PostScheduler(publisher, store)
-    await posts.start(catch_up=False)
-    try:
-        mine = [g for g in guilds if shard_of(g, 2) == 1]
-        assert len(mine) == 3
-        for guild_id in guilds:
-            for kind in PostKind:
-                has_job = posts.scheduler.get_job(job_id(kind, guild_id)) is not None
-                assert has_job == (guild_id in mine)
-        await posts.rebuild(guilds[1])  # another process's server: still no job here
-        assert posts.next_fire(guilds[1], PostKind.DAILY) is None
-        # The start-up catch-up too (today's 11:00 video is an hour late, within its grace).
-        outcomes = await publisher.catch_up()
-        assert sorted({o.guild_id for o in outcomes}) == mine
-        assert {m.channel_id for m in poster.messages} == {g + 1 for g in mine}
-    finally:
-        await posts.close()
+async def test_a_process_running_some_shards_schedules_only_their_servers(
+    tmp_path: Path,
+) -> None:
+    async with small_discord() as local, await Store.open(tmp_path / "bot.sqlite3") as store:
+        guilds = add_guilds(local, 4)
+        for guild in guilds:
+            await store.save_guild_settings(study_settings(guild, time(9, 0)), NOW)
+        bot = sharded_bot(store, shard_count=2, shard_ids="1")
+        async with local.running(bot):
+            mine = {g.id for g in guilds if local.shard_of(g, 2) == 1}
+            assert mine and len(mine) < len(guilds)
+            assert {g.id for g in bot.guilds} == mine
+            assert sorted(local.gateway.sessions) == [1]
+            for guild in guilds:
+                for kind in PostKind:
+                    has_job = bot.posts.scheduler.get_job(job_id(kind, guild.id)) is not None
+                    assert has_job == (guild.id in mine)
+            # A settings change for another process's server (in the shared database) leaves
+            # it to that process.
+            theirs = next(g for g in guilds if g.id not in mine)
+            await bot.posts.rebuild(theirs.id)
+            assert bot.posts.next_fire(theirs.id, PostKind.DAILY) is None
+            await bot.posts.wait_idle()
+
+
+async def test_each_process_catches_up_retries_and_tells_only_for_its_own_shards(
+    tmp_path: Path,
+) -> None:
+    """Two processes share one database, each running one of two shards. The first finds
+    Discord failing its posts and stops; the second never takes those over (the first resumes
+    them when it comes back), posts only its own servers' and tells only its own admins."""
+    async with small_discord() as local, await Store.open(tmp_path / "bot.sqlite3") as store:
+        guilds = add_guilds(local, 4)
+        for guild in guilds:
+            admins = guild.add_text_channel("admins")
+            await store.save_guild_settings(study_settings(guild, admins=admins.id), NOW)
+        first = [g for g in guilds if local.shard_of(g, 2) == 0]
+        second = [g for g in guilds if local.shard_of(g, 2) == 1]
+        assert first and second
+
+        def posted(guild: Guild) -> int:
+            return sum(len(local.channel_messages(c)) for c in guild.channels)
+
+        # The process of shard 0: Discord fails each of its daily videos once.
+        local.server_error("POST", "/channels/{channel_id}/messages", times=len(first), status=503)
+        clock = SteppedClock(NOW)
+        bot = sharded_bot(store, clock, shard_count=2, shard_ids="0")
+        async with local.running(bot):
+            await bot.posts.wait_idle()
+        pending = await store.posts.pending_posts()
+        assert sorted(p.guild_id for p in pending) == sorted(g.id for g in first)
+        assert all(p.failures == 1 for p in pending)
+        assert not any(posted(g) for g in guilds)
+
+        # The process of shard 1, after shard 0's first retries are due.
+        clock.advance(minutes=1)
+        for guild in guilds:
+            await store.posts.add_note(guild.id, "checkin", f"note for {guild.name}", "posted", NOW)
+        bot = sharded_bot(store, clock, shard_count=2, shard_ids="1")
+        async with local.running(bot):
+            await bot.posts.wait_idle()
+            retried = await bot.posts.publisher.retry_due()
+            await bot.posts.wait_idle()
+        assert all(o.guild_id in {g.id for g in second} for o in retried)
+        for guild in second:
+            assert posted(guild) == 2  # the daily video and the note to its admins
+        assert not any(posted(g) for g in first)
+        still = await store.posts.pending_posts()
+        assert sorted(p.guild_id for p in still) == sorted(g.id for g in first)
+        assert all(p.failures == 1 and p.attempts == 1 for p in still)
+        assert sorted(n.guild_id for n in await store.posts.untold()) == sorted(g.id for g in first)
+
+        # Shard 0's process comes back: it resumes its own posts and tells its own admins.
+        bot = sharded_bot(store, clock, shard_count=2, shard_ids="0")
+        async with local.running(bot):
+            await bot.posts.wait_idle()
+        assert not await store.posts.pending_posts() and not await store.posts.untold()
+        for guild in guilds:
+            assert posted(guild) == 2
+        for guild in guilds:
+            record = await store.posts.post_record(guild.id, PostKind.DAILY, NOW.date().isoformat())
+            assert record is not None and record.state == "posted"

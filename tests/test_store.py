@@ -9,8 +9,12 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from bot.store import GuildSettings, LogOutcome, Store, UndoOutcome, core, migrations
+from bot.db import connection as core
+from bot.db import migrations
+from bot.learners.repo import LogOutcome, UndoOutcome
+from bot.server.records import GuildSettings
 from tests.conftest import NOW
+from tests.tables import Store
 
 GUILD, ALICE, BOB = 100, 1, 2
 
@@ -222,10 +226,10 @@ async def test_the_log_is_checkpointed_in_the_background_not_by_a_command(
 async def test_a_dead_checkpointer_is_reported_and_close_still_closes(
     db_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async def broken(self: Store) -> None:
+    async def broken(self: core.Database) -> None:
         raise sqlite3.OperationalError("disk I/O error")
 
-    monkeypatch.setattr(Store, "_checkpoint_forever", broken)
+    monkeypatch.setattr(core.Database, "_checkpoint_forever", broken)
     store = await Store.open(db_path)
     await asyncio.sleep(0.05)
     assert "WAL checkpointer stopped" in caplog.text

@@ -8,14 +8,15 @@ from datetime import date, timedelta
 
 import pytest
 
-from bot.domain import errors
-from bot.domain.plan import credit
-from bot.domain.progress import replay
-from bot.store import Store
-from bot.store.boards import BoardRow
-from bot.study import Period, SetupChange, Study
+from bot import errors as base_errors
+from bot.group.board import BoardRow, Period
+from bot.learners import errors
+from bot.learners.plan import credit
+from bot.learners.progress import replay
+from bot.server.rules import SetupChange
 from curriculum import Pass, default_curriculum
 from tests.conftest import NOW
+from tests.tables import Store, Study
 
 GUILD, ALICE, BOB, CAROL = 100, 1, 2, 3
 ROADMAP = default_curriculum()
@@ -24,11 +25,6 @@ ROADMAP = default_curriculum()
 @pytest.fixture
 def study(store: Store) -> Study:
     return Study(store, ROADMAP, "UTC")
-
-
-@pytest.fixture(autouse=True)
-async def credits(store: Store) -> None:
-    await store.sync_credits(ROADMAP)
 
 
 async def test_join_defaults_then_updates_and_resumes(study: Study) -> None:
@@ -47,9 +43,9 @@ async def test_join_defaults_then_updates_and_resumes(study: Study) -> None:
 
 
 async def test_bad_join_input_writes_nothing(study: Study, store: Store) -> None:
-    with pytest.raises(errors.BadInput, match="timezone"):
+    with pytest.raises(base_errors.BadInput, match="timezone"):
         await study.join(GUILD, ALICE, NOW, timezone="Nowhere/Land")
-    with pytest.raises(errors.BadInput, match="Pace"):
+    with pytest.raises(base_errors.BadInput, match="Pace"):
         await study.join(GUILD, ALICE, NOW, pace_hours=100)
     assert await store.member(GUILD, ALICE) is None
     assert await store.guild_settings(GUILD) is None
@@ -60,7 +56,7 @@ async def test_leave_needs_a_member(study: Study) -> None:
         await study.leave(GUILD, ALICE)
     await study.join(GUILD, ALICE, NOW)
     await study.leave(GUILD, ALICE)
-    with pytest.raises(errors.NotJoined):  # leaving twice: nothing to leave
+    with pytest.raises(errors.AlreadyLeft):  # leaving twice says so, not "not joined"
         await study.leave(GUILD, ALICE)
 
 
@@ -72,9 +68,9 @@ async def test_log_rules(study: Study, store: Store) -> None:
         await study.log(GUILD, ALICE, "micrograd", Pass.SECOND, NOW)
     with pytest.raises(errors.UnknownVideo, match="micrograd"):
         await study.log(GUILD, ALICE, "micrgrad", Pass.FIRST, NOW)
-    with pytest.raises(errors.BadInput, match="future"):
+    with pytest.raises(base_errors.BadInput, match="future"):
         await study.log(GUILD, ALICE, "micrograd", Pass.FIRST, NOW, on="2030-01-01")
-    with pytest.raises(errors.BadInput, match="link"):
+    with pytest.raises(base_errors.BadInput, match="link"):
         await study.log(GUILD, ALICE, "micrograd", Pass.FIRST, NOW, link="not-a-link")
     assert await store.passes_of(GUILD, ALICE) == []  # nothing written by any refusal
 
@@ -83,8 +79,11 @@ async def test_log_rules(study: Study, store: Store) -> None:
     assert done.progress.passes_done == 1 and done.next is not None
     with pytest.raises(errors.AlreadyLogged, match="already logged"):
         await study.log(GUILD, ALICE, "micrograd", Pass.FIRST, NOW + timedelta(hours=1))
-    second = await study.log(GUILD, ALICE, "micrograd", Pass.SECOND, NOW, on="yesterday")
-    assert second.logged.study_date == NOW.date() - timedelta(days=1)
+    # A second pass cannot be dated before its first (here: the first was today).
+    with pytest.raises(errors.SecondDatedBeforeFirst, match="Mon 2 Mar"):
+        await study.log(GUILD, ALICE, "micrograd", Pass.SECOND, NOW, on="yesterday")
+    second = await study.log(GUILD, ALICE, "micrograd", Pass.SECOND, NOW)
+    assert second.logged.study_date == NOW.date()
     assert second.progress.minutes_done == 145 * 3.5
 
 
@@ -115,7 +114,7 @@ async def test_undo_rules_and_history_agrees_with_totals(study: Study, store: St
         await study.undo(GUILD, ALICE, "gpt", Pass.FIRST, NOW)
     await study.undo(GUILD, ALICE, "gpt", Pass.SECOND, NOW)
     await study.undo(GUILD, ALICE, "tokenizer", Pass.FIRST, NOW)
-    await study.log(GUILD, ALICE, "gpt", Pass.SECOND, NOW, on="yesterday")
+    await study.log(GUILD, ALICE, "gpt", Pass.SECOND, NOW + timedelta(days=1))
 
     history = await store.history_of(GUILD, ALICE)
     assert [h.action for h in history].count("undo") == 2
@@ -176,7 +175,7 @@ async def test_cohort_view(study: Study) -> None:
 
 
 async def test_setup_validates_before_saving(study: Study, store: Store) -> None:
-    with pytest.raises(errors.BadInput, match="HH:MM"):
+    with pytest.raises(base_errors.BadInput, match="HH:MM"):
         await study.setup(GUILD, SetupChange(channel_id=5, checkin_time="25:00"), NOW)
     assert await store.guild_settings(GUILD) is None
     saved = await study.setup(
@@ -255,14 +254,14 @@ async def test_kept_totals_always_match_the_passes(study: Study, store: Store) -
                 await study.log(GUILD, user, video, which, now, on=on)
             else:
                 await study.undo(GUILD, user, video, which, now)
-        except errors.StudyError:
+        except errors.UserError:
             pass  # refused (already logged, second before first...): writes nothing
     await study.leave(GUILD, CAROL)
 
     def rows(board: list[BoardRow]) -> list[tuple[int, float, int, str]]:
         return [(r.user_id, round(r.minutes, 6), r.passes, r.reached_at) for r in board]
 
-    summed = await store.leaderboard_since(GUILD, ROADMAP.id, date.min)
+    summed = await store.groups.board_between(GUILD, date.min, date.max, 10**6)
     assert rows(await store.leaderboard(GUILD)) == rows(summed)
     assert len(summed) >= 3  # the random walk left several members on the board
 
@@ -297,8 +296,13 @@ async def test_changed_video_lengths_recount_the_kept_totals(study: Study, store
             )
         }
     )
-    await store.sync_credits(longer)
+    # What start-up does when the roadmap's lengths changed.
+    relengthed = Study(store, longer)
+    assert await relengthed.learners.recredit() == 1
+    await relengthed.groups.rebuild_totals()
     assert (await store.leaderboard(GUILD))[0].minutes == 200
+    assert [p.video_id for p in await store.passes_of(GUILD, ALICE)] == ["gpt"]
+    assert await relengthed.groups.check_totals() == []
 
 
 async def test_leaderboard_reads_one_page_and_the_callers_rank(study: Study) -> None:

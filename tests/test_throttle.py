@@ -12,9 +12,9 @@ from typing import cast
 import discord
 import pytest
 
-from bot.discord_poster import RATE_LIMIT_ROUNDS, DiscordPoster
-from bot.posting import RateLimited
-from bot.throttle import TokenBucket
+from bot.posts.poster import RATE_LIMIT_ROUNDS, DiscordPoster
+from bot.posts.publisher import RateLimited
+from bot.posts.throttle import TokenBucket
 
 
 class VirtualTime:

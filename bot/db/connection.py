@@ -1,0 +1,200 @@
+"""The SQLite connection every feature's repository shares: opening, migrations, transactions,
+backup, and the small key-value state of the deployment (`app_state`)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import aiosqlite
+
+from bot import private_files
+from bot.db import migrations
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 5_000
+# How often the write-ahead log is folded back into the database, off the command path.
+CHECKPOINT_EVERY_SECONDS = 5.0
+_DB_TIME = "%Y-%m-%d %H:%M:%S"
+
+
+def to_db_time(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        raise ValueError("database times must be timezone-aware")
+    return moment.astimezone(UTC).strftime(_DB_TIME)
+
+
+def from_db_time(text: str) -> datetime:
+    # fromisoformat reads SQLite's 'YYYY-MM-DD HH:MM:SS' about 6x faster than strptime, which
+    # matters when a command parses every pass a member logged.
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+Params = tuple[Any, ...] | dict[str, Any]
+
+
+async def fetch_all(db: aiosqlite.Connection, sql: str, params: Params = ()) -> list[Any]:
+    """Rows of one statement in a single trip to the database thread (execute, fetch and close
+    through a cursor would be three)."""
+    return list(await db.execute_fetchall(sql, params))
+
+
+async def fetch_one(db: aiosqlite.Connection, sql: str, params: Params = ()) -> Any:
+    rows = await fetch_all(db, sql, params)
+    return rows[0] if rows else None
+
+
+class Database:
+    """Owns one aiosqlite connection. Open it once at start-up and close it at shutdown; each
+    feature's repository runs its SQL through it."""
+
+    def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
+        self._db = db
+        self.path = path
+        # One connection is shared by every coroutine: without this lock two commands could
+        # interleave statements inside one another's transaction.
+        self._lock = asyncio.Lock()
+        self._checkpoints: asyncio.Task[None] | None = None
+
+    @classmethod
+    async def open(cls, path: Path | str, *, migrate: bool = True) -> Self:
+        path = Path(path)
+        if str(path) != ":memory:":
+            # Owner-only: SQLite gives the -wal and -shm files the same permissions.
+            private_files.create_file(path)
+        # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a transaction is never
+        # opened behind our back by the sqlite3 module.
+        db = await aiosqlite.connect(path, isolation_level=None)
+        try:
+            await db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await db.execute("PRAGMA journal_mode = WAL")
+            await db.execute("PRAGMA synchronous = NORMAL")
+            await db.execute("PRAGMA foreign_keys = ON")
+            if migrate:
+                await migrations.upgrade(db)
+        except BaseException:
+            await db.close()
+            raise
+        database = cls(db, path)
+        if str(path) != ":memory:":
+            # SQLite would otherwise checkpoint inside whichever commit crosses 1000 pages of
+            # log, and that command would wait ~20 ms. A second connection checkpoints in its
+            # own thread instead, without taking the lock every command needs.
+            await db.execute("PRAGMA wal_autocheckpoint = 0")
+            database._checkpoints = asyncio.create_task(database._checkpoint_forever())
+            database._checkpoints.add_done_callback(database._checkpointer_stopped)
+        return database
+
+    def _checkpointer_stopped(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled():
+            return
+        # It died: say so, and hand checkpoints back to SQLite so the log cannot grow forever.
+        log.error("the WAL checkpointer stopped", exc_info=task.exception())
+        task.get_loop().create_task(self._db.execute("PRAGMA wal_autocheckpoint = 1000"))
+
+    async def _checkpoint_forever(self) -> None:
+        async with aiosqlite.connect(self.path) as checkpointer:
+            await checkpointer.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            while True:
+                await asyncio.sleep(CHECKPOINT_EVERY_SECONDS)
+                try:
+                    # PASSIVE never blocks readers or writers; what it cannot copy now waits
+                    # for the next round.
+                    await checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except aiosqlite.Error:
+                    log.warning("WAL checkpoint failed; will retry", exc_info=True)
+
+    async def close(self) -> None:
+        try:
+            if self._checkpoints is not None and not self._checkpoints.done():
+                self._checkpoints.cancel()
+                # Wait for it to stop; its own cancellation (or failure) is not ours to raise.
+                await asyncio.wait({self._checkpoints})
+        finally:
+            # Always close: aiosqlite's thread would otherwise keep the process alive. The last
+            # connection to close checkpoints the whole log itself.
+            await self._db.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def rows(self, sql: str, params: Params = ()) -> list[Any]:
+        """The rows of one statement, in one trip to the database thread. A single statement
+        is its own transaction, so it needs no BEGIN/COMMIT around it."""
+        async with self._lock:
+            return await fetch_all(self._db, sql, params)
+
+    async def row(self, sql: str, params: Params = ()) -> Any:
+        """The first row of one statement, or None."""
+        rows = await self.rows(sql, params)
+        return rows[0] if rows else None
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction: everything inside commits together or not at all."""
+        async with self._lock:
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                await self._db.rollback()
+                raise
+            else:
+                await self._db.commit()
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A consistent read: several SELECTs that see one snapshot of the database."""
+        async with self._lock:
+            await self._db.execute("BEGIN")
+            try:
+                yield self._db
+            finally:
+                await self._db.rollback()
+
+    async def upgrade(self) -> list[int]:
+        """Apply pending migrations; returns the versions applied."""
+        async with self._lock:
+            return await migrations.upgrade(self._db)
+
+    async def schema_version(self) -> int:
+        async with self._lock:
+            return await migrations.current_version(self._db)
+
+    async def get_state(self, key: str) -> str | None:
+        row = await self.row("SELECT value FROM app_state WHERE key = ?", (key,))
+        return str(row[0]) if row else None
+
+    async def set_state(self, key: str, value: str) -> None:
+        async with self.transaction() as db:
+            await db.execute(
+                "INSERT INTO app_state (key, value) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    async def backup(self, destination: Path | str) -> None:
+        """Copy the live database with SQLite's online backup API (safe while the bot runs)."""
+        destination = Path(destination)
+        private_files.create_file(destination)
+        async with self._lock:
+            target = await aiosqlite.connect(destination)
+            try:
+                await self._db.backup(target)
+            finally:
+                await target.close()

@@ -1,0 +1,80 @@
+"""Building blocks for every feature's embeds, always within Discord's limits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+import discord
+
+# Discord's embed limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
+TITLE_MAX = 256
+DESCRIPTION_MAX = 4096
+FIELDS_MAX = 25
+FIELD_NAME_MAX = 256
+FIELD_VALUE_MAX = 1024
+EMBED_TOTAL_MAX = 6000
+
+
+GREEN = discord.Colour(0x2ECC71)
+BLUE = discord.Colour(0x3498DB)
+GOLD = discord.Colour(0xF1C40F)
+GREY = discord.Colour(0x95A5A6)
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def embed(title: str, description: str = "", colour: discord.Colour = BLUE) -> discord.Embed:
+    return discord.Embed(
+        title=clip(title, TITLE_MAX), description=clip(description, DESCRIPTION_MAX), colour=colour
+    )
+
+
+def add_field(
+    target: discord.Embed,
+    name: str,
+    value: str,
+    inline: bool = False,
+    budget: int = EMBED_TOTAL_MAX,
+) -> bool:
+    """Add a field if the embed still has room within `budget` characters; False once full."""
+    name, value = clip(name, FIELD_NAME_MAX), clip(value or "-", FIELD_VALUE_MAX)
+    if len(target.fields) >= FIELDS_MAX or len(target) + len(name) + len(value) > budget:
+        return False
+    target.add_field(name=name, value=value, inline=inline)
+    return True
+
+
+def mention(user_id: int) -> str:
+    return f"<@{user_id}>"
+
+
+def mentions(user_ids: Iterable[int], budget: int = 320) -> str:
+    """Whole mentions that fit in `budget` characters, then "+N more": a mention cut in half
+    shows as raw text."""
+    ids = list(user_ids)
+    shown: list[str] = []
+    used = 0
+    for index, user_id in enumerate(ids):
+        piece = mention(user_id)
+        rest = len(ids) - index - 1
+        reserve = len(f" +{rest} more") if rest else 0
+        if used + len(piece) + 1 + reserve > budget:
+            return " ".join(shown) + f" +{len(ids) - index} more"
+        shown.append(piece)
+        used += len(piece) + 1
+    return " ".join(shown)
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "es" if word.endswith("s") else "s")
+
+
+def hours(minutes: float) -> str:
+    return f"{minutes / 60:.1f} h"
+
+
+def day_label(day: date | None) -> str:
+    return day.strftime("%a %d %b %Y") if day else "-"

@@ -1,0 +1,182 @@
+"""The SQL of the kept totals (`member_points`, `member_week_points`), which this feature owns;
+the triggers on `passes` (migration 0009) keep them current. Reads of members and passes for the
+group's views are here too."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from bot.db import Database, fetch_all, from_db_time
+from bot.group.board import BoardRow, CohortPass, Totals
+from bot.timekeeping import week_start
+
+# The one board order: most points first, then whoever reached the score first, then by id. As
+# a row value it both orders a board and counts who is ahead of a member.
+_KEY = "(-{t}.minutes, {t}.reached_at, {t}.user_id)"
+BOARD_ORDER = "-minutes, reached_at, user_id"
+
+# One page of a board, the caller's own line and the board's size, in one statement. The page is
+# a LIMIT over the ordered totals and the caller's rank a count of who is ahead, so no
+# per-member row reaches Python.
+_BOARD_PAGE = f"""
+    WITH board AS (
+        SELECT t.user_id, t.minutes, t.passes, t.reached_at
+        FROM {{table}} AS t
+        JOIN members AS m ON m.guild_id = t.guild_id AND m.user_id = t.user_id AND m.active = 1
+        WHERE t.guild_id = :guild {{week}}
+    ),
+    me AS (SELECT minutes, reached_at, user_id FROM board WHERE user_id = :caller)
+    SELECT 0, NULL, NULL, NULL, NULL, (SELECT count(*) FROM board)
+    UNION ALL
+    SELECT * FROM (
+        SELECT :first - 1 + row_number() OVER (), user_id, minutes, passes, reached_at, NULL
+        FROM (
+            SELECT * FROM board ORDER BY {BOARD_ORDER}
+            LIMIT :last - :first + 1 OFFSET :first - 1
+        )
+    )
+    UNION ALL
+    SELECT 1 + (
+            SELECT count(*) FROM board AS ahead, me
+            WHERE {_KEY.format(t="ahead")} < {_KEY.format(t="me")}
+        ),
+        user_id, minutes, passes, reached_at, NULL
+    FROM board WHERE user_id = :caller
+"""
+_PAGE_ALL_TIME = _BOARD_PAGE.format(table="member_points", week="")
+_PAGE_WEEK = _BOARD_PAGE.format(table="member_week_points", week="AND t.week = :week")
+
+# A board over any window of study days (the check-in's), summed from the passes' own points.
+_BOARD_SINCE = f"""
+    SELECT user_id, minutes, passes, reached_at FROM (
+        SELECT p.user_id, sum(p.minutes) AS minutes, count(*) AS passes,
+               max(p.logged_at) AS reached_at
+        FROM passes AS p
+        JOIN members AS m ON m.guild_id = p.guild_id AND m.user_id = p.user_id AND m.active = 1
+        WHERE p.guild_id = :guild AND p.study_date BETWEEN :since AND :until
+        GROUP BY p.user_id
+    )
+    ORDER BY {BOARD_ORDER}
+    LIMIT :limit
+"""
+
+# The kept totals, recomputed from the passes' own points.
+_REBUILD_TOTALS = (
+    "DELETE FROM member_points",
+    "DELETE FROM member_week_points",
+    "INSERT INTO member_points (guild_id, user_id, minutes, passes, reached_at)"
+    " SELECT guild_id, user_id, sum(minutes), count(*), max(logged_at)"
+    " FROM passes GROUP BY guild_id, user_id",
+    "INSERT INTO member_week_points (guild_id, week, user_id, minutes, passes, reached_at)"
+    " SELECT guild_id, week, user_id, sum(minutes), count(*), max(logged_at)"
+    " FROM passes GROUP BY guild_id, week, user_id",
+)
+
+
+class GroupRepo:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    async def board_page(
+        self, guild_id: int, week: date | None, *, first: int, last: int, caller: int | None
+    ) -> tuple[list[tuple[int, BoardRow]], int]:
+        """Ranks `first`..`last` of a board (all time, or the week starting Monday `week`), plus
+        the caller's own rank wherever it is, and how many are on the board."""
+        params: dict[str, object] = {
+            "guild": guild_id,
+            "first": first,
+            "last": last,
+            "caller": caller,
+        }
+        sql = _PAGE_ALL_TIME
+        if week is not None:
+            sql, params["week"] = _PAGE_WEEK, week.isoformat()
+        rows = await self.database.rows(sql, params)
+        size = int(rows[0][5])
+        # The caller's line comes twice when they are on the page itself.
+        ranked = {r[0]: BoardRow(r[1], r[2], r[3], r[4]) for r in rows[1:]}
+        return sorted(ranked.items()), size
+
+    async def board_between(
+        self, guild_id: int, since: date, until: date, limit: int
+    ) -> list[BoardRow]:
+        """The top `limit` active members by the points of passes studied from `since` to
+        `until` (both included), in board order."""
+        rows = await self.database.rows(
+            _BOARD_SINCE,
+            {
+                "guild": guild_id,
+                "since": since.isoformat(),
+                "until": until.isoformat(),
+                "limit": limit,
+            },
+        )
+        return [BoardRow(r[0], r[1], r[2], r[3]) for r in rows]
+
+    async def cohort_passes(
+        self, guild_id: int
+    ) -> tuple[list[tuple[int, datetime]], list[CohortPass]]:
+        """Active members ((id, since when: joined or came back), by join order) and every
+        pass they hold, in one snapshot."""
+        async with self.database.reading() as db:
+            rows = await fetch_all(
+                db,
+                "SELECT user_id, coalesce(active_since, joined_at) FROM members"
+                " WHERE guild_id = ? AND active = 1"
+                " ORDER BY joined_at, user_id",
+                (guild_id,),
+            )
+            members = [(row[0], from_db_time(row[1])) for row in rows]
+            rows = await fetch_all(
+                db,
+                "SELECT p.user_id, p.video_id, p.pass, p.study_date, p.minutes FROM passes AS p"
+                " JOIN members AS m ON m.guild_id = p.guild_id AND m.user_id = p.user_id"
+                " WHERE p.guild_id = ? AND m.active = 1",
+                (guild_id,),
+            )
+            passes = [CohortPass(r[0], r[1], r[2], date.fromisoformat(r[3]), r[4]) for r in rows]
+        return members, passes
+
+    async def rebuild_totals(self) -> None:
+        async with self.database.transaction() as db:
+            for statement in _REBUILD_TOTALS:
+                await db.execute(statement)
+
+    async def kept_totals(self) -> tuple[list[Totals], list[Totals]]:
+        """Every kept total: all time (week None), then per week."""
+        async with self.database.reading() as db:
+            all_time = await fetch_all(
+                db, "SELECT guild_id, NULL, user_id, minutes, passes FROM member_points"
+            )
+            weekly = await fetch_all(
+                db, "SELECT guild_id, week, user_id, minutes, passes FROM member_week_points"
+            )
+        return _totals(all_time), _totals(weekly)
+
+    async def history(self) -> list[tuple[int, int, str, int, str, date, float]]:
+        """Every history entry in order: (guild, user, video, pass, action, the Monday of the
+        week it counted in, points). Entries from before weeks were stored count in the week of
+        their study day."""
+        rows = await self.database.rows(
+            "SELECT guild_id, user_id, video_id, pass, action, study_date, minutes, week"
+            " FROM pass_history ORDER BY id"
+        )
+        return [
+            (
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                date.fromisoformat(r[7]) if r[7] else week_start(date.fromisoformat(r[5])),
+                r[6],
+            )
+            for r in rows
+        ]
+
+
+def _totals(rows: Sequence[tuple[int, str | None, int, float, int]]) -> list[Totals]:
+    return [
+        Totals(r[0], date.fromisoformat(r[1]) if r[1] else None, r[2], r[3], r[4]) for r in rows
+    ]

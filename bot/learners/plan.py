@@ -1,0 +1,181 @@
+"""A study plan: the roadmap's passes in order, laid over a pace (hours a week) from a start day.
+
+Order is the guide's: for each video, the first pass, then the second, then the next video.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import wraps
+from typing import TypeVar
+from zoneinfo import ZoneInfo
+
+from bot.learners.records import Member, PassKey
+from curriculum import Curriculum, Pass, Phase, Video
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    index: int
+    phase: Phase
+    video: Video
+    which: Pass
+    minutes: float  # estimated study time of this pass
+    ends_at: float  # cumulative minutes of the plan up to and including this step
+
+    @property
+    def key(self) -> PassKey:
+        return (self.video.id, int(self.which))
+
+
+def per_curriculum(build: Callable[[Curriculum], T]) -> Callable[[Curriculum], T]:
+    """Compute a table once per curriculum object. Keyed by identity: hashing a pydantic model
+    walks all of it (microseconds per call, on every command), while a roadmap is loaded once."""
+    built: dict[int, tuple[Curriculum, T]] = {}
+
+    @wraps(build)
+    def lookup(curriculum: Curriculum) -> T:
+        found = built.get(id(curriculum))
+        if found is None or found[0] is not curriculum:
+            found = built[id(curriculum)] = (curriculum, build(curriculum))
+        return found[1]
+
+    return lookup
+
+
+@per_curriculum
+def steps(curriculum: Curriculum) -> tuple[Step, ...]:
+    """Every pass of the roadmap in study order (computed once per curriculum)."""
+    out: list[Step] = []
+    total = 0.0
+    for phase, video in curriculum.videos():
+        for which in (Pass.FIRST, Pass.SECOND):
+            minutes = video.pass_minutes(which)
+            total += minutes
+            out.append(Step(len(out), phase, video, which, minutes, total))
+    return tuple(out)
+
+
+def minutes_per_day(pace_hours: float) -> float:
+    return pace_hours * 60 / 7
+
+
+@per_curriculum
+def credit_table(curriculum: Curriculum) -> dict[PassKey, float]:
+    return {step.key: step.minutes for step in steps(curriculum)}
+
+
+def credit(curriculum: Curriculum, done: Iterable[PassKey]) -> float:
+    """Estimated study minutes the given passes are worth: the one definition of points.
+    A pass on a video no longer on the roadmap is worth nothing."""
+    table = credit_table(curriculum)
+    return sum(table.get(key, 0.0) for key in done)
+
+
+@per_curriculum
+def phase_keys(curriculum: Curriculum) -> tuple[tuple[Phase, frozenset[PassKey]], ...]:
+    """Each phase with the passes that complete it."""
+    return tuple(
+        (phase, frozenset((video.id, int(which)) for video in phase.videos for which in Pass))
+        for phase in curriculum.phases
+    )
+
+
+def next_step(curriculum: Curriculum, done: Collection[PassKey]) -> Step | None:
+    """The earliest pass on the roadmap not yet logged; None when all are."""
+    for step in steps(curriculum):
+        if step.key not in done:
+            return step
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """Where a member stands against their own plan on a given day."""
+
+    days_ahead: int  # negative: behind
+    expected_minutes: float
+    done_minutes: float
+    finish: date | None  # projected finish at this pace; None when done
+
+    @property
+    def label(self) -> str:
+        if self.finish is None:
+            return "finished the roadmap"
+        if self.days_ahead <= -1:
+            return f"{-self.days_ahead} day{'s' if self.days_ahead < -1 else ''} behind plan"
+        if self.days_ahead >= 1:
+            return f"{self.days_ahead} day{'s' if self.days_ahead > 1 else ''} ahead of plan"
+        return "on track"
+
+
+def standing(
+    curriculum: Curriculum,
+    done: Collection[PassKey],
+    *,
+    start: date,
+    pace_hours: float,
+    today: date,
+    credit_at_start: float = 0.0,
+) -> Standing:
+    """Done against expected, where the plan began on `start` with `credit_at_start` minutes of
+    study already behind it."""
+    per_day = minutes_per_day(pace_hours)
+    total = steps(curriculum)[-1].ends_at
+    # A day's share is due once that day is over: on the day you start you are on track.
+    elapsed_days = max((today - start).days, 0)
+    expected = min(credit_at_start + elapsed_days * per_day, total)
+    done_minutes = credit(curriculum, done)
+    remaining = max(total - done_minutes, 0.0)
+    finish = (
+        None
+        if remaining <= 0
+        else today + timedelta(days=max(math.ceil(remaining / per_day) - 1, 0))
+    )
+    # Rounded toward zero: half a day behind is still "on track". Rounded to 9 places first, so
+    # float noise (29.9999999...) does not cost a whole day.
+    days_ahead = math.trunc(round((done_minutes - expected) / per_day, 9))
+    return Standing(days_ahead, expected, done_minutes, finish)
+
+
+def projected_finish(
+    curriculum: Curriculum, done: Collection[PassKey], *, pace_hours: float, today: date
+) -> date | None:
+    remaining = steps(curriculum)[-1].ends_at - credit(curriculum, done)
+    if remaining <= 0:
+        return None
+    return today + timedelta(days=math.ceil(remaining / minutes_per_day(pace_hours)) - 1)
+
+
+def cohort_step(
+    curriculum: Curriculum, *, start: date, pace_hours: float, day: date
+) -> Step | None:
+    """The cohort's pass of the day: where a member who began on `start` at the default pace is.
+
+    Before the start it is the first pass; after the last step, None (the roadmap is done).
+    """
+    offset = max((day - start).days, 0) * minutes_per_day(pace_hours)
+    for step in steps(curriculum):
+        if offset < step.ends_at:
+            return step
+    return None
+
+
+def member_standing(
+    curriculum: Curriculum, member: Member, done: Collection[PassKey], today: date
+) -> Standing:
+    """A member's standing against their own plan, from where it was last (re)started."""
+    start = member.plan_start or member.joined_at.astimezone(ZoneInfo(member.timezone)).date()
+    return standing(
+        curriculum,
+        done,
+        start=start,
+        pace_hours=member.pace_hours,
+        today=today,
+        credit_at_start=member.plan_credit,
+    )

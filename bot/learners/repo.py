@@ -1,0 +1,474 @@
+"""The SQL of `members`, `passes` and `pass_history`, which this feature alone writes."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from bot.db import Database, fetch_one, from_db_time, to_db_time
+from bot.learners.records import HistoryEntry, LoggedPass, Member
+from bot.server.records import (
+    SETTINGS_COLUMNS,
+    SETTINGS_WIDTH,
+    GuildSettings,
+    settings_from_row,
+    stored_zone,
+)
+
+
+class LogOutcome(enum.Enum):
+    LOGGED = "logged"
+    ALREADY_LOGGED = "already_logged"
+    NEEDS_FIRST_PASS = "needs_first_pass"
+    NOT_A_MEMBER = "not_a_member"
+
+
+class UndoOutcome(enum.Enum):
+    UNDONE = "undone"
+    NOT_LOGGED = "not_logged"
+    SECOND_STILL_LOGGED = "second_still_logged"
+    NOT_A_MEMBER = "not_a_member"
+
+
+@dataclass(frozen=True, slots=True)
+class LogResult:
+    outcome: LogOutcome
+    # The stored pass: the new one when logged, the earlier one when it already was.
+    logged: LoggedPass | None = None
+    # Every pass the member holds right after this one was logged (this one included).
+    held: frozenset[tuple[str, int]] = frozenset()
+
+
+MEMBER_COLUMNS = (
+    "guild_id, user_id, joined_at, pace_hours, timezone, active, reminders, plan_start,"
+    " plan_credit, active_since"
+)
+_PASS_COLUMNS = "user_id, video_id, pass, logged_at, study_date, note, link"
+# What a read returns about a pass: the columns above, then what the rules stored with it.
+_PASS_READ = f"{_PASS_COLUMNS}, minutes, week, spent_minutes, logged_by"
+
+
+def member_from_row(row: Any) -> Member:
+    """A Member from the columns of MEMBER_COLUMNS, in order."""
+    return Member(
+        row[0],
+        row[1],
+        from_db_time(row[2]),
+        row[3],
+        stored_zone(row[4]),
+        bool(row[5]),
+        bool(row[6]),
+        date.fromisoformat(row[7]) if row[7] else None,
+        row[8],
+        from_db_time(row[9]) if row[9] else None,
+    )
+
+
+def _pass(row: Any) -> LoggedPass:
+    return LoggedPass(
+        row[0],
+        row[1],
+        row[2],
+        from_db_time(row[3]),
+        date.fromisoformat(row[4]),
+        row[5],
+        row[6],
+        row[7],
+        date.fromisoformat(row[8]) if row[8] else None,
+        row[9],
+        row[10] if row[10] != row[0] else None,
+    )
+
+
+def _prefixed(alias: str, columns: str) -> str:
+    return ", ".join(f"{alias}.{column.strip()}" for column in columns.split(","))
+
+
+_SNAPSHOT_SQL = f"""
+    SELECT {_prefixed("g", SETTINGS_COLUMNS)}, {_prefixed("m", MEMBER_COLUMNS)},
+           {_prefixed("p", _PASS_READ)}
+    FROM (SELECT ? AS guild_id, ? AS user_id) AS asked
+    LEFT JOIN guild_settings AS g ON g.guild_id = asked.guild_id
+    LEFT JOIN members AS m ON m.guild_id = asked.guild_id AND m.user_id = asked.user_id
+    LEFT JOIN passes AS p ON p.guild_id = asked.guild_id AND p.user_id = asked.user_id
+    ORDER BY p.logged_at, p.video_id, p.pass
+"""
+_MEMBER_WIDTH = len(MEMBER_COLUMNS.split(","))
+
+# One statement logs a pass: the rules that need data are folded into its WHERE, the history
+# entry comes from a trigger (migration 0004), and RETURNING hands back the stored row and every
+# pass the member holds now, this one included: what it completed is decided from the database,
+# so two last passes logged at once cannot both (or neither) finish the roadmap.
+_LOG_SQL = f"""
+    INSERT INTO passes (guild_id, {_PASS_COLUMNS}, logged_by, minutes, week, spent_minutes)
+    SELECT :guild, :user, :video, :pass, :at, :day, :note, :link, :actor, :minutes, :week, :spent
+    WHERE EXISTS (SELECT 1 FROM members WHERE guild_id = :guild AND user_id = :user AND active = 1)
+      AND (:pass = 1 OR EXISTS (SELECT 1 FROM passes
+            WHERE guild_id = :guild AND user_id = :user AND video_id = :video AND pass = 1
+              AND (study_date <= :day OR study_date > :today)))
+    ON CONFLICT DO NOTHING
+    RETURNING {_PASS_READ},
+        (SELECT group_concat(video_id || ':' || pass, ' ') FROM passes
+         WHERE guild_id = :guild AND user_id = :user)
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """What one request needs to know about a member, read in a single query."""
+
+    settings: GuildSettings | None
+    member: Member | None
+    passes: list[LoggedPass]
+
+
+class LearnerRepo:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    async def snapshot(self, guild_id: int, user_id: int) -> Snapshot:
+        """The server's settings, the member and all their passes, in one round trip."""
+        rows = await self.database.rows(_SNAPSHOT_SQL, (guild_id, user_id))
+        first = rows[0]
+        split = SETTINGS_WIDTH + _MEMBER_WIDTH
+        settings = settings_from_row(first[:SETTINGS_WIDTH]) if first[0] is not None else None
+        member = (
+            member_from_row(first[SETTINGS_WIDTH:split])
+            if first[SETTINGS_WIDTH] is not None
+            else None
+        )
+        passes = [_pass(row[split:]) for row in rows if row[split] is not None]
+        return Snapshot(settings, member, passes)
+
+    # --- members ---------------------------------------------------------------------------
+
+    async def member(self, guild_id: int, user_id: int) -> Member | None:
+        row = await self.database.row(
+            f"SELECT {MEMBER_COLUMNS} FROM members WHERE guild_id = ? AND user_id = ?",
+            (guild_id, user_id),
+        )
+        return member_from_row(row) if row else None
+
+    async def join(
+        self,
+        guild_id: int,
+        user_id: int,
+        pace_hours: float,
+        timezone: str,
+        now: datetime,
+        reminders: bool | None = None,
+        plan: tuple[date, float] | None = None,
+    ) -> tuple[Member, Member | None]:
+        """Add or re-activate a member; returns (member now, member before or None).
+
+        `plan` (start day, study minutes done by then) re-anchors the member's plan; None keeps
+        the one they have."""
+        plan_start, plan_credit = (plan[0].isoformat(), plan[1]) if plan else (None, None)
+        async with self.database.transaction() as db:
+            before_row = await fetch_one(
+                db,
+                f"SELECT {MEMBER_COLUMNS} FROM members WHERE guild_id = ? AND user_id = ?",
+                (guild_id, user_id),
+            )
+            after_row = await fetch_one(
+                db,
+                f"INSERT INTO members ({MEMBER_COLUMNS})"
+                " VALUES (:guild, :user, :now, :pace, :zone, 1, coalesce(:reminders, 0),"
+                " :plan_start, coalesce(:plan_credit, 0), :now)"
+                " ON CONFLICT (guild_id, user_id) DO UPDATE SET"
+                " active_since = CASE WHEN members.active THEN members.active_since"
+                " ELSE excluded.active_since END,"
+                " pace_hours = excluded.pace_hours, timezone = excluded.timezone, active = 1,"
+                " reminders = coalesce(:reminders, reminders),"
+                " plan_start = coalesce(:plan_start, plan_start),"
+                " plan_credit = coalesce(:plan_credit, plan_credit)"
+                f" RETURNING {MEMBER_COLUMNS}",
+                {
+                    "guild": guild_id,
+                    "user": user_id,
+                    "now": to_db_time(now),
+                    "pace": pace_hours,
+                    "zone": timezone,
+                    "reminders": reminders,
+                    "plan_start": plan_start,
+                    "plan_credit": plan_credit,
+                },
+            )
+        return member_from_row(after_row), (member_from_row(before_row) if before_row else None)
+
+    async def set_active(self, guild_id: int, user_id: int, active: bool) -> bool:
+        """Returns False when nothing changed: the user never joined, or already was so."""
+        rows = await self.database.rows(
+            "UPDATE members SET active = ? WHERE guild_id = ? AND user_id = ? AND active != ?"
+            " RETURNING 1",
+            (int(active), guild_id, user_id, int(active)),
+        )
+        return bool(rows)
+
+    # --- passes ----------------------------------------------------------------------------
+
+    async def log_pass(
+        self,
+        guild_id: int,
+        user_id: int,
+        video_id: str,
+        pass_no: int,
+        *,
+        now: datetime,
+        study_date: date,
+        note: str | None,
+        link: str | None,
+        actor_id: int,
+        minutes: float,
+        week: date,
+        spent_minutes: int | None = None,
+        today: date | None = None,
+    ) -> LogResult:
+        """Record a pass (and, by trigger, its history entry and the totals) unless a rule
+        forbids it. `minutes` (its points) and `week` (the Monday of its study date) are stored
+        on the row as the rules computed them, so SQL only ever sums them."""
+        params = {
+            "guild": guild_id,
+            "user": user_id,
+            "video": video_id,
+            "pass": pass_no,
+            "at": to_db_time(now),
+            "day": study_date.isoformat(),
+            "note": note,
+            "link": link,
+            "actor": actor_id,
+            "minutes": minutes,
+            "week": week.isoformat(),
+            "spent": spent_minutes,
+            # A first pass dated after the member's today (they moved west since) counts as
+            # today's: a second pass today may follow it.
+            "today": (today or study_date).isoformat(),
+        }
+        row = await self.database.row(_LOG_SQL, params)
+        if row:
+            held = frozenset(
+                (key.rsplit(":", 1)[0], int(key.rsplit(":", 1)[1])) for key in row[-1].split(" ")
+            )
+            return LogResult(LogOutcome.LOGGED, _pass(row), held)
+        # Refused: say why. Rare, so a second look is fine here.
+        member = await self.database.row(
+            "SELECT active FROM members WHERE guild_id = ? AND user_id = ?",
+            (guild_id, user_id),
+        )
+        existing = await self.database.row(
+            f"SELECT {_PASS_READ} FROM passes"
+            " WHERE guild_id = ? AND user_id = ? AND video_id = ? AND pass = ?",
+            (guild_id, user_id, video_id, pass_no),
+        )
+        if not member or not member[0]:
+            return LogResult(LogOutcome.NOT_A_MEMBER)
+        if existing:
+            return LogResult(LogOutcome.ALREADY_LOGGED, _pass(existing))
+        return LogResult(LogOutcome.NEEDS_FIRST_PASS)
+
+    async def undo_pass(
+        self,
+        guild_id: int,
+        user_id: int,
+        video_id: str,
+        pass_no: int,
+        *,
+        now: datetime,
+        actor_id: int,
+    ) -> tuple[UndoOutcome, LoggedPass | None]:
+        async with self.database.transaction() as db:
+            # As /done: a member who left cannot change their record until they /join again.
+            if not await fetch_one(
+                db,
+                "SELECT 1 FROM members WHERE guild_id = ? AND user_id = ? AND active = 1",
+                (guild_id, user_id),
+            ):
+                return UndoOutcome.NOT_A_MEMBER, None
+            if pass_no == 1 and await fetch_one(
+                db,
+                "SELECT 1 FROM passes"
+                " WHERE guild_id = ? AND user_id = ? AND video_id = ? AND pass = 2",
+                (guild_id, user_id, video_id),
+            ):
+                return UndoOutcome.SECOND_STILL_LOGGED, None
+            row = await fetch_one(
+                db,
+                "DELETE FROM passes WHERE guild_id = ? AND user_id = ? AND video_id = ? AND pass = ?"
+                f" RETURNING {_PASS_READ}",
+                (guild_id, user_id, video_id, pass_no),
+            )
+            if not row:
+                return UndoOutcome.NOT_LOGGED, None
+            removed = _pass(row)
+            await db.execute(
+                "INSERT INTO pass_history (guild_id, user_id, video_id, pass, action, actor_id,"
+                " at, study_date, note, link, minutes, spent_minutes, week)"
+                " VALUES (?, ?, ?, ?, 'undo', ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    guild_id,
+                    user_id,
+                    video_id,
+                    pass_no,
+                    actor_id,
+                    to_db_time(now),
+                    removed.study_date.isoformat(),
+                    removed.note,
+                    removed.link,
+                    removed.minutes,
+                    removed.spent_minutes,
+                    removed.week.isoformat() if removed.week else "",
+                ),
+            )
+        return UndoOutcome.UNDONE, removed
+
+    async def edit_pass(
+        self,
+        guild_id: int,
+        user_id: int,
+        video_id: str,
+        pass_no: int,
+        *,
+        note: str | None,
+        link: str | None,
+        actor_id: int,
+        now: datetime,
+    ) -> tuple[LoggedPass, LoggedPass] | None:
+        """Replace the note and/or link (None keeps it) of a logged pass and record the edit
+        with what it said before; returns (before, after), or None when the pass is not logged
+        or the member is not active."""
+        where = (
+            " WHERE guild_id = :guild AND user_id = :user AND video_id = :video AND pass = :pass"
+            " AND EXISTS (SELECT 1 FROM members"
+            " WHERE guild_id = :guild AND user_id = :user AND active = 1)"
+        )
+        params = {
+            "guild": guild_id,
+            "user": user_id,
+            "video": video_id,
+            "pass": pass_no,
+            "note": note,
+            "link": link,
+        }
+        async with self.database.transaction() as db:
+            before = await fetch_one(db, f"SELECT {_PASS_READ} FROM passes{where}", params)
+            if not before:
+                return None
+            after = await fetch_one(
+                db,
+                "UPDATE passes SET note = coalesce(:note, note), link = coalesce(:link, link)"
+                f"{where} RETURNING {_PASS_READ}",
+                params,
+            )
+            await db.execute(
+                "INSERT INTO pass_edits (guild_id, user_id, video_id, pass, actor_id, at,"
+                " note_before, link_before, note, link) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    guild_id,
+                    user_id,
+                    video_id,
+                    pass_no,
+                    actor_id,
+                    to_db_time(now),
+                    before[5],
+                    before[6],
+                    after[5],
+                    after[6],
+                ),
+            )
+        return _pass(before), _pass(after)
+
+    async def edits_of(self, guild_id: int, user_id: int) -> list[tuple[str, int, int, str | None]]:
+        """The member's note and link edits in order: (video, pass, who edited, note after)."""
+        rows = await self.database.rows(
+            "SELECT video_id, pass, actor_id, note FROM pass_edits"
+            " WHERE guild_id = ? AND user_id = ? ORDER BY id",
+            (guild_id, user_id),
+        )
+        return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+    async def spent_ratios(self, guild_id: int, pass_no: int) -> dict[str, tuple[float, int]]:
+        """Per video: the sum of reported minutes of pass `pass_no` and how many reported it,
+        among the server's passes (whoever logged them)."""
+        rows = await self.database.rows(
+            "SELECT video_id, sum(spent_minutes), count(*) FROM passes"
+            " WHERE guild_id = ? AND pass = ? AND spent_minutes IS NOT NULL GROUP BY video_id",
+            (guild_id, pass_no),
+        )
+        return {r[0]: (float(r[1]), int(r[2])) for r in rows}
+
+    async def passes_of(self, guild_id: int, user_id: int) -> list[LoggedPass]:
+        rows = await self.database.rows(
+            f"SELECT {_PASS_READ} FROM passes WHERE guild_id = ? AND user_id = ?"
+            " ORDER BY logged_at, video_id, pass",
+            (guild_id, user_id),
+        )
+        return [_pass(row) for row in rows]
+
+    async def history_of(self, guild_id: int, user_id: int) -> list[HistoryEntry]:
+        rows = await self.database.rows(
+            "SELECT id, user_id, video_id, pass, action, actor_id, at, study_date, note, link"
+            " FROM pass_history WHERE guild_id = ? AND user_id = ? ORDER BY id",
+            (guild_id, user_id),
+        )
+        return [
+            HistoryEntry(
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                r[5],
+                from_db_time(r[6]),
+                date.fromisoformat(r[7]),
+                r[8],
+                r[9],
+            )
+            for r in rows
+        ]
+
+    async def active_members(self, guild_id: int) -> list[Member]:
+        rows = await self.database.rows(
+            f"SELECT {MEMBER_COLUMNS}"
+            " FROM members WHERE guild_id = ? AND active = 1 ORDER BY joined_at, user_id",
+            (guild_id,),
+        )
+        return [member_from_row(r) for r in rows]
+
+    async def members_who_studied(self, guild_id: int, day: date) -> int:
+        """How many active members logged a pass for `day` (their own calendar day)."""
+        row = await self.database.row(
+            "SELECT COUNT(DISTINCT p.user_id) FROM passes AS p"
+            " JOIN members AS m ON m.guild_id = p.guild_id AND m.user_id = p.user_id"
+            " WHERE p.guild_id = ? AND p.study_date = ? AND m.active = 1",
+            (guild_id, day.isoformat()),
+        )
+        return int(row[0]) if row else 0
+
+    async def recredit(self, curriculum_id: str, minutes: dict[tuple[str, int], float]) -> int:
+        """Give the passes (and their history) of every server on roadmap `curriculum_id` the
+        points `minutes` says, after the roadmap's lengths changed; returns the passes changed.
+        A pass on a video no longer on the roadmap is worth nothing, as in the time model."""
+        changed = 0
+        async with self.database.transaction() as db:
+            for (video_id, pass_no), value in minutes.items():
+                for table in ("passes", "pass_history"):
+                    cursor = await db.execute(
+                        f"UPDATE {table} SET minutes = ? WHERE video_id = ? AND pass = ?"
+                        " AND minutes != ? AND guild_id IN"
+                        " (SELECT guild_id FROM guild_settings WHERE curriculum_id = ?)",
+                        (value, video_id, pass_no, value, curriculum_id),
+                    )
+                    if table == "passes":
+                        changed += max(cursor.rowcount, 0)
+            # Videos that left the roadmap are worth nothing, as in the time model.
+            known = ", ".join("?" for _ in minutes) or "NULL"
+            cursor = await db.execute(
+                "UPDATE passes SET minutes = 0 WHERE minutes != 0"
+                f" AND video_id || ':' || pass NOT IN ({known}) AND guild_id IN"
+                " (SELECT guild_id FROM guild_settings WHERE curriculum_id = ?)",
+                (*(f"{video}:{pass_no}" for video, pass_no in minutes), curriculum_id),
+            )
+            changed += max(cursor.rowcount, 0)
+        return changed

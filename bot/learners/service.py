@@ -1,0 +1,397 @@
+"""What a learner does, as plain calls: each takes ids and `now`, checks the rules, does its
+work in one repository call where it can, and returns a result for the renderer.
+
+No Discord here: the cogs translate interactions into these calls and results into replies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from bot import timekeeping
+from bot.errors import NotAllowed
+from bot.learners import errors, inputs, plan
+from bot.learners.plan import Standing, Step
+from bot.learners.progress import Progress, milestone, progress
+from bot.learners.records import LoggedPass, Member, PassKey
+from bot.learners.repo import LearnerRepo, LogOutcome, UndoOutcome
+from bot.learners.streaks import Streak, streak_of
+from bot.learners.videos import resolve, resolve_held
+from bot.server.records import GuildSettings
+from bot.server.rules import DEFAULT_PACE_HOURS
+from bot.server.service import Servers
+from curriculum import Curriculum, Pass, Video
+
+# Reported second-pass times a video needs before /roadmap shows the group's own ratio.
+MIN_REPORTS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who asked for a change, when it may be someone other than the member it is about."""
+
+    user_id: int
+    may_correct: bool  # holds Manage Server: may fix other members' logs
+
+
+@dataclass(frozen=True, slots=True)
+class JoinResult:
+    member: Member
+    before: Member | None
+    finish: date | None
+    # An active member changed pace: the plan starts again from today, so how far behind or
+    # ahead they were no longer counts. The reply says so.
+    restarted: bool = False
+
+    @property
+    def first_time(self) -> bool:
+        return self.before is None
+
+    @property
+    def resumed(self) -> bool:
+        return self.before is not None and not self.before.active
+
+
+@dataclass(frozen=True, slots=True)
+class TodayResult:
+    member: Member
+    next: Step | None
+    standing: Standing
+    cohort: Step | None
+    study_today: date
+    streak: Streak
+
+
+@dataclass(frozen=True, slots=True)
+class DoneResult:
+    video: Video
+    which: Pass
+    logged: LoggedPass
+    progress: Progress
+    milestone: str | None
+    next: Step | None
+    today: date  # the member's local date when they logged it
+    week_minutes: float  # the member's points this week (the server's week), this pass included
+    corrected_by: int | None = None  # an admin who logged it for the member
+    edited: bool = False  # the pass was already logged: its note or link was corrected
+
+
+@dataclass(frozen=True, slots=True)
+class MemberProgress:
+    member: Member
+    progress: Progress
+    standing: Standing
+    today: date  # the member's local date
+    # The member's own second passes with a reported time: (minutes reported, video minutes).
+    second_pass_time: tuple[float, float] = (0.0, 0.0)
+
+
+class Learners:
+    def __init__(self, repo: LearnerRepo, servers: Servers, curriculum: Curriculum) -> None:
+        self.repo = repo
+        self.servers = servers
+        self.curriculum = curriculum
+
+    # --- learners ------------------------------------------------------------------------
+
+    async def join(
+        self,
+        guild_id: int,
+        user_id: int,
+        now: datetime,
+        *,
+        pace_hours: float | None = None,
+        timezone: str | None = None,
+        reminders: bool | None = None,
+    ) -> JoinResult:
+        zone = timekeeping.parse_timezone(timezone) if timezone else None
+        pace = inputs.check_pace(pace_hours) if pace_hours is not None else None
+        snap = await self.repo.snapshot(guild_id, user_id)
+        settings = snap.settings or await self.servers.ensure(guild_id, now)
+        existing = snap.member
+        new_pace = pace or (existing.pace_hours if existing else DEFAULT_PACE_HOURS)
+        new_zone = zone or (existing.timezone if existing else settings.timezone)
+        done = _keys(snap.passes)
+        today = timekeeping.local_today(now, new_zone)
+        # Joining, coming back or changing pace starts the plan afresh from today, counting the
+        # study already done: nobody returns to "90 days behind", and a new pace is not applied
+        # to the weeks before it.
+        restart = existing is None or not existing.active or existing.pace_hours != new_pace
+        anchor = (today, plan.credit(self.curriculum, done)) if restart else None
+        member, before = await self.repo.join(
+            guild_id, user_id, new_pace, new_zone, now, reminders, plan=anchor
+        )
+        finish = plan.projected_finish(
+            self.curriculum, done, pace_hours=member.pace_hours, today=today
+        )
+        changed_pace = existing is not None and existing.active and existing.pace_hours != new_pace
+        return JoinResult(member, before, finish, restarted=changed_pace)
+
+    async def leave(self, guild_id: int, user_id: int) -> None:
+        if not await self.repo.set_active(guild_id, user_id, False):
+            # Rare: a second look says which of the two it was.
+            member = await self.repo.member(guild_id, user_id)
+            raise errors.AlreadyLeft() if member is not None else errors.NotJoined()
+
+    async def today(self, guild_id: int, user_id: int, now: datetime) -> TodayResult:
+        snap = await self.repo.snapshot(guild_id, user_id)
+        member = _active(snap.member)
+        settings = snap.settings or self.servers.defaults(guild_id, now)
+        done = _keys(snap.passes)
+        today = timekeeping.local_today(now, member.timezone)
+        return TodayResult(
+            member=member,
+            next=plan.next_step(self.curriculum, done),
+            standing=self._standing(member, done, today),
+            cohort=self.cohort_step(settings, now),
+            study_today=today,
+            streak=streak_of((p.study_date for p in snap.passes), today),
+        )
+
+    def cohort_step(self, settings: GuildSettings, now: datetime) -> Step | None:
+        return plan.cohort_step(
+            self.curriculum,
+            start=settings.cohort_start,
+            pace_hours=settings.default_pace,
+            day=timekeeping.local_today(now, settings.timezone),
+        )
+
+    async def log(
+        self,
+        guild_id: int,
+        user_id: int,
+        video_query: str,
+        which: Pass,
+        now: datetime,
+        *,
+        on: str | None = None,
+        note: str | None = None,
+        link: str | None = None,
+        actor: Actor | None = None,
+        spent_minutes: int | None = None,
+    ) -> DoneResult:
+        actor_id = _check_actor(actor, user_id)
+        subject = None if actor_id == user_id else user_id  # whose record, in error messages
+        video = resolve(self.curriculum, video_query)
+        spent = inputs.check_spent_minutes(spent_minutes)
+        snap = await self.repo.snapshot(guild_id, user_id)
+        member = _active(snap.member, subject)
+        settings = snap.settings or self.servers.defaults(guild_id, now)
+        today = timekeeping.local_today(now, member.timezone)
+        study_date = inputs.parse_study_date(on, today)
+        clean_note, clean_link = inputs.parse_note(note), inputs.parse_link(link)
+        # Checked here from the snapshot so a refusal costs no write; the store checks again
+        # inside its INSERT, which settles a race with a concurrent /undo or /leave.
+        existing = next(
+            (p for p in snap.passes if (p.video_id, p.pass_no) == (video.id, int(which))), None
+        )
+        if existing is not None:
+            if (clean_note or clean_link) and on is None and spent is None:
+                # /done again with a new note or link corrects them; the edit is recorded.
+                return await self._edit(
+                    guild_id, member, video, which, clean_note, clean_link, actor_id, now
+                )
+            raise errors.AlreadyLogged(video.title, which.label, existing.study_date, subject)
+        if which is Pass.SECOND:
+            first = next((p for p in snap.passes if (p.video_id, p.pass_no) == (video.id, 1)), None)
+            if first is None:
+                raise errors.SecondBeforeFirst(video.title)
+            # A first pass dated after today (the member moved west since) counts as today's.
+            if study_date < min(first.study_date, today):
+                raise errors.SecondDatedBeforeFirst(video.title, first.study_date)
+        server_today = timekeeping.local_today(now, settings.timezone)
+        result = await self.repo.log_pass(
+            guild_id,
+            user_id,
+            video.id,
+            int(which),
+            now=now,
+            study_date=study_date,
+            note=clean_note,
+            link=clean_link,
+            actor_id=actor_id,
+            minutes=plan.credit(self.curriculum, [(video.id, int(which))]),
+            week=timekeeping.pass_week(study_date, today, server_today),
+            spent_minutes=spent,
+            today=today,
+        )
+        if result.outcome is LogOutcome.NOT_A_MEMBER:
+            raise errors.NotJoined(subject)
+        if result.outcome is LogOutcome.NEEDS_FIRST_PASS:
+            raise errors.SecondBeforeFirst(video.title)
+        assert result.logged is not None
+        if result.outcome is LogOutcome.ALREADY_LOGGED:
+            raise errors.AlreadyLogged(video.title, which.label, result.logged.study_date, subject)
+        # What the pass completed, from what the database holds right after it: of two last
+        # passes logged at once, exactly one finishes the roadmap.
+        after = set(result.held)
+        passes = [*snap.passes, result.logged]
+        return DoneResult(
+            video=video,
+            which=which,
+            logged=result.logged,
+            progress=progress(self.curriculum, passes, today),
+            milestone=milestone(self.curriculum, after - {(video.id, int(which))}, after),
+            next=plan.next_step(self.curriculum, after),
+            today=today,
+            week_minutes=_week_minutes(passes, timekeeping.week_start(server_today)),
+            corrected_by=None if subject is None else actor_id,
+        )
+
+    async def _edit(
+        self,
+        guild_id: int,
+        member: Member,
+        video: Video,
+        which: Pass,
+        note: str | None,
+        link: str | None,
+        actor_id: int,
+        now: datetime,
+    ) -> DoneResult:
+        edited = await self.repo.edit_pass(
+            guild_id,
+            member.user_id,
+            video.id,
+            int(which),
+            note=note,
+            link=link,
+            actor_id=actor_id,
+            now=now,
+        )
+        if edited is None:  # undone or left meanwhile
+            raise errors.NotLogged(video.title, which.label)
+        _, after = edited
+        passes = await self.repo.passes_of(guild_id, member.user_id)
+        today = timekeeping.local_today(now, member.timezone)
+        done = _keys(passes)
+        settings = await self.servers.settings(guild_id, now)
+        return DoneResult(
+            video=video,
+            which=which,
+            logged=after,
+            progress=progress(self.curriculum, passes, today),
+            milestone=None,
+            next=plan.next_step(self.curriculum, done),
+            today=today,
+            week_minutes=_week_minutes(passes, timekeeping.this_week(now, settings.timezone)),
+            corrected_by=None if actor_id == member.user_id else actor_id,
+            edited=True,
+        )
+
+    async def undo(
+        self,
+        guild_id: int,
+        user_id: int,
+        video_query: str,
+        which: Pass,
+        now: datetime,
+        actor: Actor | None = None,
+    ) -> str:
+        """Remove a pass; returns the title of its video (its id when no longer on the roadmap)."""
+        actor_id = _check_actor(actor, user_id)
+        try:
+            video_id, title = _video_ref(resolve(self.curriculum, video_query))
+        except errors.UnknownVideo:
+            # A pass on a video that has since left the roadmap can still be undone by its id.
+            held = await self.done_passes(guild_id, user_id)
+            found = resolve_held(video_query, {key[0] for key in held})
+            if found is None:
+                raise
+            video_id, title = found, found
+        outcome, _ = await self.repo.undo_pass(
+            guild_id, user_id, video_id, int(which), now=now, actor_id=actor_id
+        )
+        if outcome is UndoOutcome.NOT_A_MEMBER:
+            raise errors.NotJoined(None if actor_id == user_id else user_id)
+        if outcome is UndoOutcome.SECOND_STILL_LOGGED:
+            raise errors.SecondStillLogged(title)
+        if outcome is UndoOutcome.NOT_LOGGED:
+            raise errors.NotLogged(title, which.label)
+        return title
+
+    async def progress_of(
+        self, guild_id: int, user_id: int, now: datetime, asked_by: int | None = None
+    ) -> MemberProgress:
+        snap = await self.repo.snapshot(guild_id, user_id)
+        member = snap.member
+        if member is None:
+            raise errors.NotJoined(None if asked_by in (None, user_id) else user_id)
+        today = timekeeping.local_today(now, member.timezone)
+        done = _keys(snap.passes)
+        reported = [p for p in snap.passes if p.pass_no == 2 and p.spent_minutes]
+        videos = [self.curriculum.video(p.video_id) for p in reported]
+        return MemberProgress(
+            member,
+            progress(self.curriculum, snap.passes, today),
+            self._standing(member, done, today),
+            today,
+            (
+                float(
+                    sum(p.spent_minutes or 0 for p, v in zip(reported, videos, strict=True) if v)
+                ),
+                float(sum(v.minutes for v in videos if v)),
+            ),
+        )
+
+    async def measured_ratios(self, guild_id: int) -> dict[str, tuple[float, int]]:
+        """Per video, the group's second-pass time over the video's length and how many
+        reported it, once at least MIN_REPORTS members did (the plan's 2.5x until then)."""
+        reported = await self.repo.spent_ratios(guild_id, int(Pass.SECOND))
+        out = {}
+        for video_id, (minutes, count) in reported.items():
+            video = self.curriculum.video(video_id)
+            if video is not None and count >= MIN_REPORTS:
+                out[video_id] = (minutes / count / video.minutes, count)
+        return out
+
+    async def done_passes(self, guild_id: int, user_id: int) -> set[PassKey]:
+        return _keys((await self.repo.snapshot(guild_id, user_id)).passes)
+
+    async def active_members(self, guild_id: int) -> list[Member]:
+        return await self.repo.active_members(guild_id)
+
+    async def members_who_studied(self, guild_id: int, day: date) -> int:
+        return await self.repo.members_who_studied(guild_id, day)
+
+    async def recredit(self) -> int:
+        """Bring stored points in line with the roadmap's time model (after its lengths
+        changed); returns how many passes changed."""
+        return await self.repo.recredit(self.curriculum.id, plan.credit_table(self.curriculum))
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def _standing(self, member: Member, done: set[PassKey], today: date) -> Standing:
+        return plan.member_standing(self.curriculum, member, done, today)
+
+
+def _check_actor(actor: Actor | None, user_id: int) -> int:
+    """Who the history records: the member, or an admin correcting the member's log."""
+    if actor is None or actor.user_id == user_id:
+        return user_id
+    if not actor.may_correct:
+        raise NotAllowed(
+            "Only members with the Manage Server permission can log or undo a pass for someone else."
+        )
+    return actor.user_id
+
+
+def _active(member: Member | None, subject: int | None = None) -> Member:
+    if member is None or not member.active:
+        raise errors.NotJoined(subject)
+    return member
+
+
+def _keys(passes: Iterable[LoggedPass]) -> set[PassKey]:
+    return {(p.video_id, p.pass_no) for p in passes}
+
+
+def _video_ref(video: Video) -> tuple[str, str]:
+    return video.id, video.title
+
+
+def _week_minutes(passes: Iterable[LoggedPass], week: date) -> float:
+    """Points of the passes that count in `week` (their stored week key)."""
+    return sum(p.minutes for p in passes if p.week == week)

@@ -1,0 +1,182 @@
+"""What `twopass run` checks before it connects to Discord, in order: the roadmap, then the
+database (its path, its file, its schema version, the timezones stored in it).
+
+Each problem becomes a `StartupError`: one line naming what failed, and an exit code that tells
+a supervisor whether restarting can help (see README, "Exit codes"):
+
+    0  stopped normally
+    1  a runtime failure: Discord unreachable or refusing the token; restarting may help
+    2  usage or configuration: a bad argument or setting, a broken roadmap file
+    3  the database cannot be used as it is: not a database or damaged, written by a newer
+       twopass, a folder or unwritable path, or it holds a timezone this host does not know
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import sqlite3
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.db import Database
+from bot.db.migrations import LATEST, SchemaTooNew
+from bot.settings import Settings
+from curriculum import DEFAULT_PATH, Curriculum, CurriculumError, load_curriculum
+
+EXIT_OK = 0
+EXIT_RUNTIME = 1
+EXIT_CONFIG = 2
+EXIT_DATABASE = 3
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_HEADER_SIZE = 100
+
+
+class StartupError(Exception):
+    """A problem found while starting; printed as one line and turned into `exit_code`."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+# --- the roadmap ----------------------------------------------------------------------------
+
+
+def roadmap_path(settings: Settings) -> Path:
+    return settings.curriculum or DEFAULT_PATH
+
+
+def check_roadmap(settings: Settings) -> Curriculum:
+    """Load the roadmap first: a broken file stops start-up before the database is touched."""
+    path = roadmap_path(settings)
+    try:
+        return load_curriculum(path)
+    except CurriculumError as exc:
+        raise StartupError(
+            f"roadmap {exc} - run `twopass curriculum check {path}` for every fault",
+            EXIT_CONFIG,
+        ) from None
+
+
+# --- the database ---------------------------------------------------------------------------
+
+
+def _database_error(path: Path, what: str) -> StartupError:
+    return StartupError(f"database {path}: {what} (TWOPASS_DATABASE)", EXIT_DATABASE)
+
+
+def check_database_path(path: Path) -> None:
+    """Before SQLite sees the path: it names a file we can write, and if one is there, it
+    starts like an SQLite database and is as long as its header says."""
+    if str(path) == ":memory:":
+        return
+    if path.is_dir():
+        raise _database_error(path, "is a folder; point TWOPASS_DATABASE at a file inside it")
+    folder = _existing_ancestor(path.parent)
+    if not folder.is_dir():
+        raise _database_error(path, f"{folder} is a file, not a folder")
+    if not path.exists():
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise _database_error(path, f"cannot create it: no write permission in {folder}")
+        return
+    if not os.access(path, os.R_OK | os.W_OK):
+        raise _database_error(path, "no permission to read and write it")
+    if path.parent.is_dir() and not os.access(path.parent, os.W_OK | os.X_OK):
+        # SQLite keeps its write-ahead log beside the database.
+        raise _database_error(path, f"no write permission in {path.parent} for its -wal file")
+    _check_header(path)
+
+
+def _existing_ancestor(folder: Path) -> Path:
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return folder
+
+
+def _check_header(path: Path) -> None:
+    try:
+        with path.open("rb") as file:
+            header = file.read(_HEADER_SIZE)
+    except OSError as exc:
+        raise _database_error(path, f"cannot read it ({exc.strerror})") from None
+    if not header:
+        return  # an empty file is an empty database; SQLite fills it in
+    if len(header) < _HEADER_SIZE or not header.startswith(_SQLITE_MAGIC):
+        raise _database_error(path, "is not an SQLite database")
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    # The page count is trustworthy only when written with the current change counter.
+    counted = header[24:28] == header[92:96] and pages > 0
+    wal = Path(f"{path}-wal")
+    # Pages still in the write-ahead log are not in the file yet: then its length proves nothing.
+    wal_pending = wal.exists() and wal.stat().st_size > 0
+    if counted and not wal_pending and path.stat().st_size < page_size * pages:
+        raise _database_error(
+            path,
+            f"is truncated ({path.stat().st_size} bytes of {page_size * pages}); "
+            "restore it from a backup",
+        )
+
+
+def describe_sqlite_error(path: Path, exc: sqlite3.Error | OSError) -> StartupError:
+    if isinstance(exc, OSError):
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            return _database_error(path, f"cannot write it ({exc.strerror})")
+        return _database_error(path, f"cannot open it ({exc.strerror or exc})")
+    text = str(exc)
+    if "readonly" in text or "unable to open" in text:
+        return _database_error(path, f"cannot open it for writing ({text})")
+    if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError):
+        return _database_error(
+            path, f"is not an SQLite database or is damaged ({text}); restore it from a backup"
+        )
+    return _database_error(path, text)
+
+
+def describe_schema_too_new(path: Path, exc: SchemaTooNew) -> StartupError:
+    return _database_error(
+        path,
+        f"was written by a newer twopass (schema version {exc.version}; this one knows "
+        f"up to {LATEST}); upgrade twopass rather than downgrade the database",
+    )
+
+
+async def open_database(path: Path, *, migrate: bool = True) -> Database:
+    """Open (and by default migrate) the database, or raise one `StartupError` saying why not."""
+    check_database_path(path)
+    try:
+        database = await Database.open(path, migrate=migrate)
+    except SchemaTooNew as exc:
+        raise describe_schema_too_new(path, exc) from None
+    except (sqlite3.Error, OSError) as exc:
+        raise describe_sqlite_error(path, exc) from None
+    try:
+        # Reading the schema is where a damaged first page shows; fail here, not mid-command.
+        await database.rows("SELECT count(*) FROM sqlite_master")
+    except sqlite3.Error as exc:
+        await database.close()
+        raise describe_sqlite_error(path, exc) from None
+    return database
+
+
+async def check_stored_timezones(database: Database) -> None:
+    """Every timezone a server or member chose must exist here, or their posts and plans
+    would fail later, one by one; a host with old or no tz data fails now instead."""
+    try:
+        rows = await database.rows(
+            "SELECT timezone FROM guild_settings UNION SELECT timezone FROM members"
+        )
+    except sqlite3.Error as exc:
+        raise describe_sqlite_error(database.path, exc) from None
+    for (zone,) in rows:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise _database_error(
+                database.path,
+                f"a server or member uses the timezone {zone!r}, which this host does not "
+                "know; update its tz database (pip install -U tzdata)",
+            ) from None

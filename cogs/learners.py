@@ -1,0 +1,212 @@
+"""What a learner does: /join, /leave, /today, /done, /undo, /progress, /roadmap."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import zones
+from bot.app import TwopassBot
+from bot.learners import inputs, render
+from bot.learners.videos import choices
+from cogs.checks import actor, guild_id
+from curriculum import Pass
+
+PassChoice = Literal["first", "second"]
+PASSES = {"first": Pass.FIRST, "second": Pass.SECOND}
+
+
+class LearnersCog(commands.Cog):
+    def __init__(self, bot: TwopassBot) -> None:
+        self.bot = bot
+
+    async def video_autocomplete(
+        self, interaction: discord.Interaction[discord.Client], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [
+            app_commands.Choice(name=c.name, value=c.value)
+            for c in choices(self.bot.curriculum, current)
+        ]
+
+    async def timezone_autocomplete(
+        self, interaction: discord.Interaction[discord.Client], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [
+            app_commands.Choice(name=label, value=zone)
+            for label, zone in zones.timezone_choices(current)
+        ]
+
+    @app_commands.command(description="Join this server's roadmap, or change your pace")
+    @app_commands.guild_only()
+    @app_commands.describe(
+        hours_per_week="How many hours a week you can study (default 5)",
+        timezone="Your timezone, e.g. Europe/Berlin (default: the server's)",
+        reminders="Mention me in the weekly check-in when I have been quiet for a week",
+    )
+    @app_commands.autocomplete(timezone=timezone_autocomplete)
+    async def join(
+        self,
+        interaction: discord.Interaction[discord.Client],
+        hours_per_week: app_commands.Range[float, 1, 60] | None = None,
+        timezone: app_commands.Range[str, 1, 64] | None = None,
+        reminders: bool | None = None,
+    ) -> None:
+        result = await self.bot.learners.join(
+            guild_id(interaction),
+            interaction.user.id,
+            self.bot.now(),
+            pace_hours=hours_per_week,
+            timezone=timezone,
+            reminders=reminders,
+        )
+        await interaction.response.send_message(embed=render.joined(result), ephemeral=True)
+
+    @app_commands.command(
+        description="Leave the roadmap: no reminders, off the boards; your history is kept"
+    )
+    @app_commands.guild_only()
+    async def leave(self, interaction: discord.Interaction[discord.Client]) -> None:
+        await self.bot.learners.leave(guild_id(interaction), interaction.user.id)
+        await interaction.response.send_message(
+            "You have left the roadmap. Your passes are kept: `/join` again to pick up where you were.",
+            ephemeral=True,
+        )
+
+    @app_commands.command(
+        description="Your next step, how you stand against your plan, and the cohort's video"
+    )
+    @app_commands.guild_only()
+    async def today(self, interaction: discord.Interaction[discord.Client]) -> None:
+        result = await self.bot.learners.today(
+            guild_id(interaction), interaction.user.id, self.bot.now()
+        )
+        # Always private: it says where the member stands against their own plan.
+        await interaction.response.send_message(
+            embed=render.today(self.bot.curriculum, result, interaction.user.id), ephemeral=True
+        )
+
+    @app_commands.command(description="Log a pass of a video")
+    @app_commands.guild_only()
+    @app_commands.describe(
+        video="The video: its id, number or words of its title",
+        pass_="first (just watch) or second (notes, code, experiments)",
+        note="What you learned, built or broke (optional)",
+        link="A link to your notebook or repo (optional)",
+        date="The day you studied it, YYYY-MM-DD or 'yesterday' (up to 7 days back)",
+        private="Only you see the answer",
+        member="(Manage Server) log it for this member, to correct their record",
+        minutes="How long the pass really took you, in minutes (optional)",
+    )
+    @app_commands.rename(pass_="pass")
+    @app_commands.autocomplete(video=video_autocomplete)
+    async def done(
+        self,
+        interaction: discord.Interaction[discord.Client],
+        video: app_commands.Range[str, 1, 100],
+        pass_: PassChoice,
+        note: app_commands.Range[str, 1, inputs.NOTE_MAX] | None = None,
+        link: app_commands.Range[str, 1, inputs.LINK_MAX] | None = None,
+        date: app_commands.Range[str, 1, 20] | None = None,
+        private: bool = False,
+        member: discord.Member | None = None,
+        minutes: app_commands.Range[int, 1, 1440] | None = None,
+    ) -> None:
+        target = member or interaction.user
+        result = await self.bot.learners.log(
+            guild_id(interaction),
+            target.id,
+            video,
+            PASSES[pass_],
+            self.bot.now(),
+            on=date,
+            note=note,
+            link=link,
+            actor=actor(interaction),
+            spent_minutes=minutes,
+        )
+        if result.corrected_by is not None:
+            # An admin's correction is not the member's accomplishment: only the admin sees it.
+            await interaction.response.send_message(
+                render.corrected(self.bot.curriculum, result, target.id), ephemeral=True
+            )
+        elif result.edited:
+            await interaction.response.send_message(
+                embed=render.edited(self.bot.curriculum, result), ephemeral=True
+            )
+        else:
+            await interaction.response.send_message(
+                embed=render.done(self.bot.curriculum, result, target.id), ephemeral=private
+            )
+
+    @app_commands.command(description="Remove a pass you logged by mistake")
+    @app_commands.guild_only()
+    @app_commands.describe(
+        video="The video",
+        pass_="Which pass to remove",
+        member="(Manage Server) remove it from this member's record",
+    )
+    @app_commands.rename(pass_="pass")
+    @app_commands.autocomplete(video=video_autocomplete)
+    async def undo(
+        self,
+        interaction: discord.Interaction[discord.Client],
+        video: app_commands.Range[str, 1, 100],
+        pass_: PassChoice,
+        member: discord.Member | None = None,
+    ) -> None:
+        target = member or interaction.user
+        which = PASSES[pass_]
+        title = await self.bot.learners.undo(
+            guild_id(interaction), target.id, video, which, self.bot.now(), actor(interaction)
+        )
+        whose = "your" if target.id == interaction.user.id else f"{target.mention}'s"
+        by = "" if target.id == interaction.user.id else ", naming you as who made the correction"
+        await interaction.response.send_message(
+            f"Removed {whose} {which.label} pass of **{title}**. "
+            f"The change is kept in the history{by}.",
+            ephemeral=True,
+        )
+
+    @app_commands.command(description="Progress per phase, streak and notes (yours or a member's)")
+    @app_commands.guild_only()
+    @app_commands.describe(
+        member="Whose progress (default: yours)",
+        share="Show it to the channel (without where you stand against your plan)",
+    )
+    async def progress(
+        self,
+        interaction: discord.Interaction[discord.Client],
+        member: discord.Member | None = None,
+        share: bool = False,
+    ) -> None:
+        target = member or interaction.user
+        result = await self.bot.learners.progress_of(
+            guild_id(interaction), target.id, self.bot.now(), asked_by=interaction.user.id
+        )
+        # Standing against one's own plan is personal: only in the member's own private view.
+        personal = target.id == interaction.user.id and not share
+        await interaction.response.send_message(
+            embed=render.progress(
+                self.bot.curriculum,
+                result,
+                target.id,
+                personal=personal,
+            ),
+            ephemeral=not share,
+        )
+
+    @app_commands.command(description="The whole roadmap with links, lengths and your ticks")
+    @app_commands.guild_only()
+    async def roadmap(self, interaction: discord.Interaction[discord.Client]) -> None:
+        done = await self.bot.learners.done_passes(guild_id(interaction), interaction.user.id)
+        measured = await self.bot.learners.measured_ratios(guild_id(interaction))
+        await interaction.response.send_message(
+            embeds=render.roadmap(self.bot.curriculum, done, measured), ephemeral=True
+        )
+
+
+async def setup(bot: TwopassBot) -> None:
+    await bot.add_cog(LearnersCog(bot))
