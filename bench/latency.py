@@ -26,7 +26,7 @@ import discord
 from discord import app_commands
 
 from bench import dataset
-from bench.config import NOW, Scale
+from bench.config import BOT_IDENTIFY_INTERVAL, NOW, Scale
 from bench.stats import latency_summary
 from bench.world import BenchDiscord, Member
 from bot.app import TwopassBot
@@ -39,8 +39,9 @@ PRIVATE_ANSWERS = frozenset({"today"})  # commands whose own answer only the mem
 GAP_SECONDS = 0.002  # between sequential interactions: the bot finishes its tail work
 
 
-class FloorBot(discord.Client):
-    """The least a discord.py bot can do for a slash command."""
+class FloorBot(discord.AutoShardedClient):
+    """The least a discord.py bot can do for a slash command (sharded as the bot is: the full
+    data set's servers need more than one shard)."""
 
     def __init__(self) -> None:
         super().__init__(intents=discord.Intents(guilds=True), guild_ready_timeout=0.05)
@@ -56,6 +57,10 @@ class FloorBot(discord.Client):
 
     async def setup_hook(self) -> None:
         await self.tree.sync()
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        if not initial:
+            await asyncio.sleep(BOT_IDENTIFY_INTERVAL)
 
 
 PassChoice = Literal["first", "second"]
@@ -189,7 +194,7 @@ def _world(local: BenchDiscord, learners: Sequence[dataset.Learner]) -> dict[int
     members: dict[int, Member] = {}
     for learner in learners:
         if learner.guild_id not in guilds:
-            index = learner.guild_id - dataset.GUILD_BASE
+            index = dataset.guild_index(learner.guild_id)
             guilds[learner.guild_id] = local.add_study_server(
                 learner.guild_id, dataset.channel_id(index), f"server {index}"
             )
@@ -217,7 +222,7 @@ async def _run(data: dataset.Dataset, scale: Scale, seed: int, workdir: Path) ->
         meter = Meter(local)
 
         def channel_of(learner: dataset.Learner) -> Any:
-            return local.world.channel(dataset.channel_id(learner.guild_id - dataset.GUILD_BASE))
+            return local.world.channel(dataset.channel_id(dataset.guild_index(learner.guild_id)))
 
         def ping(pool: Sequence[dataset.Learner], command: str = "ping") -> Send:
             async def send(i: int) -> Any:
@@ -299,6 +304,7 @@ async def _run(data: dataset.Dataset, scale: Scale, seed: int, workdir: Path) ->
                 db=db,
                 clock=lambda: NOW,
                 guild_ready_timeout=0.05,
+                identify_interval=BOT_IDENTIFY_INTERVAL,
             )
             async with local.running(bot):
                 await bot.posts.wait_idle()  # the start-up catch-up: not part of the figures

@@ -204,12 +204,14 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         servers = _fmt(s.get("servers"))
         jobs = _fmt(s.get("jobs"))
         identify = _fmt(s.get("emulator_identify_seconds"), " s")
+        shards = _fmt(s.get("shards"))
         out.append(
             (
                 "5 startup",
                 f"process start -> ready, {servers} servers",
                 _fmt(s.get("ready_seconds"), " s"),
-                f"of which the emulator's READY + GUILD_CREATEs: {identify}",
+                f"of which the emulator's READY + GUILD_CREATEs: {identify}; {shards} shards "
+                f"(+{_fmt(s.get('discord_identify_wait_seconds'), ' s')} of Discord's identify spacing)",
             )
         )
         out.append(

@@ -28,6 +28,7 @@ from bot.posts.throttle import TokenBucket
 from bot.server.repo import ServerRepo
 from bot.server.service import Servers
 from bot.settings import Settings
+from bot.sharding import IDENTIFY_INTERVAL, IdentifyGate, owns_guild
 from bot.tree import TwopassTree
 from curriculum import Curriculum, default_curriculum
 
@@ -54,7 +55,15 @@ def intents() -> discord.Intents:
     return discord.Intents(guilds=True)
 
 
-class TwopassBot(commands.Bot):
+class TwopassBot(commands.AutoShardedBot):
+    """Sharded like RoboDanny: Discord refuses more than 2,500 servers on one connection.
+
+    With no shard count set, discord.py asks Discord for its recommendation (one shard per
+    1,000 servers) and runs them all; ``shard_count`` and ``shard_ids`` in the settings fix the
+    count and run only some shards here. Shards identify as fast as Discord's
+    ``max_concurrency`` allows, one per bucket per ``identify_interval`` seconds.
+    """
+
     def __init__(
         self,
         *,
@@ -63,6 +72,7 @@ class TwopassBot(commands.Bot):
         curriculum: Curriculum | None = None,
         clock: Clock = utc_now,
         sync_commands: bool = True,
+        identify_interval: float = IDENTIFY_INTERVAL,
         **options: Any,
     ) -> None:
         # The bot never joins voice: without these, discord.py 2.7 warns at every start that
@@ -72,6 +82,9 @@ class TwopassBot(commands.Bot):
         options.setdefault(
             "allowed_mentions", discord.AllowedMentions(everyone=False, roles=False, users=True)
         )
+        options.setdefault("shard_count", settings.shard_count)
+        if settings.shard_ids is not None:
+            options.setdefault("shard_ids", list(settings.shard_ids))
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents(),
@@ -84,11 +97,13 @@ class TwopassBot(commands.Bot):
         self.curriculum = curriculum or default_curriculum()
         self.clock = clock
         self.sync_commands = sync_commands
+        self._identify_gate = IdentifyGate(identify_interval, self._max_concurrency)
         # One service per feature; they reach each other only through these objects.
         self.servers = Servers(ServerRepo(db), self.curriculum.id, settings.default_timezone)
         self.learners = Learners(LearnerRepo(db), self.servers, self.curriculum)
         self.groups = Group(GroupRepo(db), self.servers, self.curriculum)
-        # Scheduled posts: built here, started in setup_hook, stopped in close.
+        # Scheduled posts: built here, started in setup_hook, stopped in close. A process
+        # running some of the shards posts only for their servers.
         post_repo = PostRepo(db)
         self.posts = PostScheduler(
             Publisher(
@@ -97,6 +112,7 @@ class TwopassBot(commands.Bot):
                 StudyComposer(self.learners, self.groups),
                 DiscordPoster(self, TokenBucket(settings.post_rate)),
                 clock,
+                serves=owns_guild(self.shard_ids, self.shard_count),
             ),
             self.servers,
             post_repo,
@@ -107,6 +123,17 @@ class TwopassBot(commands.Bot):
 
     def now(self) -> datetime:
         return self.clock()
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        # discord.py's default sleeps 5 s before every shard but the first; Discord allows
+        # `max_concurrency` shards per 5 s, so wait only for this shard's bucket.
+        await self._identify_gate.wait(shard_id or 0)
+
+    async def _max_concurrency(self) -> int:
+        if self.shard_count in (None, 1):
+            return 1  # one shard: nothing to space out, no extra request
+        limits = await self.fetch_session_start_limits()
+        return limits.max_concurrency
 
     async def setup_hook(self) -> None:
         await self.load_cogs()
@@ -176,5 +203,10 @@ class TwopassBot(commands.Bot):
     async def on_ready(self) -> None:
         user = self.user
         log.info(
-            "connected as %s (%s) to %d servers", user, user.id if user else "?", len(self.guilds)
+            "connected as %s (%s) to %d servers on %d of %s shards",
+            user,
+            user.id if user else "?",
+            len(self.guilds),
+            len(self.shards),
+            self.shard_count,
         )

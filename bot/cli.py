@@ -84,6 +84,17 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser(
         "run", help="connect to Discord and serve the study group", parents=[with_env]
     )
+    run.add_argument(
+        "--shards",
+        metavar="IDS",
+        help="run only these shards, e.g. 0-3 or 0,2 (needs --shard-count or TWOPASS_SHARD_COUNT)",
+    )
+    run.add_argument(
+        "--shard-count",
+        type=int,
+        metavar="N",
+        help="total shards across every process (default: as many as Discord recommends)",
+    )
     run.set_defaults(handler=_run)
 
     roadmap = sub.add_parser("curriculum", help="show or check a roadmap file")
@@ -151,16 +162,26 @@ def env_file(args: argparse.Namespace) -> Path:
     return path
 
 
-def load_settings(args: argparse.Namespace) -> Settings:
+def load_settings(args: argparse.Namespace, **overrides: Any) -> Settings:
+    """Settings from the environment and the settings file; ``overrides`` (command-line flags)
+    win."""
     path = env_file(args)
     try:
-        return Settings(_env_file=path)  # type: ignore[call-arg]
+        return Settings(_env_file=path, **overrides)  # type: ignore[call-arg]
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc']) or 'settings'}: {error['msg']}"
+            ".".join(str(part) for part in error["loc"]) + ": " + _reason(error["msg"])
+            if error["loc"]
+            else _reason(error["msg"])
             for error in exc.errors()
         )
-        raise CliError(f"invalid settings in the environment or {path}: {problems}") from None
+        flags = "the command line, " if overrides else ""
+        where = f"{flags}the environment or {path}"
+        raise CliError(f"invalid settings in {where}: {problems}") from None
+
+
+def _reason(message: str) -> str:
+    return message.removeprefix("Value error, ")
 
 
 def configure_logging(level: str) -> None:
@@ -180,7 +201,12 @@ def configure_logging(level: str) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    settings = load_settings(args)
+    flags: dict[str, Any] = {}
+    if args.shard_count is not None:
+        flags["shard_count"] = args.shard_count
+    if args.shards is not None:
+        flags["shard_ids"] = args.shards
+    settings = load_settings(args, **flags)
     if settings.discord_token is None:
         print(NO_TOKEN.format(env_file=env_file(args).absolute()), file=sys.stderr)
         return EXIT_CONFIG
@@ -322,10 +348,9 @@ def command_payload() -> list[dict[str, Any]]:
 
         async with await Database.open(":memory:") as db:
             bot = TwopassBot(settings=Settings(_env_file=None), db=db)  # type: ignore[call-arg]
-            await bot.load_cogs()
-            payload = bot.command_payload()
-            await bot.close()
-            return payload
+            async with bot:  # sets up what a sharded bot's close() needs, without connecting
+                await bot.load_cogs()
+                return bot.command_payload()
 
     return asyncio.run(build())
 

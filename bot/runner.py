@@ -20,6 +20,7 @@ import discord
 from bot.app import TwopassBot
 from bot.settings import Settings
 from bot.startup_checks import (
+    EXIT_CONFIG,
     EXIT_RUNTIME,
     StartupError,
     check_roadmap,
@@ -29,6 +30,8 @@ from bot.startup_checks import (
 
 log = logging.getLogger(__name__)
 
+# The gateway's close code for a connection that would carry too many servers.
+SHARDING_REQUIRED = 4011
 # What a failed first contact with Discord raises: DNS, refused or reset connections, timeouts,
 # and Discord's own 5xx answers.
 UNREACHABLE = (
@@ -67,6 +70,10 @@ async def serve(settings: Settings) -> int:
                     "Discord asked for a privileged intent; this bot should need none",
                     EXIT_RUNTIME,
                 ) from None
+            except discord.ConnectionClosed as exc:
+                if exc.code != SHARDING_REQUIRED:
+                    raise
+                raise sharding_required(settings, bot, exc) from None
             except UNREACHABLE as exc:
                 raise StartupError(
                     f"cannot reach Discord ({_reason(exc)}); exiting with {EXIT_RUNTIME} "
@@ -78,6 +85,28 @@ async def serve(settings: Settings) -> int:
             await bot.close()
     log.info("stopped")
     return 0
+
+
+def sharding_required(
+    settings: Settings, bot: TwopassBot, exc: discord.ConnectionClosed
+) -> StartupError:
+    """Discord closed a shard with 4011: it would carry more than 2,500 servers. A count set in
+    the settings is too low (fix it: exit 2); Discord's own recommendation fell behind a
+    growing bot (restarting asks again: exit 1)."""
+    shard = exc.shard_id if exc.shard_id is not None else 0
+    count = bot.shard_count or 1
+    if settings.shard_count is not None:
+        return StartupError(
+            f"Discord requires more shards: shard {shard} of {count} would carry more than "
+            "2,500 servers (close code 4011). Raise TWOPASS_SHARD_COUNT (--shard-count), or "
+            "leave it unset to use the count Discord recommends",
+            EXIT_CONFIG,
+        )
+    return StartupError(
+        f"Discord requires more shards: shard {shard} of the {count} it recommended would carry "
+        "more than 2,500 servers (close code 4011); restarting asks Discord again",
+        EXIT_RUNTIME,
+    )
 
 
 def _reason(exc: BaseException) -> str:

@@ -123,7 +123,7 @@ class RestApi:
         record = RequestRecord(request.method, request.path, None, time.monotonic(), 404)
         self.core.requests.append(record)
         self.core.report(
-            f"unknown route: {request.method} {request.path} (add it to tests/emulator/rest.py)"
+            f"unknown route: {request.method} {request.path} (add it to localdiscord/rest.py)"
         )
         return _json_response(404, {"message": "404: Not Found", "code": 0})
 
@@ -290,6 +290,24 @@ class RestApi:
         if message is None or message.deleted:
             raise unknown("Message", 10008)
         return message
+
+
+# ---- gateway -------------------------------------------------------------------------------
+
+
+@route("GET", "/gateway")
+async def get_gateway(api: RestApi, request: ApiRequest) -> Any:
+    return {"url": api.core.gateway_url}
+
+
+@route("GET", "/gateway/bot")
+async def get_bot_gateway(api: RestApi, request: ApiRequest) -> Any:
+    # The URL to connect to, the shard count Discord recommends, and how many sessions may start.
+    return {
+        "url": api.core.gateway_url,
+        "shards": api.core.recommended_shards,
+        "session_start_limit": api.core.gateway.session_start_limit(),
+    }
 
 
 # ---- users and application ---------------------------------------------------------------

@@ -1,9 +1,10 @@
 """APScheduler jobs built from the servers' settings: one job per distinct schedule (a post's
 kind, the server's timezone, day and time), a CronTrigger in that timezone, firing the post of
-every server that keeps that schedule. Most servers keep the defaults, so 10,000 servers need a
-handful of jobs rather than 20,000 (which made up most of start-up and its memory). Job ids are
-keyed by the schedule, so rebuilding is idempotent; a settings change moves its server between
-schedules at once. The jobs call the `Publisher`, which makes each post happen exactly once."""
+every server this process serves (every server, or its shards' ones: `Publisher.serves`) that
+keeps that schedule. Most servers keep the defaults, so 10,000 servers need a handful of jobs
+rather than 20,000 (which made up most of start-up and its memory). Job ids are keyed by the
+schedule, so rebuilding is idempotent; a settings change moves its server between schedules at
+once. The jobs call the `Publisher`, which makes each post happen exactly once."""
 
 from __future__ import annotations
 
@@ -92,7 +93,9 @@ class PostScheduler:
         background so start-up is never held up by Discord."""
         self.publisher.offline_since = await self.repo.last_seen()
         for settings in await self.servers.all():
-            self._build(settings)
+            # A process running some of the shards schedules only its shards' servers.
+            if self.publisher.serves(settings.guild_id):
+                self._build(settings)
         self.scheduler.add_job(
             self._sweep,
             IntervalTrigger(seconds=int(SWEEP_EVERY.total_seconds())),
@@ -151,7 +154,9 @@ class PostScheduler:
         """A server's settings changed: rebuild its jobs; cancel the pending posts an admin
         turned off; clear the notes the change answers (a post turned back on, a new study
         channel), never those about posts given up or skipped; and send pending posts to the
-        channel the settings now name."""
+        channel the settings now name. Another process's server is left to that process."""
+        if not self.publisher.serves(guild_id):
+            return
         settings = await self.servers.stored(guild_id)
         now = self.publisher.clock()
         if settings is not None:
