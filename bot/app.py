@@ -29,7 +29,7 @@ from bot.server.repo import ServerRepo
 from bot.server.service import Servers
 from bot.settings import Settings
 from bot.tree import TwopassTree
-from curriculum import Curriculum, default_curriculum
+from curriculum import Curriculum, Roadmaps, default_curriculum
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,7 @@ class TwopassBot(commands.Bot):
         settings: Settings,
         db: Database,
         curriculum: Curriculum | None = None,
+        roadmaps: Roadmaps | None = None,
         clock: Clock = utc_now,
         sync_commands: bool = True,
         **options: Any,
@@ -76,13 +77,18 @@ class TwopassBot(commands.Bot):
         )
         self.settings = settings
         self.db = db
-        self.curriculum = curriculum or default_curriculum()
+        # Every roadmap a server may choose; new servers start on the default one.
+        self.roadmaps = roadmaps or Roadmaps(curriculum or default_curriculum())
+        self.curriculum = self.roadmaps.default
         self.clock = clock
         self.sync_commands = sync_commands
         # One service per feature; they reach each other only through these objects.
-        self.servers = Servers(ServerRepo(db), self.curriculum.id, settings.default_timezone)
-        self.learners = Learners(LearnerRepo(db), self.servers, self.curriculum)
-        self.groups = Group(GroupRepo(db), self.servers, self.curriculum)
+        self.servers = Servers(ServerRepo(db), self.roadmaps, settings.default_timezone)
+        self.learners = Learners(LearnerRepo(db), self.servers, self.roadmaps)
+        self.groups = Group(GroupRepo(db), self.servers, self.roadmaps)
+        # A roadmap switch re-credits the server's passes and rebuilds its totals.
+        self.servers.passes = self.learners
+        self.servers.totals = self.groups
         # Scheduled posts: built here, started in setup_hook, stopped in close.
         post_repo = PostRepo(db)
         self.posts = PostScheduler(
@@ -111,18 +117,36 @@ class TwopassBot(commands.Bot):
             await self.sync_if_changed()
 
     async def sync_points(self) -> None:
-        """Passes store their points when logged; if the roadmap's lengths changed since the
-        last start, re-credit the stored passes and rebuild the totals from them."""
-        key = f"points:{self.curriculum.id}"
-        table = sorted(plan.credit_table(self.curriculum).items())
-        digest = hashlib.sha256(json.dumps(table).encode()).hexdigest()
-        if await self.db.get_state(key) == digest:
-            return
-        changed = await self.learners.recredit()
-        await self.groups.rebuild_totals()
-        await self.db.set_state(key, digest)
-        if changed:
-            log.info("re-credited %d passes after the roadmap's lengths changed", changed)
+        """Passes store their points when logged; for each roadmap whose lengths changed since
+        the last start, re-credit the passes of the servers on it, then rebuild the totals."""
+        stale: list[tuple[Curriculum, str]] = []
+        for roadmap in self.roadmaps:
+            table = sorted(plan.credit_table(roadmap).items())
+            digest = hashlib.sha256(json.dumps(table).encode()).hexdigest()
+            if await self.db.get_state(f"points:{roadmap.id}") != digest:
+                stale.append((roadmap, digest))
+        for roadmap, _ in stale:
+            changed = await self.learners.recredit(roadmap)
+            if changed:
+                log.info(
+                    "re-credited %d passes on roadmap %s: its lengths changed", changed, roadmap.id
+                )
+        if stale:
+            await self.groups.rebuild_totals()
+        for roadmap, digest in stale:
+            await self.db.set_state(f"points:{roadmap.id}", digest)
+        await self._report_unknown_roadmaps()
+
+    async def _report_unknown_roadmaps(self) -> None:
+        for settings in await self.servers.all():
+            if self.roadmaps.get(settings.curriculum_id) is None:
+                log.warning(
+                    "server %d uses roadmap %r, which is not loaded (TWOPASS_ROADMAPS?): it "
+                    "sees %r until the file is back or an admin picks one with /setup roadmap",
+                    settings.guild_id,
+                    settings.curriculum_id,
+                    self.roadmaps.default.id,
+                )
 
     async def close(self) -> None:
         await self.posts.close()

@@ -27,6 +27,7 @@ from curriculum import (
     DEFAULT_PATH,
     Curriculum,
     CurriculumError,
+    Roadmaps,
     default_curriculum,
     load_curriculum,
 )
@@ -370,8 +371,8 @@ def _db_check(args: argparse.Namespace) -> int:
         from bot.server.service import Servers
 
         async with await open_database(settings.database) as db:
-            curriculum = default_curriculum()
-            group = Group(GroupRepo(db), Servers(ServerRepo(db), curriculum.id), curriculum)
+            roadmaps = Roadmaps(default_curriculum())
+            group = Group(GroupRepo(db), Servers(ServerRepo(db), roadmaps), roadmaps)
             problems = await group.check_totals(fix=args.fix)
             if not problems:
                 print(f"{settings.database}: the totals agree with the history")

@@ -41,13 +41,16 @@ class Settings(BaseSettings):
     # Another roadmap file of the same shape (`twopass curriculum check` it first); empty means
     # the bundled one. Video ids already logged must stay in it.
     curriculum: Path | None = None
+    # A folder of more roadmap files (`*.toml`, each with its own `id`) that admins can choose
+    # from with `/setup roadmap`; the bundled ones are always offered.
+    roadmaps: Path | None = None
 
     @field_validator("discord_token", mode="before")
     @classmethod
     def _blank_is_missing(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("dev_guild_id", "curriculum", mode="before")
+    @field_validator("dev_guild_id", "curriculum", "roadmaps", mode="before")
     @classmethod
     def _blank_guild(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

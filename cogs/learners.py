@@ -28,7 +28,9 @@ class LearnersCog(commands.Cog):
     ) -> list[app_commands.Choice[str]]:
         return [
             app_commands.Choice(name=c.name, value=c.value)
-            for c in choices(self.bot.curriculum, current)
+            for c in choices(
+                await self.bot.learners.roadmap(guild_id(interaction), self.bot.now()), current
+            )
         ]
 
     async def timezone_autocomplete(
@@ -84,7 +86,7 @@ class LearnersCog(commands.Cog):
             guild_id(interaction), interaction.user.id, self.bot.now()
         )
         await interaction.response.send_message(
-            embed=render.today(self.bot.curriculum, result, interaction.user.id), ephemeral=private
+            embed=render.today(result.roadmap, result, interaction.user.id), ephemeral=private
         )
 
     @app_commands.command(description="Log a pass of a video")
@@ -123,7 +125,7 @@ class LearnersCog(commands.Cog):
             actor=actor(interaction),
         )
         await interaction.response.send_message(
-            embed=render.done(self.bot.curriculum, result, target.id), ephemeral=private
+            embed=render.done(result.roadmap, result, target.id), ephemeral=private
         )
 
     @app_commands.command(description="Remove a pass you logged by mistake")
@@ -168,14 +170,15 @@ class LearnersCog(commands.Cog):
             guild_id(interaction), target.id, self.bot.now(), asked_by=interaction.user.id
         )
         await interaction.response.send_message(
-            embed=render.progress(self.bot.curriculum, result, target.id), ephemeral=private
+            embed=render.progress(result.roadmap, result, target.id), ephemeral=private
         )
 
     @app_commands.command(description="The whole roadmap with links, lengths and your ticks")
     async def roadmap(self, interaction: discord.Interaction[discord.Client]) -> None:
         done = await self.bot.learners.done_passes(guild_id(interaction), interaction.user.id)
+        roadmap = await self.bot.learners.roadmap(guild_id(interaction), self.bot.now())
         await interaction.response.send_message(
-            embeds=render.roadmap(self.bot.curriculum, done), ephemeral=True
+            embeds=render.roadmap(roadmap, done), ephemeral=True
         )
 
 

@@ -9,11 +9,14 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import TwopassBot
+from bot.embeds import clip
 from bot.errors import BadInput
 from bot.server import render
+from bot.server.records import GuildSettings
 from bot.server.rules import SetupChange
 from bot.timekeeping import timezone_choices
 from cogs.checks import guild_id, require_manage_guild
+from curriculum import Curriculum
 
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 OnOff = Literal["on", "off"]
@@ -104,7 +107,8 @@ class ServerCog(
         )
         saved = await self.bot.servers.setup(guild_id(interaction), change, self.bot.now())
         await interaction.response.send_message(
-            embed=render.settings(saved, channel_problems(target, guild.me)), ephemeral=True
+            embed=render.settings(saved, channel_problems(target, guild.me), self._roadmap(saved)),
+            ephemeral=True,
         )
 
     @channel.autocomplete("timezone")
@@ -128,7 +132,7 @@ class ServerCog(
                 problems.extend(channel_problems(channel, guild.me))
         problems.extend(notes)
         await interaction.response.send_message(
-            embed=render.settings(current, problems), ephemeral=True
+            embed=render.settings(current, problems, self._roadmap(current)), ephemeral=True
         )
 
     @app_commands.command(
@@ -148,7 +152,52 @@ class ServerCog(
             checkin_enabled=None if checkin is None else checkin == "on",
         )
         saved = await self.bot.servers.setup(guild_id(interaction), change, self.bot.now())
-        await interaction.response.send_message(embed=render.settings(saved), ephemeral=True)
+        await interaction.response.send_message(
+            embed=render.settings(saved, roadmap=self._roadmap(saved)), ephemeral=True
+        )
+
+    @app_commands.command(name="roadmap", description="Choose the roadmap this server follows")
+    @app_commands.describe(roadmap="The roadmap: start typing its name")
+    async def roadmap(
+        self,
+        interaction: discord.Interaction[discord.Client],
+        roadmap: app_commands.Range[str, 1, 40],
+    ) -> None:
+        switch = await self.bot.servers.set_roadmap(guild_id(interaction), roadmap, self.bot.now())
+        await interaction.response.send_message(embed=render.roadmap_switch(switch), ephemeral=True)
+
+    @roadmap.autocomplete("roadmap")
+    async def _roadmaps(
+        self, interaction: discord.Interaction[discord.Client], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [
+            app_commands.Choice(name=clip(f"{r.title} ({r.id})", 100), value=r.id)
+            for r in self.bot.servers.roadmaps.matching(current)
+        ]
+
+    @app_commands.command(name="cohort", description="Set the cohort's start date and pace")
+    @app_commands.describe(
+        start="The cohort's first day, YYYY-MM-DD: the daily video counts from it",
+        pace="The cohort's pace in hours a week: how fast the daily video moves on",
+    )
+    async def cohort(
+        self,
+        interaction: discord.Interaction[discord.Client],
+        start: app_commands.Range[str, 1, 20] | None = None,
+        pace: app_commands.Range[float, 1, 60] | None = None,
+    ) -> None:
+        if start is None and pace is None:
+            raise BadInput(
+                "Say what to change: `start` (YYYY-MM-DD), `pace` (hours a week) or both."
+            )
+        change = SetupChange(cohort_start=start, cohort_pace=pace)
+        saved = await self.bot.servers.setup(guild_id(interaction), change, self.bot.now())
+        await interaction.response.send_message(
+            embed=render.settings(saved, roadmap=self._roadmap(saved)), ephemeral=True
+        )
+
+    def _roadmap(self, settings: GuildSettings) -> Curriculum:
+        return self.bot.servers.roadmaps.of(settings.curriculum_id)
 
 
 async def setup(bot: TwopassBot) -> None:

@@ -78,7 +78,9 @@ def test_progress_with_long_notes_fits() -> None:
         for p in (1, 2)
     ]
     member = Member(1, 1, at, 5, "UTC", True, False)
-    result = MemberProgress(member, progress(ROADMAP, passes, at.date()), Standing(0, 0, 0, None))
+    result = MemberProgress(
+        member, progress(ROADMAP, passes, at.date()), Standing(0, 0, 0, None), ROADMAP
+    )
     embed = render.progress(ROADMAP, result, 1)
     within_limits(embed)
     assert embed.fields[0].value.startswith("`████████████`")

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from bot.db import Database, fetch_one, from_db_time, to_db_time
+import aiosqlite
+
+from bot.db import Database, fetch_all, fetch_one, from_db_time, to_db_time
 from bot.learners.records import LoggedPass, Member
 from bot.server.records import SETTINGS_COLUMNS, SETTINGS_WIDTH, GuildSettings, settings_from_row
 
@@ -321,3 +323,58 @@ class LearnerRepo:
             )
             changed += max(cursor.rowcount, 0)
         return changed
+
+
+def _credit_values(minutes: dict[tuple[str, int], float]) -> tuple[str, list[object]]:
+    """A `credit(video_id, pass, minutes)` table for a WITH clause, and its parameters."""
+    if not minutes:
+        return "credit(video_id, pass, minutes) AS (SELECT NULL, NULL, NULL WHERE 0)", []
+    rows = ", ".join("(?, ?, ?)" for _ in minutes)
+    params: list[object] = []
+    for (video_id, pass_no), value in minutes.items():
+        params += [video_id, pass_no, value]
+    return f"credit(video_id, pass, minutes) AS (VALUES {rows})", params
+
+
+async def regrade_server(
+    db: aiosqlite.Connection,
+    guild_id: int,
+    minutes: dict[tuple[str, int], float],
+    plan_starts: dict[str, date],
+) -> int:
+    """Inside the transaction that switches a server's roadmap: give its passes (and their
+    history) the points `minutes` says, 0 for videos the roadmap lacks, and restart each
+    member's plan on their day in `plan_starts` (by timezone) with the study they have on it.
+    Returns how many members hold passes on videos the roadmap lacks."""
+    credit, params = _credit_values(minutes)
+    for table in ("passes", "pass_history"):
+        await db.execute(
+            f"WITH {credit} UPDATE {table} SET minutes = coalesce((SELECT c.minutes FROM credit"
+            f" AS c WHERE c.video_id = {table}.video_id AND c.pass = {table}.pass), 0)"
+            " WHERE guild_id = ?",
+            (*params, guild_id),
+        )
+    members = await fetch_all(
+        db, "SELECT user_id, timezone FROM members WHERE guild_id = ?", (guild_id,)
+    )
+    await db.executemany(
+        "UPDATE members SET plan_start = ?, plan_credit = (SELECT coalesce(sum(minutes), 0)"
+        " FROM passes WHERE guild_id = members.guild_id AND user_id = members.user_id)"
+        " WHERE guild_id = ? AND user_id = ?",
+        [(plan_starts[zone].isoformat(), guild_id, user) for user, zone in members],
+    )
+    row = await fetch_one(
+        db,
+        f"WITH {credit} SELECT count(DISTINCT p.user_id) FROM passes AS p"
+        " WHERE p.guild_id = ? AND NOT EXISTS (SELECT 1 FROM credit AS c"
+        " WHERE c.video_id = p.video_id AND c.pass = p.pass)",
+        (*params, guild_id),
+    )
+    return int(row[0])
+
+
+async def member_timezones(db: aiosqlite.Connection, guild_id: int) -> list[str]:
+    rows = await fetch_all(
+        db, "SELECT DISTINCT timezone FROM members WHERE guild_id = ?", (guild_id,)
+    )
+    return [row[0] for row in rows]

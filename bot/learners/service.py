@@ -10,18 +10,26 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
+import aiosqlite
+
 from bot import timekeeping
 from bot.errors import NotAllowed
 from bot.learners import errors, inputs, plan
 from bot.learners.plan import Standing, Step
 from bot.learners.progress import Progress, milestone, progress
 from bot.learners.records import LoggedPass, Member, PassKey
-from bot.learners.repo import LearnerRepo, LogOutcome, UndoOutcome
+from bot.learners.repo import (
+    LearnerRepo,
+    LogOutcome,
+    UndoOutcome,
+    member_timezones,
+    regrade_server,
+)
 from bot.learners.videos import resolve
 from bot.server.records import GuildSettings
 from bot.server.rules import DEFAULT_PACE_HOURS
 from bot.server.service import Servers
-from curriculum import Curriculum, Pass, Video
+from curriculum import Curriculum, Pass, Roadmaps, Video
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +62,7 @@ class TodayResult:
     standing: Standing
     cohort: Step | None
     study_today: date
+    roadmap: Curriculum  # the server's
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +75,7 @@ class DoneResult:
     milestone: str | None
     next: Step | None
     today: date  # the member's local date when they logged it
+    roadmap: Curriculum  # the server's
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,13 +83,21 @@ class MemberProgress:
     member: Member
     progress: Progress
     standing: Standing
+    roadmap: Curriculum  # the server's
 
 
 class Learners:
-    def __init__(self, repo: LearnerRepo, servers: Servers, curriculum: Curriculum) -> None:
+    def __init__(self, repo: LearnerRepo, servers: Servers, roadmaps: Roadmaps) -> None:
         self.repo = repo
         self.servers = servers
-        self.curriculum = curriculum
+        self.roadmaps = roadmaps
+
+    def roadmap_of(self, settings: GuildSettings | None) -> Curriculum:
+        """The server's roadmap (the default for a server with no settings yet)."""
+        return self.roadmaps.of(settings.curriculum_id) if settings else self.roadmaps.default
+
+    async def roadmap(self, guild_id: int, now: datetime) -> Curriculum:
+        return self.roadmap_of(await self.servers.settings(guild_id, now))
 
     # --- learners ------------------------------------------------------------------------
 
@@ -98,6 +116,7 @@ class Learners:
         snap = await self.repo.snapshot(guild_id, user_id)
         settings = snap.settings or await self.servers.ensure(guild_id, now)
         existing = snap.member
+        roadmap = self.roadmap_of(settings)
         new_pace = pace or (existing.pace_hours if existing else DEFAULT_PACE_HOURS)
         new_zone = zone or (existing.timezone if existing else settings.timezone)
         done = _keys(snap.passes)
@@ -106,13 +125,11 @@ class Learners:
         # study already done: nobody returns to "90 days behind", and a new pace is not applied
         # to the weeks before it.
         restart = existing is None or not existing.active or existing.pace_hours != new_pace
-        anchor = (today, plan.credit(self.curriculum, done)) if restart else None
+        anchor = (today, plan.credit(roadmap, done)) if restart else None
         member, before = await self.repo.join(
             guild_id, user_id, new_pace, new_zone, now, reminders, plan=anchor
         )
-        finish = plan.projected_finish(
-            self.curriculum, done, pace_hours=member.pace_hours, today=today
-        )
+        finish = plan.projected_finish(roadmap, done, pace_hours=member.pace_hours, today=today)
         return JoinResult(member, before, finish)
 
     async def leave(self, guild_id: int, user_id: int) -> None:
@@ -123,19 +140,21 @@ class Learners:
         snap = await self.repo.snapshot(guild_id, user_id)
         member = _active(snap.member)
         settings = snap.settings or self.servers.defaults(guild_id, now)
+        roadmap = self.roadmap_of(settings)
         done = _keys(snap.passes)
         today = timekeeping.local_today(now, member.timezone)
         return TodayResult(
             member=member,
-            next=plan.next_step(self.curriculum, done),
-            standing=self._standing(member, done, today),
+            next=plan.next_step(roadmap, done),
+            standing=plan.member_standing(roadmap, member, done, today),
             cohort=self.cohort_step(settings, now),
             study_today=today,
+            roadmap=roadmap,
         )
 
     def cohort_step(self, settings: GuildSettings, now: datetime) -> Step | None:
         return plan.cohort_step(
-            self.curriculum,
+            self.roadmap_of(settings),
             start=settings.cohort_start,
             pace_hours=settings.default_pace,
             day=timekeeping.local_today(now, settings.timezone),
@@ -156,8 +175,9 @@ class Learners:
     ) -> DoneResult:
         actor_id = _check_actor(actor, user_id)
         subject = None if actor_id == user_id else user_id  # whose record, in error messages
-        video = resolve(self.curriculum, video_query)
         snap = await self.repo.snapshot(guild_id, user_id)
+        roadmap = self.roadmap_of(snap.settings)
+        video = resolve(roadmap, video_query)
         member = _active(snap.member, subject)
         today = timekeeping.local_today(now, member.timezone)
         study_date = inputs.parse_study_date(on, today)
@@ -182,7 +202,7 @@ class Learners:
             note=clean_note,
             link=clean_link,
             actor_id=actor_id,
-            minutes=plan.credit(self.curriculum, [(video.id, int(which))]),
+            minutes=plan.credit(roadmap, [(video.id, int(which))]),
             week=timekeeping.week_start(study_date),
         )
         if result.outcome is LogOutcome.NOT_A_MEMBER:
@@ -198,11 +218,12 @@ class Learners:
             video=video,
             which=which,
             logged=result.logged,
-            progress=progress(self.curriculum, passes, today),
-            standing=self._standing(member, after, today),
-            milestone=milestone(self.curriculum, before, after),
-            next=plan.next_step(self.curriculum, after),
+            progress=progress(roadmap, passes, today),
+            standing=plan.member_standing(roadmap, member, after, today),
+            milestone=milestone(roadmap, before, after),
+            next=plan.next_step(roadmap, after),
             today=today,
+            roadmap=roadmap,
         )
 
     async def undo(
@@ -215,7 +236,7 @@ class Learners:
         actor: Actor | None = None,
     ) -> Video:
         actor_id = _check_actor(actor, user_id)
-        video = resolve(self.curriculum, video_query)
+        video = resolve(await self.roadmap(guild_id, now), video_query)
         outcome, _ = await self.repo.undo_pass(
             guild_id, user_id, video.id, int(which), now=now, actor_id=actor_id
         )
@@ -236,10 +257,12 @@ class Learners:
             raise errors.NotJoined(None if asked_by in (None, user_id) else user_id)
         today = timekeeping.local_today(now, member.timezone)
         done = _keys(snap.passes)
+        roadmap = self.roadmap_of(snap.settings)
         return MemberProgress(
             member,
-            progress(self.curriculum, snap.passes, today),
-            self._standing(member, done, today),
+            progress(roadmap, snap.passes, today),
+            plan.member_standing(roadmap, member, done, today),
+            roadmap,
         )
 
     async def done_passes(self, guild_id: int, user_id: int) -> set[PassKey]:
@@ -251,15 +274,24 @@ class Learners:
     async def members_who_studied(self, guild_id: int, day: date) -> int:
         return await self.repo.members_who_studied(guild_id, day)
 
-    async def recredit(self) -> int:
-        """Bring stored points in line with the roadmap's time model (after its lengths
-        changed); returns how many passes changed."""
-        return await self.repo.recredit(self.curriculum.id, plan.credit_table(self.curriculum))
+    async def recredit(self, roadmap: Curriculum | None = None) -> int:
+        """Bring stored points in line with a roadmap's time model (after its lengths changed),
+        on every server that uses it, or on every roadmap; returns how many passes changed."""
+        changed = 0
+        for each in [roadmap] if roadmap else list(self.roadmaps):
+            changed += await self.repo.recredit(each.id, plan.credit_table(each))
+        return changed
 
-    # --- helpers -------------------------------------------------------------------------
-
-    def _standing(self, member: Member, done: set[PassKey], today: date) -> Standing:
-        return plan.member_standing(self.curriculum, member, done, today)
+    async def regrade(
+        self, db: aiosqlite.Connection, guild_id: int, roadmap: Curriculum, now: datetime
+    ) -> int:
+        """Part of switching a server's roadmap (inside its transaction): the server's passes
+        are worth what `roadmap` says, nothing on videos it lacks (they stay in the history and
+        come back if the server switches back), and every member's plan restarts today from
+        the study they have on it, as on /join. Returns the members with passes it lacks."""
+        zones = await member_timezones(db, guild_id)
+        starts = {zone: timekeeping.local_today(now, zone) for zone in zones}
+        return await regrade_server(db, guild_id, plan.credit_table(roadmap), starts)
 
 
 def _check_actor(actor: Actor | None, user_id: int) -> int:

@@ -21,7 +21,6 @@ class StudyComposer:
     def __init__(self, learners: Learners, group: Group) -> None:
         self.learners = learners
         self.group = group
-        self.curriculum = learners.curriculum
 
     async def compose(self, settings: GuildSettings, kind: PostKind, due: datetime) -> Composed:
         if kind is PostKind.DAILY:
@@ -34,19 +33,18 @@ class StudyComposer:
             settings.guild_id, day - timedelta(days=1)
         )
         step = self.learners.cohort_step(settings, due)
-        return render_posts.daily(self.curriculum, day, step, studied)
+        return render_posts.daily(self.learners.roadmap_of(settings), day, step, studied)
 
     async def checkin(self, settings: GuildSettings, due: datetime) -> Composed:
+        roadmap = self.learners.roadmap_of(settings)
         members = await self.learners.active_members(settings.guild_id)
         joined, passes = await self.group.roster(settings.guild_id)
-        week = checkin.summarize(
-            self.curriculum, members, passes, now=due, timezone=settings.timezone
-        )
+        week = checkin.summarize(roadmap, members, passes, now=due, timezone=settings.timezone)
         # The top three over the same days as the rest of the post.
         top = await self.group.top_between(settings.guild_id, week.since, week.until, TOP)
-        view = cohort_view(self.curriculum, settings.timezone, joined, passes, due)
+        view = cohort_view(roadmap, settings.timezone, joined, passes, due)
         return render_posts.checkin(
-            self.curriculum,
+            roadmap,
             period_key(PostKind.CHECKIN, due, settings.timezone),
             week,
             top,

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import date, time
 from typing import Any
 
+from curriculum import Curriculum
+
 
 @dataclass(frozen=True, slots=True)
 class GuildSettings:
@@ -62,3 +64,14 @@ def settings_to_row(settings: GuildSettings) -> tuple[object, ...]:
         settings.cohort_start.isoformat(),
         settings.default_pace,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class RoadmapSwitch:
+    """A server moved to another roadmap (or stayed: `before` is `after`)."""
+
+    settings: GuildSettings
+    before: Curriculum
+    after: Curriculum
+    # Members holding passes on videos `after` lacks: kept, worth nothing until switched back.
+    stranded_members: int

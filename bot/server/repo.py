@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime, time
 
 import aiosqlite
 
@@ -24,6 +25,8 @@ SETTABLE = frozenset(
         "daily_time",
         "daily_enabled",
         "checkin_enabled",
+        "cohort_start",
+        "default_pace",
     }
 )
 # The flag that turns each kind of scheduled post on or off.
@@ -37,6 +40,8 @@ def _to_db(value: object) -> object:
         return int(value)
     if isinstance(value, time):
         return value.strftime("%H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
     return value
 
 
@@ -96,6 +101,32 @@ class ServerRepo:
                 (*(_to_db(changes[c]) for c in columns), to_db_time(now), defaults.guild_id),
             )
         return settings_from_row(row)
+
+    async def set_roadmap(
+        self,
+        defaults: GuildSettings,
+        roadmap_id: str,
+        now: datetime,
+        then: Callable[[aiosqlite.Connection], Awaitable[int]],
+    ) -> tuple[str, GuildSettings, int]:
+        """Put the server on roadmap `roadmap_id` and run `then` (what the other features change
+        with it) in the same transaction. Returns the roadmap id before, the settings after and
+        what `then` returned."""
+        async with self.database.transaction() as db:
+            await insert_defaults(db, defaults, now)
+            before = await fetch_one(
+                db,
+                "SELECT curriculum_id FROM guild_settings WHERE guild_id = ?",
+                (defaults.guild_id,),
+            )
+            row = await fetch_one(
+                db,
+                "UPDATE guild_settings SET curriculum_id = ?, updated_at = ? WHERE guild_id = ?"
+                f" RETURNING {SETTINGS_COLUMNS}",
+                (roadmap_id, to_db_time(now), defaults.guild_id),
+            )
+            result = await then(db)
+        return str(before[0]), settings_from_row(row), result
 
     async def turn_off_post(self, guild_id: int, kind: str, now: datetime) -> None:
         column = POST_SWITCH[kind]

@@ -6,11 +6,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
+import aiosqlite
+
 from bot import timekeeping
+from bot.errors import BadInput
 from bot.server import rules
-from bot.server.records import GuildSettings
+from bot.server.records import GuildSettings, RoadmapSwitch
 from bot.server.repo import ServerRepo
 from bot.server.rules import SetupChange
+from curriculum import Curriculum, Roadmaps
 
 
 class PostsHooks(Protocol):
@@ -19,6 +23,21 @@ class PostsHooks(Protocol):
     async def settings_changed(self, guild_id: int) -> None: ...
 
     async def notes(self, guild_id: int) -> list[str]: ...
+
+
+class PassesHook(Protocol):
+    """Switching a server's roadmap re-credits its passes, inside the switch's transaction;
+    returns the members with passes on videos the new roadmap lacks."""
+
+    async def regrade(
+        self, db: aiosqlite.Connection, guild_id: int, roadmap: Curriculum, now: datetime
+    ) -> int: ...
+
+
+class TotalsHook(Protocol):
+    """...and then rebuilds the server's kept totals from them, in the same transaction."""
+
+    async def rebuild_server(self, db: aiosqlite.Connection, guild_id: int) -> None: ...
 
 
 class _NoPosts:
@@ -30,11 +49,15 @@ class _NoPosts:
 
 
 class Servers:
-    def __init__(self, repo: ServerRepo, curriculum_id: str, default_timezone: str = "UTC") -> None:
+    def __init__(self, repo: ServerRepo, roadmaps: Roadmaps, default_timezone: str = "UTC") -> None:
         self.repo = repo
-        self.curriculum_id = curriculum_id
+        self.roadmaps = roadmaps
+        self.curriculum_id = roadmaps.default.id
         self.default_timezone = default_timezone
         self.posts: PostsHooks = _NoPosts()
+        # Set by the app: the learners' passes and the group's totals follow a roadmap switch.
+        self.passes: PassesHook | None = None
+        self.totals: TotalsHook | None = None
 
     def defaults(self, guild_id: int, now: datetime) -> GuildSettings:
         return rules.defaults(
@@ -66,9 +89,37 @@ class Servers:
 
     async def setup(self, guild_id: int, change: SetupChange, now: datetime) -> GuildSettings:
         """Validate every given option, then write only those, and reschedule the posts."""
-        saved = await self.repo.update(self.defaults(guild_id, now), rules.validated(change), now)
+        defaults = self.defaults(guild_id, now)
+        current = await self.repo.get(guild_id) or defaults
+        today = timekeeping.local_today(now, current.timezone)
+        saved = await self.repo.update(defaults, rules.validated(change, today), now)
         await self.posts.settings_changed(guild_id)
         return saved
+
+    async def set_roadmap(self, guild_id: int, roadmap_id: str, now: datetime) -> RoadmapSwitch:
+        """Move the server to another roadmap. Its passes are re-credited under it in the same
+        transaction: a pass on a video it lacks stays in the member's history and export but
+        counts for nothing on its boards and progress, and counts again if the server switches
+        back. Every member's plan restarts today, as after a change of pace."""
+        roadmap = self.roadmaps.get(roadmap_id.strip())
+        if roadmap is None:
+            known = ", ".join(f"`{r.id}`" for r in self.roadmaps)
+            raise BadInput(
+                f"There is no roadmap `{roadmap_id}` here: choose one of {known}. Nothing changed."
+            )
+        passes, totals = self.passes, self.totals
+        assert passes is not None and totals is not None, "wired by the app"
+
+        async def follow(db: aiosqlite.Connection) -> int:
+            stranded = await passes.regrade(db, guild_id, roadmap, now)
+            await totals.rebuild_server(db, guild_id)
+            return stranded
+
+        before, saved, stranded = await self.repo.set_roadmap(
+            self.defaults(guild_id, now), roadmap.id, now, follow
+        )
+        await self.posts.settings_changed(guild_id)
+        return RoadmapSwitch(saved, self.roadmaps.of(before), roadmap, stranded)
 
     async def turn_off_post(self, guild_id: int, kind: str, now: datetime) -> None:
         """The bot turns a kind of post off after Discord refused it for good."""
