@@ -39,6 +39,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.group",
     "cogs.server",
     "cogs.posts",
+    "cogs.data",
     "cogs.meta",
 )
 

@@ -16,6 +16,7 @@ from bot.server.records import GuildSettings
 from bot.server.rules import SetupChange
 from bot.timekeeping import timezone_choices
 from cogs.checks import guild_id, require_manage_guild
+from cogs.data import ask_to_erase, send_export
 from curriculum import Curriculum
 
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -195,6 +196,38 @@ class ServerCog(
         await interaction.response.send_message(
             embed=render.settings(saved, roadmap=self._roadmap(saved)), ephemeral=True
         )
+
+    @app_commands.command(
+        name="export", description="Every member's data in this server, as CSV and JSON files"
+    )
+    async def export(self, interaction: discord.Interaction[discord.Client]) -> None:
+        data, files = await self.bot.learners.export(guild_id(interaction), None, self.bot.now())
+        await send_export(interaction, data, files)
+
+    @app_commands.command(
+        name="forget", description="Erase everything this bot stores about a member here"
+    )
+    @app_commands.describe(
+        member="The member whose data to erase",
+        user_id="Or their user id, for someone who has left the server",
+    )
+    async def forget(
+        self,
+        interaction: discord.Interaction[discord.Client],
+        member: discord.User | None = None,
+        user_id: app_commands.Range[str, 1, 20] | None = None,
+    ) -> None:
+        if (member is None) == (user_id is None):
+            raise BadInput("Name one member: `member`, or `user_id` for someone who has left.")
+        if member is not None:
+            target = member.id
+        elif user_id is not None and user_id.strip().isdigit():
+            target = int(user_id.strip())
+        else:
+            raise BadInput(
+                f"`{user_id}` is not a user id: it is a number like `123456789012345678`."
+            )
+        await ask_to_erase(self.bot, interaction, target)
 
     def _roadmap(self, settings: GuildSettings) -> Curriculum:
         return self.bot.servers.roadmaps.of(settings.curriculum_id)

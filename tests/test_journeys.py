@@ -55,6 +55,8 @@ async def test_login_syncs_exactly_the_reviewed_payload(server: Server) -> None:
         "cohort": "Who is on which video, who moved this week, who has gone quiet",
         "setup": "Where and when the bot posts",
         "checkin": "The weekly check-in",
+        "export": "Your passes, notes, links and history in this server, as CSV and JSON files",
+        "forget": "Erase everything this bot stores about you in this server",
         "help": "The two-pass method and every command",
     }
     assert {c["name"]: c["description"] for c in synced} == reviewed

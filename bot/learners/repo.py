@@ -10,6 +10,7 @@ from typing import Any
 import aiosqlite
 
 from bot.db import Database, fetch_all, fetch_one, from_db_time, to_db_time
+from bot.learners.export import Erased, HistoryRow, PassRow
 from bot.learners.records import LoggedPass, Member
 from bot.server.records import SETTINGS_COLUMNS, SETTINGS_WIDTH, GuildSettings, settings_from_row
 
@@ -297,6 +298,85 @@ class LearnerRepo:
         )
         return int(row[0]) if row else 0
 
+    async def erase_member(self, user_id: int, guild_id: int | None) -> Erased:
+        """Everything stored about a user in one server (every server when `guild_id` is
+        None), in one transaction. The totals follow from the passes' delete triggers."""
+        async with self.database.transaction() as db:
+            return await _erase(db, user_id, guild_id)
+
+    async def erase_server(self, guild_id: int) -> int:
+        """Every member, pass and history entry of a server; returns the members erased."""
+        async with self.database.transaction() as db:
+            for table in ("passes", "pass_history"):
+                await db.execute(f"DELETE FROM {table} WHERE guild_id = ?", (guild_id,))
+            cursor = await db.execute("DELETE FROM members WHERE guild_id = ?", (guild_id,))
+            return max(cursor.rowcount, 0)
+
+    async def export_rows(
+        self, guild_id: int, user_id: int | None
+    ) -> tuple[list[Member], list[PassRow], list[HistoryRow]]:
+        """A member's rows in a server (or every member's), read in one snapshot."""
+        who, params = (
+            ("", (guild_id,))
+            if user_id is None
+            else (
+                " AND user_id = ?",
+                (guild_id, user_id),
+            )
+        )
+        async with self.database.reading() as db:
+            members = await fetch_all(
+                db,
+                f"SELECT {MEMBER_COLUMNS} FROM members WHERE guild_id = ?{who}"
+                " ORDER BY joined_at, user_id",
+                params,
+            )
+            passes = await fetch_all(
+                db,
+                f"SELECT {_PASS_COLUMNS}, minutes, logged_by FROM passes WHERE guild_id = ?{who}"
+                " ORDER BY user_id, logged_at, video_id, pass",
+                params,
+            )
+            history = await fetch_all(
+                db,
+                "SELECT id, user_id, video_id, pass, action, actor_id, at, study_date, note,"
+                f" link, minutes FROM pass_history WHERE guild_id = ?{who} ORDER BY id",
+                params,
+            )
+        return (
+            [member_from_row(r) for r in members],
+            [
+                PassRow(
+                    r[0],
+                    r[1],
+                    r[2],
+                    from_db_time(r[3]),
+                    date.fromisoformat(r[4]),
+                    r[5],
+                    r[6],
+                    r[7],
+                    r[8],
+                )
+                for r in passes
+            ],
+            [
+                HistoryRow(
+                    r[0],
+                    r[1],
+                    r[2],
+                    r[3],
+                    r[4],
+                    r[5],
+                    from_db_time(r[6]),
+                    date.fromisoformat(r[7]),
+                    r[8],
+                    r[9],
+                    r[10],
+                )
+                for r in history
+            ],
+        )
+
     async def recredit(self, curriculum_id: str, minutes: dict[tuple[str, int], float]) -> int:
         """Give the passes (and their history) of every server on roadmap `curriculum_id` the
         points `minutes` says, after the roadmap's lengths changed; returns the passes changed.
@@ -323,6 +403,38 @@ class LearnerRepo:
             )
             changed += max(cursor.rowcount, 0)
         return changed
+
+
+# Who made a change, once that user's data was erased: the change stays in the other member's
+# history, the name does not.
+ERASED_ACTOR = 0
+
+
+def _scope(guild_id: int | None) -> tuple[str, tuple[int, ...]]:
+    return ("", ()) if guild_id is None else (" AND guild_id = ?", (guild_id,))
+
+
+async def _erase(db: aiosqlite.Connection, user_id: int, guild_id: int | None) -> Erased:
+    where, extra = _scope(guild_id)
+    # The passes' delete trigger (migration 0009) takes the member off the kept totals too.
+    cursor = await db.execute(f"DELETE FROM passes WHERE user_id = ?{where}", (user_id, *extra))
+    passes = max(cursor.rowcount, 0)
+    cursor = await db.execute(
+        f"DELETE FROM pass_history WHERE user_id = ?{where}", (user_id, *extra)
+    )
+    history = max(cursor.rowcount, 0)
+    # Corrections they made to others' logs: the history entry, and the pass it logged.
+    cursor = await db.execute(
+        f"UPDATE pass_history SET actor_id = ? WHERE actor_id = ?{where}",
+        (ERASED_ACTOR, user_id, *extra),
+    )
+    corrections = max(cursor.rowcount, 0)
+    await db.execute(
+        f"UPDATE passes SET logged_by = ? WHERE logged_by = ?{where}",
+        (ERASED_ACTOR, user_id, *extra),
+    )
+    cursor = await db.execute(f"DELETE FROM members WHERE user_id = ?{where}", (user_id, *extra))
+    return Erased(max(cursor.rowcount, 0), passes, history, corrections)
 
 
 def _credit_values(minutes: dict[tuple[str, int], float]) -> tuple[str, list[object]]:

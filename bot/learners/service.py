@@ -6,6 +6,7 @@ No Discord here: the cogs translate interactions into these calls and results in
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -14,7 +15,8 @@ import aiosqlite
 
 from bot import timekeeping
 from bot.errors import NotAllowed
-from bot.learners import errors, inputs, plan
+from bot.learners import errors, export, inputs, plan
+from bot.learners.export import Erased, Export
 from bot.learners.plan import Standing, Step
 from bot.learners.progress import Progress, milestone, progress
 from bot.learners.records import LoggedPass, Member, PassKey
@@ -281,6 +283,44 @@ class Learners:
         for each in [roadmap] if roadmap else list(self.roadmaps):
             changed += await self.repo.recredit(each.id, plan.credit_table(each))
         return changed
+
+    # --- members' data ----------------------------------------------------------------------
+
+    async def export(
+        self, guild_id: int, user_id: int | None, now: datetime
+    ) -> tuple[Export, list[tuple[str, bytes]]]:
+        """What is stored about a member in this server (every member when `user_id` is None),
+        and its files within Discord's upload limit (raises ExportTooLarge otherwise)."""
+        settings = await self.servers.stored(guild_id)
+        members, passes, history = await self.repo.export_rows(guild_id, user_id)
+        data = Export(
+            guild_id,
+            user_id,
+            now,
+            self.roadmap_of(settings),
+            members,
+            passes,
+            history,
+            settings if user_id is None else None,
+        )
+        # A whole server's files can take a while to build and zip: off the event loop.
+        return data, await asyncio.to_thread(export.package, data)
+
+    async def forget(self, guild_id: int, user_id: int, actor: Actor | None = None) -> Erased:
+        """Erase everything stored about a member in this server: their membership, passes,
+        notes, links, history and board lines; where they corrected another member's log, that
+        entry stays with 0 for who made it. A later /join starts from zero."""
+        if actor is not None and actor.user_id != user_id and not actor.may_correct:
+            raise NotAllowed("Only members with the Manage Server permission can erase a member.")
+        return await self.repo.erase_member(user_id, guild_id)
+
+    async def erase_everywhere(self, user_id: int) -> Erased:
+        """The same in every server (an operator's `twopass db erase --user`)."""
+        return await self.repo.erase_member(user_id, None)
+
+    async def erase_server(self, guild_id: int) -> int:
+        """Every member's data in a server the bot left long ago; returns how many members."""
+        return await self.repo.erase_server(guild_id)
 
     async def regrade(
         self, db: aiosqlite.Connection, guild_id: int, roadmap: Curriculum, now: datetime
