@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 import discord
-from discord.ext import commands
+from discord.ext import commands, tasks
 
 from bot.clock import Clock, utc_now
 from bot.db import Database
@@ -106,6 +106,8 @@ class TwopassBot(commands.Bot):
         # A settings change reschedules the server's posts directly, not through an event a
         # cog might not be listening for.
         self.servers.posts = self.posts
+        # Servers the bot was removed from are erased once their data has been kept long enough.
+        self.retention = tasks.loop(hours=24)(self.erase_left_servers)
 
     def now(self) -> datetime:
         return self.clock()
@@ -114,6 +116,7 @@ class TwopassBot(commands.Bot):
         await self.load_cogs()
         await self.sync_points()
         await self.posts.start()
+        self.retention.start()
         if self.sync_commands:
             await self.sync_if_changed()
 
@@ -150,6 +153,7 @@ class TwopassBot(commands.Bot):
                 )
 
     async def close(self) -> None:
+        self.retention.cancel()
         await self.posts.close()
         await super().close()
 
@@ -182,7 +186,29 @@ class TwopassBot(commands.Bot):
         )
         return True
 
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        await self.servers.left(guild.id, self.now())
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        await self.servers.returned(guild.id)
+
+    async def erase_left_servers(self) -> int:
+        """Erase every server the bot was removed from more than the retention period ago:
+        members, passes, history, totals, posts, then its settings. Each step is idempotent,
+        and the settings go last, so an interrupted run is finished by the next."""
+        expired = await self.servers.expired(self.now())
+        for guild_id in expired:
+            members = await self.learners.erase_server(guild_id)
+            await self.posts.erase_server(guild_id)
+            await self.servers.erase(guild_id)
+            log.info(
+                "erased server %d (%d members): removed the bot over 30 days ago", guild_id, members
+            )
+        return len(expired)
+
     async def on_ready(self) -> None:
+        # Removed from or invited back to servers while offline: Discord sends no event for it.
+        await self.servers.reconcile({guild.id for guild in self.guilds}, self.now())
         user = self.user
         log.info(
             "connected as %s (%s) to %d servers", user, user.id if user else "?", len(self.guilds)

@@ -248,8 +248,11 @@ class LocalDiscord:
         self.dispatch("GUILD_DELETE", {"id": str(guild.id)})
 
     def add_bot(self, guild: Guild) -> None:
-        """The bot is invited back to `guild`: a GUILD_CREATE with the whole guild."""
-        self.dispatch("GUILD_CREATE", guild.gateway_payload())
+        """The bot is invited back to `guild`: a GUILD_CREATE with the whole guild and no
+        `unavailable` key, which is how a client tells a join from an outage's end."""
+        payload = guild.gateway_payload()
+        del payload["unavailable"]
+        self.dispatch("GUILD_CREATE", payload)
 
     def attachment_data(self, attachment: JSON) -> bytes:
         """The bytes of a file the bot uploaded, from its attachment object in a message."""

@@ -193,3 +193,9 @@ class PostRepo:
             await db.execute(
                 "DELETE FROM post_notes WHERE guild_id = ? AND kind = ?", (guild_id, kind)
             )
+
+    async def erase_server(self, guild_id: int) -> None:
+        """Every post and note of a server the bot left long ago."""
+        async with self.database.transaction() as db:
+            for table in ("posts", "post_notes"):
+                await db.execute(f"DELETE FROM {table} WHERE guild_id = ?", (guild_id,))

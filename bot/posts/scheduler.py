@@ -142,3 +142,8 @@ class PostScheduler:
 
     async def notes(self, guild_id: int) -> list[str]:
         return await self.repo.post_notes(guild_id)
+
+    async def erase_server(self, guild_id: int) -> None:
+        """A server the bot left long ago: no jobs, no posts, no notes."""
+        await self.rebuild(guild_id)
+        await self.repo.erase_server(guild_id)

@@ -59,17 +59,55 @@ class ServerRepo:
     def __init__(self, database: Database) -> None:
         self.database = database
 
+    # A server the bot was removed from is not read as a server: no posts are scheduled for it
+    # while its data waits out the retention period.
+
     async def get(self, guild_id: int) -> GuildSettings | None:
         row = await self.database.row(
-            f"SELECT {SETTINGS_COLUMNS} FROM guild_settings WHERE guild_id = ?", (guild_id,)
+            f"SELECT {SETTINGS_COLUMNS} FROM guild_settings WHERE guild_id = ? AND left_at IS NULL",
+            (guild_id,),
         )
         return settings_from_row(row) if row else None
 
     async def all(self) -> list[GuildSettings]:
         rows = await self.database.rows(
-            f"SELECT {SETTINGS_COLUMNS} FROM guild_settings ORDER BY guild_id"
+            f"SELECT {SETTINGS_COLUMNS} FROM guild_settings WHERE left_at IS NULL ORDER BY guild_id"
         )
         return [settings_from_row(row) for row in rows]
+
+    async def mark_left(self, guild_id: int, now: datetime) -> bool:
+        """The bot was removed from the server; False if it has no settings (nothing stored)
+        or was already marked."""
+        rows = await self.database.rows(
+            "UPDATE guild_settings SET left_at = ? WHERE guild_id = ? AND left_at IS NULL"
+            " RETURNING 1",
+            (to_db_time(now), guild_id),
+        )
+        return bool(rows)
+
+    async def mark_back(self, guild_id: int) -> bool:
+        """The bot is in the server again; True if it had been marked as left."""
+        rows = await self.database.rows(
+            "UPDATE guild_settings SET left_at = NULL WHERE guild_id = ? AND left_at IS NOT NULL"
+            " RETURNING 1",
+            (guild_id,),
+        )
+        return bool(rows)
+
+    async def known_ids(self) -> list[int]:
+        """Every server with settings, left or not."""
+        rows = await self.database.rows("SELECT guild_id FROM guild_settings")
+        return [row[0] for row in rows]
+
+    async def left_before(self, cutoff: datetime) -> list[int]:
+        rows = await self.database.rows(
+            "SELECT guild_id FROM guild_settings WHERE left_at <= ? ORDER BY guild_id",
+            (to_db_time(cutoff),),
+        )
+        return [row[0] for row in rows]
+
+    async def delete(self, guild_id: int) -> None:
+        await self.database.rows("DELETE FROM guild_settings WHERE guild_id = ?", (guild_id,))
 
     async def ensure(self, defaults: GuildSettings, now: datetime) -> GuildSettings:
         """The server's settings, created from `defaults` the first time a server is used."""

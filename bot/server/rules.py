@@ -16,6 +16,9 @@ DEFAULT_PACE_HOURS = 5.0
 DEFAULT_CHECKIN_WEEKDAY = 0  # Monday
 DEFAULT_CHECKIN_TIME = time(18, 0)
 DEFAULT_DAILY_TIME = time(9, 0)
+# How long a server's data is kept after the bot is removed from it: time to notice and
+# invite it back. Then everything about the server is erased.
+RETENTION = timedelta(days=30)
 # The cohort's pace (hours a week), as a member's own: the /setup option enforces it too.
 COHORT_PACE_RANGE = (1, 60)
 # How far the cohort's start may be from today: a year covers a cohort that began last spring

@@ -121,6 +121,35 @@ class Servers:
         await self.posts.settings_changed(guild_id)
         return RoadmapSwitch(saved, self.roadmaps.of(before), roadmap, stranded)
 
+    # --- the bot removed from a server, and invited back ---------------------------------------
+
+    async def left(self, guild_id: int, now: datetime) -> None:
+        """Keep the server's data for RETENTION, in case the bot is invited back; its posts
+        stop now."""
+        if await self.repo.mark_left(guild_id, now):
+            await self.posts.settings_changed(guild_id)
+
+    async def returned(self, guild_id: int) -> None:
+        """Invited back within RETENTION: everything is as it was, posts included."""
+        if await self.repo.mark_back(guild_id):
+            await self.posts.settings_changed(guild_id)
+
+    async def reconcile(self, present: set[int], now: datetime) -> None:
+        """At connection: servers the bot was removed from or invited back to while offline."""
+        for guild_id in await self.repo.known_ids():
+            if guild_id in present:
+                await self.returned(guild_id)
+            else:
+                await self.left(guild_id, now)
+
+    async def expired(self, now: datetime) -> list[int]:
+        """Servers left more than RETENTION ago, whose data is due to be erased."""
+        return await self.repo.left_before(now - rules.RETENTION)
+
+    async def erase(self, guild_id: int) -> None:
+        """A left server's settings, last (the other features' data goes first)."""
+        await self.repo.delete(guild_id)
+
     async def turn_off_post(self, guild_id: int, kind: str, now: datetime) -> None:
         """The bot turns a kind of post off after Discord refused it for good."""
         await self.repo.turn_off_post(guild_id, kind, now)
