@@ -1,4 +1,4 @@
-"""/setup: where and when the bot posts (Manage Server only)."""
+"""/setup: where and when the bot posts, the roadmap and cohort, members' data (Manage Server)."""
 
 from __future__ import annotations
 
@@ -61,7 +61,9 @@ def channel_problems(channel: discord.abc.GuildChannel, me: discord.Member) -> l
 
 @app_commands.default_permissions(manage_guild=True)
 class ServerCog(
-    commands.GroupCog, group_name="setup", group_description="Where and when the bot posts"
+    commands.GroupCog,
+    group_name="setup",
+    group_description="The server's posts, roadmap, cohort and members' data",
 ):
     def __init__(self, bot: TwopassBot) -> None:
         self.bot = bot

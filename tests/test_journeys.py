@@ -53,7 +53,7 @@ async def test_login_syncs_exactly_the_reviewed_payload(server: Server) -> None:
         "roadmap": "The whole roadmap with links, lengths and your ticks",
         "leaderboard": "Members ranked by estimated study hours",
         "cohort": "Who is on which video, who moved this week, who has gone quiet",
-        "setup": "Where and when the bot posts",
+        "setup": "The server's posts, roadmap, cohort and members' data",
         "checkin": "The weekly check-in",
         "export": "Your passes, notes, links and history in this server, as CSV and JSON files",
         "forget": "Erase everything this bot stores about you in this server",

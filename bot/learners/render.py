@@ -162,7 +162,7 @@ HELP = (
     "`/cohort` - who is on which video, who moved this week\n"
     "`/roadmap` - every video with links, lengths and your ticks\n"
     "`/export` - your data in this server as CSV and JSON files; `/forget` - erase it\n"
-    "`/setup` - (admins) the study channel and when the bot posts\n"
+    "`/setup` - (admins) the study channel, posting times, roadmap, cohort and members' data\n"
     "`/checkin now` - (admins) post this week's check-in now"
 )
 
