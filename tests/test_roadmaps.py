@@ -194,3 +194,34 @@ def test_the_operators_copy_replaces_a_bundled_roadmap(tmp_path: Path) -> None:
     settings = Settings(_env_file=None, roadmaps=roadmap_folder(tmp_path, mine=copy))  # type: ignore[call-arg]
     roadmaps = check_roadmaps(settings)
     assert len(roadmaps) == 1 and roadmaps.default.title == "Transformer sprint"
+
+
+async def test_start_up_recredits_the_servers_of_a_roadmap_whose_lengths_changed(
+    tmp_path: Path,
+) -> None:
+    folder = roadmap_folder(tmp_path, sprint=SPRINT)
+    settings = Settings(_env_file=None, roadmaps=folder)  # type: ignore[call-arg]
+    async with LocalDiscord() as local, await Store.open(tmp_path / "bot.sqlite3") as store:
+        guild = local.add_guild("Study Hall")
+        study = guild.add_text_channel("study")
+        alice, admin = guild.add_member("alice"), guild.add_member("admin", admin=True)
+
+        def start() -> TwopassBot:
+            return TwopassBot(
+                settings=settings,
+                db=store.db,
+                roadmaps=check_roadmaps(settings),
+                clock=SteppedClock(NOW),
+                guild_ready_timeout=0.05,
+            )
+
+        async with local.running(start()):
+            await local.slash(admin, "setup roadmap", channel=study, roadmap="sprint")
+            await local.slash(alice, "join", channel=study)
+            await local.slash(alice, "done", channel=study, video="sprint-intro", pass_="first")
+        assert (await store.leaderboard(guild.id))[0].minutes == 30
+        (folder / "sprint.toml").write_text(SPRINT.replace("minutes = 30", "minutes = 45"))
+        async with local.running(start()):
+            pass
+        assert (await store.leaderboard(guild.id))[0].minutes == 45
+        assert await Study(store, check_roadmaps(settings)).check_totals() == []
