@@ -9,10 +9,14 @@ PIP    := $(BIN)/python -m pip install --disable-pip-version-check
 # The project's own files: a scratch file elsewhere in the checkout is not linted.
 LINT_PATHS := bot cogs curriculum tests bench localdiscord
 
-.PHONY: run test lint check bench bench-full clean
+.PHONY: run demo test lint check bench bench-full transcript clean
 
 run: $(RUN_STAMP)
 	$(BIN)/twopass run
+
+# The real bot against a local Discord, no token needed: type /join, /done, :advance 1d, :help.
+demo: $(DEV_STAMP)
+	$(BIN)/twopass sandbox
 
 test: $(DEV_STAMP)
 	$(BIN)/python -m pytest
@@ -30,6 +34,10 @@ bench: $(DEV_STAMP)
 
 bench-full: $(DEV_STAMP)
 	$(BIN)/python -m bench
+
+# What the bot says over a three-week story with 34 members (deterministic: stepped clock, seed).
+transcript: $(DEV_STAMP)
+	$(BIN)/python -m tools.transcript docs/transcript.txt
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

@@ -23,11 +23,11 @@ from typing import Any  # noqa: E402
 
 import discord  # noqa: E402
 import yarl  # noqa: E402
-from bot.store import Store  # noqa: E402
 
 from bench.config import CHECKIN_DUE  # noqa: E402
 from bench.stats import RssSampler, peak_rss_mb, rss_mb  # noqa: E402
 from bot.app import TwopassBot  # noqa: E402
+from bot.db import Database  # noqa: E402
 from bot.posts.schedule import PostKind  # noqa: E402
 from bot.posts.scheduler import job_id  # noqa: E402
 from bot.settings import Settings  # noqa: E402
@@ -73,11 +73,11 @@ async def main() -> None:
     # Before the check-in is due: the start-up catch-up finds last week's posted and today's
     # daily video too late, so start-up sends nothing.
     clock = Clock(CHECKIN_DUE - timedelta(hours=1))
-    store = await Store.open(args.db)
+    db = await Database.open(args.db)
     opened = time.time()
     bot = TimedBot(
         settings=Settings(_env_file=None),  # type: ignore[call-arg]
-        store=store,
+        db=db,
         clock=clock,
         guild_ready_timeout=0.05,
     )
@@ -127,7 +127,7 @@ async def main() -> None:
     emit("stopped", **memory, peak_rss_mb=round(peak_rss_mb(), 1))
     await bot.close()
     await asyncio.wait({task}, timeout=5)
-    await store.close()
+    await db.close()
 
 
 if __name__ == "__main__":

@@ -1,5 +1,9 @@
 """A reproducible data set: servers, members and a year of logged passes, in a real database
-created by `Store.open` (so the schema and migrations are ours), filled by bulk SQL.
+created by `Database.open` (so the schema and migrations are ours), filled by bulk SQL.
+
+Each pass carries its points (`plan.credit`) and its week (`timekeeping.pass_week`: its study
+day on the server's calendar), as the bot stores them when it logs one; the schema's triggers
+append the history and keep the leaderboard totals as the passes go in.
 
 The file is cached under bench/.cache, keyed by the seed, the sizes, this generator's version
 and a hash of the migrations; a benchmark that writes works on a copy.
@@ -15,18 +19,21 @@ import shutil
 import sqlite3
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.domain import plan, schedule
-from bot.store import Store, migrations
-
 from bench.config import CACHE, DATA_END, DATA_START, Scale
+from bot import timekeeping
+from bot.db import Database, migrations
+from bot.learners import plan
+from bot.posts import schedule
 from bot.posts.schedule import PostKind
 from curriculum import default_curriculum
 
-GENERATOR_VERSION = 1
+# 2: passes carry their points and week (migrations 0009, 0011), the points are marked in sync,
+# and the posts are an outbox's (0010).
+GENERATOR_VERSION = 2
 
 # Snowflake-sized ids, far apart so they never collide with one another or with the emulator's.
 GUILD_BASE = 1_200_000_000_000_000_000
@@ -34,6 +41,7 @@ CHANNEL_BASE = 1_210_000_000_000_000_000
 USER_BASE = 1_220_000_000_000_000_000
 MESSAGE_BASE = 1_230_000_000_000_000_000
 
+SERVER_ZONE = "UTC"  # every server's timezone: check-ins and daily videos fall due together
 MEMBER_ZONES = (
     "UTC",
     "Europe/London",
@@ -60,6 +68,9 @@ NOTE_WORDS = (
     "rewrote the MLP from memory",
 )
 _DB_TIME = "%Y-%m-%d %H:%M:%S"
+# The last check-in posted before the data ends (a Monday, 18:00 in every server); the file holds
+# it and the three before it, and the last week of daily videos, all posted.
+LAST_CHECKIN_DUE = datetime(2026, 3, 2, 18, 0, tzinfo=UTC)
 
 
 def guild_id(index: int) -> int:
@@ -115,13 +126,22 @@ def ensure(scale: Scale, seed: int) -> Dataset:
     started = time.perf_counter()
     asyncio.run(_create_schema(partial))
     _fill(partial, scale, seed)
+    _check_totals(partial)
     partial.rename(path)
     return Dataset(path, scale, seed, time.perf_counter() - started)
 
 
 async def _create_schema(path: Path) -> None:
-    async with await Store.open(path) as store:
-        await store.sync_credits(default_curriculum())
+    """The schema, and the roadmap's points recorded as in sync, as after the bot's first
+    start: a bot started on the file has no points to re-credit (as it would not in
+    production), so start-up is measured as it usually is. Done on the empty file, where it
+    costs nothing; the passes written next carry the same points."""
+    from bot.app import TwopassBot  # discord.py and the cogs: only when generating
+    from bot.settings import Settings
+
+    async with await Database.open(path) as db:
+        bot = TwopassBot(settings=Settings(_env_file=None), db=db)  # type: ignore[call-arg]
+        await bot.sync_points()
 
 
 def _server_sizes(scale: Scale, rng: random.Random) -> list[int]:
@@ -164,7 +184,8 @@ def _fill(path: Path, scale: Scale, seed: int) -> None:
     rng = random.Random(seed)
     curriculum = default_curriculum()
     steps = [step.key for step in plan.steps(curriculum)]
-    zones = {name: ZoneInfo(name) for name in MEMBER_ZONES}
+    points = {key: plan.credit(curriculum, [key]) for key in steps}
+    zones = {name: ZoneInfo(name) for name in (*MEMBER_ZONES, SERVER_ZONE)}
     span = (DATA_END - DATA_START).total_seconds()
 
     sizes = _server_sizes(scale, rng)
@@ -179,7 +200,7 @@ def _fill(path: Path, scale: Scale, seed: int) -> None:
             (
                 guild_id(server),
                 channel_id(server),
-                "UTC",
+                SERVER_ZONE,
                 0,
                 "18:00",
                 "09:00",
@@ -217,9 +238,13 @@ def _fill(path: Path, scale: Scale, seed: int) -> None:
         room = (DATA_END - at).total_seconds()
         moments = sorted(at + timedelta(seconds=rng.random() * room) for _ in range(count))
         for key, moment in zip(steps, moments, strict=False):
-            local_day = moment.astimezone(zones[zone]).date()
+            member_today = moment.astimezone(zones[zone]).date()
+            local_day = member_today
             if rng.random() < 0.1:  # logged a day late with `date:yesterday`
                 local_day -= timedelta(days=1)
+            # The week it counts in, on the server's calendar when it was logged, as /done has it.
+            server_today = moment.astimezone(zones[SERVER_ZONE]).date()
+            week = timekeeping.pass_week(local_day, member_today, server_today)
             note = rng.choice(NOTE_WORDS) if rng.random() < 0.2 else None
             link = (
                 f"https://github.com/u{user % 100_000}/zero-to-hero"
@@ -236,6 +261,8 @@ def _fill(path: Path, scale: Scale, seed: int) -> None:
                     local_day.isoformat(),
                     note,
                     link,
+                    points[key],
+                    week.isoformat(),
                 )
             )
     # The bot writes passes as they happen: insert in time order, as the real file grew.
@@ -244,8 +271,8 @@ def _fill(path: Path, scale: Scale, seed: int) -> None:
     posts_rows = []
     for server in range(scale.servers):
         guild = guild_id(server)
-        for weeks_back in range(1, 5):  # the last four check-ins (the week before is W10)
-            due = datetime(2026, 3, 2, 18, 0, tzinfo=UTC) - timedelta(weeks=weeks_back - 1)
+        for weeks_back in range(1, 5):  # the last four check-ins
+            due = LAST_CHECKIN_DUE - timedelta(weeks=weeks_back - 1)
             posts_rows.append(_post_row(guild, server, PostKind.CHECKIN, due, weeks_back))
         for days_back in range(1, 8):  # the last week of daily videos
             due = datetime(2026, 3, 8, 9, 0, tzinfo=UTC) - timedelta(days=days_back - 1)
@@ -273,24 +300,28 @@ def _fill(path: Path, scale: Scale, seed: int) -> None:
             " reminders) VALUES (?, ?, ?, ?, ?, ?, ?)",
             members_rows,
         )
+        # The triggers on passes keep member_points and member_week_points from each row's
+        # minutes and week, as they do for the bot's own logs.
         db.executemany(
             "INSERT INTO passes (guild_id, user_id, video_id, pass, logged_at, study_date, note,"
-            " link) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " link, minutes, week) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             passes_rows,
         )
         if not history_by_trigger:
             db.executemany(
                 "INSERT INTO pass_history (guild_id, user_id, video_id, pass, action, actor_id,"
-                " at, study_date, note, link) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " at, study_date, note, link, minutes, week)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (g, u, v, p, "log", u, at, day, n, lk)
-                    for g, u, v, p, at, day, n, lk in passes_rows
+                    (g, u, v, p, "log", u, at, day, n, lk, mins, wk)
+                    for g, u, v, p, at, day, n, lk, mins, wk in passes_rows
                 ],
             )
+        # Sent in full: an outbox row left 'pending' (the column's default) would be delivered.
         db.executemany(
             "INSERT INTO posts (guild_id, kind, period_key, nonce, reserved_at, due_at,"
-            " channel_id, message_id, thread_id, parts_sent, posted_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " channel_id, message_id, thread_id, parts_sent, posted_at, state, window_start,"
+            " window_end) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'posted', ?, ?)",
             posts_rows,
         )
         db.execute("COMMIT")
@@ -299,14 +330,71 @@ def _fill(path: Path, scale: Scale, seed: int) -> None:
         db.close()
 
 
+def _check_totals(path: Path) -> None:
+    """The kept totals must be what the passes add up to, or every board measured is wrong."""
+    sums = (
+        "SELECT guild_id, {week} user_id, sum(minutes) AS minutes, count(*) AS passes,"
+        " max(logged_at) AS reached_at FROM passes GROUP BY guild_id, {week} user_id"
+    )
+    wrong = (
+        "SELECT count(*) FROM ({sums}) AS p LEFT JOIN {table} AS t USING ({key})"
+        " WHERE t.passes IS NULL OR abs(t.minutes - p.minutes) > 1e-6"
+        " OR t.passes != p.passes OR t.reached_at != p.reached_at"
+    )
+    db = sqlite3.connect(path)
+    try:
+        problems = 0
+        for table, week, key in (
+            ("member_points", "", "guild_id, user_id"),
+            ("member_week_points", "week,", "guild_id, week, user_id"),
+        ):
+            grouped = sums.format(week=week)
+            problems += db.execute(wrong.format(sums=grouped, table=table, key=key)).fetchone()[0]
+            kept = db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            problems += abs(kept - db.execute(f"SELECT count(*) FROM ({grouped})").fetchone()[0])
+        problems += db.execute(
+            "SELECT count(*) FROM passes WHERE week = '' OR minutes <= 0"
+        ).fetchone()[0]
+    finally:
+        db.close()
+    if problems:
+        raise RuntimeError(f"{path.name}: {problems} kept totals differ from the passes")
+
+
+def checkin_window(due: datetime) -> tuple[date, date]:
+    """The days a check-in posted at `due` (a Monday) covers: the seven days before it. Weekly
+    check-ins tile, each from the day after the previous one's last day, as the publisher's
+    `checkin.next_window` makes them."""
+    day = due.astimezone(UTC).date()
+    return day - timedelta(days=7), day - timedelta(days=1)
+
+
 def _post_row(guild: int, server: int, kind: PostKind, due: datetime, n: int) -> tuple[object, ...]:
-    key = schedule.period_key(kind, due, "UTC")
+    """A post sent in full. Its parts are not stored: nothing measured reads a sent post's."""
+    window = checkin_window(due) if kind is PostKind.CHECKIN else None
+    # The key of a daily video is its local date, of a check-in its window's last day.
+    key = (window[1] if window else due.astimezone(UTC).date()).isoformat()
     at = due.strftime(_DB_TIME)
     message = MESSAGE_BASE + server * 100 + n
     parts = 3 if kind is PostKind.CHECKIN else 0
     thread = message if kind is PostKind.CHECKIN else None
     nonce = schedule.nonce(guild, kind, key)
-    return (guild, str(kind), key, nonce, at, at, channel_id(server), message, thread, parts, at)
+    first, last = (window[0].isoformat(), window[1].isoformat()) if window else (None, None)
+    return (
+        guild,
+        str(kind),
+        key,
+        nonce,
+        at,
+        at,
+        channel_id(server),
+        message,
+        thread,
+        parts,
+        at,
+        first,
+        last,
+    )
 
 
 def summary(path: Path) -> dict[str, object]:

@@ -25,21 +25,34 @@ from bench import dataset
 from bench.config import CHECKIN_DUE, Scale
 from bench.startup import BotProcess, build_world
 from bench.world import BenchDiscord
-from bot.posts.schedule import PostKind, period_key
+from bot.posts import checkin
 
 GLOBAL_PER_SECOND = 50.0
 # A check-in is a message, a thread and two or three parts: a guess for the deadline only.
 EXPECTED_REQUESTS_PER_SERVER = 5
 STALL_SECONDS = {"quick": 20.0, "full": 330.0}
-PERIOD = period_key(PostKind.CHECKIN, CHECKIN_DUE, "UTC")
+
+
+def _period() -> str:
+    """The key of the check-in posted here: the last day it covers. It covers the days from
+    the one after the data set's last check-in to the day before it is due (every server keeps
+    UTC)."""
+    previous_end = dataset.checkin_window(dataset.LAST_CHECKIN_DUE)[1]
+    window = checkin.next_window(previous_end, previous_end, CHECKIN_DUE.date())
+    assert window is not None
+    return window[1].isoformat()
+
+
+PERIOD = _period()
 
 
 def _posted(db: Path, guilds: set[int]) -> int:
     connection = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
     try:
         rows = connection.execute(
+            # Every part out: a cancelled post has a posted_at too.
             "SELECT guild_id FROM posts WHERE kind = 'checkin' AND period_key = ?"
-            " AND posted_at IS NOT NULL",
+            " AND state = 'posted'",
             (PERIOD,),
         ).fetchall()
     finally:

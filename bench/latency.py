@@ -1,9 +1,9 @@
 """Item 1: /done and /today end to end, against the floor of the stack.
 
 From the emulator dispatching INTERACTION_CREATE to the interaction callback reaching it,
-through the real discord.py client, our tree, cogs, domain and store (TwopassBot from
-bot/app.py on the big database). The floor is a bare discord.py bot, in the same run and
-against the same emulator, whose one slash command answers a constant string.
+through the real discord.py client, our tree, cogs, feature services and their repositories
+(TwopassBot from bot/app.py on the big database). The floor is a bare discord.py bot, in the
+same run and against the same emulator, whose one slash command answers a constant string.
 """
 
 from __future__ import annotations
@@ -24,10 +24,11 @@ from bench.config import NOW, Scale
 from bench.stats import latency_summary
 from bench.world import BenchDiscord, Member
 from bot.app import TwopassBot
+from bot.db import Database
 from bot.settings import Settings
-from bot.store import Store
 
 WARMUP = 50
+PRIVATE_ANSWERS = frozenset({"today"})  # commands whose own answer only the member sees
 GAP_SECONDS = 0.002  # between sequential interactions: the bot finishes its tail work
 
 
@@ -77,8 +78,10 @@ class Meter:
     def _check(self, reply: Any, command: str) -> float | None:
         record = reply.interaction
         message = reply.message
-        if message is None or message.ephemeral:
-            # Every command measured answers publicly; an ephemeral answer is an error reply.
+        private = command in PRIVATE_ANSWERS
+        # An error reply is private plain text (bot/tree.py): a command measured answers in the
+        # open, or privately with an embed as /today does.
+        if message is None or message.ephemeral != private or (private and not message.embeds):
             self.errors.append(f"/{command}: {reply.content or reply.embeds}"[:200])
         return self.local.latency(record.id)
 
@@ -196,10 +199,10 @@ async def _run(data: dataset.Dataset, scale: Scale, seed: int, workdir: Path) ->
         }
 
         # --- twopass on the big database -----------------------------------------------------
-        async with await Store.open(db_path) as store:
+        async with await Database.open(db_path) as db:
             bot = TwopassBot(
                 settings=Settings(_env_file=None),  # type: ignore[call-arg]
-                store=store,
+                db=db,
                 clock=lambda: NOW,
                 guild_ready_timeout=0.05,
             )

@@ -1,5 +1,5 @@
 """Item 3: /leaderboard (all time, this week) and /progress on the big database, through
-Study.leaderboard and Study.progress_of, with the query plan of every statement they run.
+Group.leaderboard and Learners.progress_of, with the query plan of every statement they run.
 
 Servers are drawn the way users meet them: a random member's server, so large servers come up
 in proportion to their members. The largest server is also timed on its own.
@@ -20,15 +20,21 @@ from typing import Any
 from bench import dataset
 from bench.config import NOW, Scale
 from bench.stats import latency_summary
-from bot.store import Store
-from bot.study import Period, Study
+from bot.db import Database
+from bot.group.board import Period
+from bot.group.repo import GroupRepo
+from bot.group.service import Group
+from bot.learners.repo import LearnerRepo
+from bot.learners.service import Learners
+from bot.server.repo import ServerRepo
+from bot.server.service import Servers
 from curriculum import default_curriculum
 
 LARGEST_RUNS = 20
 
 
 class Statements:
-    """Every SQL statement the store runs while `active` is set, by operation."""
+    """Every SQL statement the database runs while `active` is set, by operation."""
 
     def __init__(self) -> None:
         self.active: str | None = None
@@ -117,21 +123,24 @@ async def _run(data: dataset.Dataset, scale: Scale, seed: int, path: Path) -> di
     rng.shuffle(servers)
     statements = Statements()
     results: dict[str, Any] = {"largest_server": {"guild_id": largest, "members": sizes[0][1]}}
-    async with await Store.open(path) as store:
-        study = Study(store, default_curriculum())
-        db = getattr(store, "_db", None)
+    async with await Database.open(path) as database:
+        curriculum = default_curriculum()
+        settings = Servers(ServerRepo(database), curriculum.id, "UTC")
+        group = Group(GroupRepo(database), settings, curriculum)
+        learners = Learners(LearnerRepo(database), settings, curriculum)
+        db = getattr(database, "_db", None)
         if db is not None:
             await db.set_trace_callback(statements)
 
         async def board(period: Period, where: list[int]) -> Callable[[int], Awaitable[Any]]:
             async def call(i: int) -> Any:
-                return await study.leaderboard(where[i % len(where)], period, NOW)
+                return await group.leaderboard(where[i % len(where)], period, NOW)
 
             return call
 
         async def progress(i: int) -> Any:
             who = members[i]
-            return await study.progress_of(who.guild_id, who.user_id, NOW)
+            return await learners.progress_of(who.guild_id, who.user_id, NOW)
 
         # Warm the page cache the way a running bot has it warm.
         for period in Period:
@@ -149,7 +158,7 @@ async def _run(data: dataset.Dataset, scale: Scale, seed: int, path: Path) -> di
         statements.active = "progress"
         timings["progress"] = await _time(len(members), progress)
         statements.active = None
-        rows = await study.leaderboard(largest, Period.ALL_TIME, NOW)
+        rows = await group.leaderboard(largest, Period.ALL_TIME, NOW)
         results["largest_server"]["board_rows_all_time"] = rows.size
         if db is not None:
             await db.set_trace_callback(None)

@@ -98,7 +98,7 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         out.append(
             (
                 "2 store",
-                "Store.log_pass",
+                "LearnerRepo.log_pass",
                 _fmt(st.get("store_per_second"), "/s"),
                 f"{_fmt(st.get('store_vs_plain'), 'x')} of plain sqlite3",
             )
@@ -106,7 +106,7 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         out.append(
             (
                 "2 store",
-                "Store.log_pass, 100 callers",
+                "LearnerRepo.log_pass, 100 callers",
                 _fmt(st.get("store_100_callers_per_second"), "/s"),
                 "",
             )
@@ -259,7 +259,7 @@ def plans_text(results: dict[str, Any]) -> str:
     q = results["benchmarks"]["queries"]
     c = results.get("commit", {})
     out = [
-        "EXPLAIN QUERY PLAN of every statement Study.leaderboard and Study.progress_of ran",
+        "EXPLAIN QUERY PLAN of every statement Group.leaderboard and Learners.progress_of ran",
         f"({results.get('mode')} data set, commit {c.get('head')}).",
         "FULL SCAN = SCAN of passes without an index; INDEX SCAN = a whole index walked.",
         "",

@@ -1,8 +1,10 @@
-"""Item 2: passes logged per second through our Store, and through plain sqlite3 on the same
-schema in one process (the limit of this machine for one pass per transaction).
+"""Item 2: passes logged per second through our store (`LearnerRepo.log_pass` over the shared
+`Database`), and through plain sqlite3 on the same schema in one process (the limit of this
+machine for one pass per transaction).
 
 Every variant logs the same passes into its own copy of the big database, each pass its own
-transaction as a /done does, with the store's pragmas (WAL, synchronous=NORMAL, foreign keys).
+transaction as a /done does, with the store's pragmas (WAL, synchronous=NORMAL, foreign keys),
+and each pass with its points and week, as the bot stores them.
 """
 
 from __future__ import annotations
@@ -17,14 +19,27 @@ from typing import Any
 
 from bench import dataset
 from bench.config import NOW, Scale
-from bot.store import LogOutcome, Store
+from bot import timekeeping
+from bot.db import Database
+from bot.learners import plan
+from bot.learners.repo import LearnerRepo, LogOutcome
+from curriculum import default_curriculum
 
 IN_FLIGHT = 100
 Work = Sequence[tuple[int, int, str, int]]
+CURRICULUM = default_curriculum()
+# Every pass here is for today, on the server's calendar (UTC) and the member's alike.
+WEEK = timekeeping.pass_week(NOW.date(), NOW.date(), NOW.date())
+
+
+def _points(video: str, number: int) -> float:
+    """A pass's points, as the bot computes them when it logs one."""
+    return plan.credit(CURRICULUM, [(video, number)])
 
 
 async def _through_store(path: Path, work: Work, in_flight: int) -> tuple[float, int]:
-    async with await Store.open(path) as store:
+    async with await Database.open(path) as db:
+        store = LearnerRepo(db)
         refused = 0
 
         async def log(guild: int, user: int, video: str, number: int) -> None:
@@ -39,6 +54,8 @@ async def _through_store(path: Path, work: Work, in_flight: int) -> tuple[float,
                 note=None,
                 link=None,
                 actor_id=user,
+                minutes=_points(video, number),
+                week=WEEK,
             )
             if result.outcome is not LogOutcome.LOGGED:
                 refused += 1
@@ -77,33 +94,36 @@ def _history_by_trigger(db: sqlite3.Connection) -> bool:
 
 
 def _plain_insert(path: Path, work: Work, batched: bool) -> float:
-    """The least a log can be: the pass row (and its history row) in one transaction."""
+    """The least a log can be: the pass row with its points and week (and its history row) in
+    one transaction."""
     db = _plain(path)
-    at, day = NOW.strftime("%Y-%m-%d %H:%M:%S"), NOW.date().isoformat()
+    at, day, week = NOW.strftime("%Y-%m-%d %H:%M:%S"), NOW.date().isoformat(), WEEK.isoformat()
     insert = (
-        "INSERT INTO passes (guild_id, user_id, video_id, pass, logged_at, study_date)"
-        " VALUES (?, ?, ?, ?, ?, ?)"
+        "INSERT INTO passes (guild_id, user_id, video_id, pass, logged_at, study_date, minutes,"
+        " week) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
     )
     history = (
         None
         if _history_by_trigger(db)
         else "INSERT INTO pass_history (guild_id, user_id, video_id, pass, action, actor_id, at,"
-        " study_date) VALUES (?, ?, ?, ?, 'log', ?, ?, ?)"
+        " study_date, minutes, week) VALUES (?, ?, ?, ?, 'log', ?, ?, ?, ?, ?)"
     )
     try:
         started = time.perf_counter()
         if batched:
             db.execute("BEGIN")
-            db.executemany(insert, [(*w, at, day) for w in work])
+            db.executemany(insert, [(*w, at, day, _points(w[2], w[3]), week) for w in work])
             if history:
-                db.executemany(history, [(*w, w[1], at, day) for w in work])
+                db.executemany(
+                    history, [(*w, w[1], at, day, _points(w[2], w[3]), week) for w in work]
+                )
             db.execute("COMMIT")
         else:
             for item in work:
                 db.execute("BEGIN")
-                db.execute(insert, (*item, at, day))
+                db.execute(insert, (*item, at, day, _points(item[2], item[3]), week))
                 if history:
-                    db.execute(history, (*item, item[1], at, day))
+                    db.execute(history, (*item, item[1], at, day, _points(item[2], item[3]), week))
                 db.execute("COMMIT")
         return time.perf_counter() - started
     finally:
@@ -112,13 +132,13 @@ def _plain_insert(path: Path, work: Work, batched: bool) -> float:
 
 def _plain_store_sql(path: Path, work: Work) -> float | None:
     """The store's own logging statement, run synchronously: what is left is the async cost."""
-    from bot.store import study as store_study
+    from bot.learners import repo as learner_repo
 
-    sql = getattr(store_study, "_LOG_SQL", None)
+    sql = getattr(learner_repo, "_LOG_SQL", None)
     if not isinstance(sql, str):
         return None
     db = _plain(path)
-    at, day = NOW.strftime("%Y-%m-%d %H:%M:%S"), NOW.date().isoformat()
+    at, day, week = NOW.strftime("%Y-%m-%d %H:%M:%S"), NOW.date().isoformat(), WEEK.isoformat()
     try:
         started = time.perf_counter()
         for guild, user, video, number in work:
@@ -134,6 +154,10 @@ def _plain_store_sql(path: Path, work: Work) -> float | None:
                     "note": None,
                     "link": None,
                     "actor": user,
+                    "minutes": _points(video, number),
+                    "week": week,
+                    "spent": None,
+                    "today": day,
                 },
             ).fetchall()
         return time.perf_counter() - started

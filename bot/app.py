@@ -44,6 +44,11 @@ EXTENSIONS: tuple[str, ...] = (
 )
 
 
+# How long shutdown waits for scheduled posts, then for commands, still in flight.
+POSTS_GRACE_SECONDS = 3.0
+COMMANDS_GRACE_SECONDS = 4.0
+
+
 def intents() -> discord.Intents:
     # Guilds only: an interaction carries its member, so no privileged intent is needed and any
     # server can add the bot without Discord's verification.
@@ -106,6 +111,8 @@ class TwopassBot(commands.Bot):
         # A settings change reschedules the server's posts directly, not through an event a
         # cog might not be listening for.
         self.servers.posts = self.posts
+        # Erasing a member also clears them as who ran /setup, and their mentions in stored posts.
+        self.learners.others = [self.servers, post_repo]
         # Servers the bot was removed from are erased once their data has been kept long enough.
         self.retention = tasks.loop(hours=24)(self.erase_left_servers)
 
@@ -153,8 +160,19 @@ class TwopassBot(commands.Bot):
                 )
 
     async def close(self) -> None:
+        """Shut down in order: refuse new interactions, stop the scheduled posts (letting one in
+        flight record what it sent), let commands in flight answer, then leave Discord. Each wait
+        is bounded so a supervisor's stop (SIGTERM, then SIGKILL after ~10 s) never cuts a write
+        short; the entry point closes the database after this."""
         self.retention.cancel()
-        await self.posts.close()
+        tree = self.tree
+        if isinstance(tree, TwopassTree):
+            tree.refuse_new()
+        await self.posts.close(grace=POSTS_GRACE_SECONDS)
+        if isinstance(tree, TwopassTree):
+            left = await tree.drain(grace=COMMANDS_GRACE_SECONDS)
+            if left:
+                log.warning("closing with %d commands still unanswered", left)
         await super().close()
 
     async def load_cogs(self) -> None:
@@ -194,7 +212,8 @@ class TwopassBot(commands.Bot):
 
     async def erase_left_servers(self) -> int:
         """Erase every server the bot was removed from more than the retention period ago:
-        members, passes, history, totals, posts, then its settings. Each step is idempotent,
+        members, passes, history, note edits, totals, posts with their parts, notes, then its
+        settings. Each step is idempotent,
         and the settings go last, so an interrupted run is finished by the next."""
         expired = await self.servers.expired(self.now())
         for guild_id in expired:

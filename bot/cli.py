@@ -23,6 +23,7 @@ from bot.group.service import Group
 from bot.learners import export as export_files
 from bot.learners.repo import LearnerRepo
 from bot.learners.service import Learners
+from bot.posts.repo import PostRepo
 from bot.server.repo import ServerRepo
 from bot.server.service import Servers
 from bot.settings import Settings
@@ -109,6 +110,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("path", type=Path)
     check.set_defaults(handler=_curriculum_check)
+
+    sandbox = sub.add_parser(
+        "sandbox",
+        help="try the bot without Discord: type commands as a member of a local server",
+        description="Runs the real bot and a real database against a local Discord and reads "
+        "commands from stdin (/join, /done gpt first, :as bob, :advance 1d, :posts, :help).",
+    )
+    sandbox.add_argument(
+        "--db",
+        type=Path,
+        help="keep the database in this file to carry on later (default: a temporary one)",
+    )
+    sandbox.add_argument(
+        "--start", help="the clock at start, e.g. 2026-03-02T08:00 (UTC); default: now"
+    )
+    sandbox.set_defaults(handler=_sandbox)
 
     cmds = sub.add_parser("commands", help="print the slash commands that sync sends to Discord")
     cmds.add_argument(
@@ -204,6 +221,37 @@ def _run(args: argparse.Namespace) -> int:
     from bot.runner import serve  # discord.py is imported only when the bot really runs
 
     return asyncio.run(serve(settings))
+
+
+# --- sandbox --------------------------------------------------------------------------------
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    sandbox = _import_sandbox()
+    result: int = sandbox.main(args.db, args.start)
+    return result
+
+
+def _import_sandbox() -> Any:
+    """The sandbox lives in the local Discord, a development package beside `bot/` in a checkout
+    and not installed with the bot: import it from there, or say how to get it."""
+    import importlib
+
+    root = Path(__file__).resolve().parent.parent
+    if (root / "localdiscord" / "sandbox.py").exists() and str(root) not in sys.path:
+        sys.path.append(str(root))
+    try:
+        return importlib.import_module("localdiscord.sandbox")
+    except ModuleNotFoundError as missing:
+        if missing.name and missing.name.split(".")[0] == "localdiscord":
+            raise CliError(
+                "the sandbox needs the local Discord (the localdiscord/ folder of a checkout); "
+                "run it from a clone of the repository installed with pip install -e '.[dev]'"
+            ) from None
+        raise CliError(
+            f"the sandbox needs the development packages ({missing.name} is missing): "
+            "pip install -e '.[dev]'"
+        ) from None
 
 
 # --- curriculum -----------------------------------------------------------------------------
@@ -433,7 +481,9 @@ def _services(db: Database, settings: Settings) -> tuple[Learners, Group]:
     """The services the data commands need, wired as the bot wires them, without Discord."""
     roadmaps = check_roadmaps(settings)
     servers = Servers(ServerRepo(db), roadmaps, settings.default_timezone)
-    return Learners(LearnerRepo(db), servers, roadmaps), Group(GroupRepo(db), servers, roadmaps)
+    learners = Learners(LearnerRepo(db), servers, roadmaps)
+    learners.others = [servers, PostRepo(db)]
+    return learners, Group(GroupRepo(db), servers, roadmaps)
 
 
 def _existing_database(settings: Settings) -> Path:

@@ -4,11 +4,15 @@ Start-up checks the roadmap, then the database, then connects to Discord; each f
 `StartupError` (one line, an exit code). If Discord cannot be reached at start, the process
 exits with 1 rather than retrying: a supervisor (systemd, Docker, ...) restarts it with its own
 backoff and its logs show the one line. Once connected, discord.py reconnects by itself.
-"""
+
+SIGTERM (what a supervisor sends) and SIGINT (Ctrl+C) close the bot in order (see
+`TwopassBot.close`); the database is closed last, which checkpoints its write-ahead log."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 
 import aiohttp
 import discord
@@ -48,6 +52,7 @@ async def serve(settings: Settings) -> int:
             await db.schema_version(),
         )
         bot = TwopassBot(settings=settings, db=db, roadmaps=roadmaps)
+        stop_on_signals(bot)
         async with bot:
             try:
                 await bot.start(token.get_secret_value())
@@ -68,8 +73,29 @@ async def serve(settings: Settings) -> int:
                     "so a supervisor can restart it",
                     EXIT_RUNTIME,
                 ) from None
+            # After a signal `start` returns once the gateway is closed; wait for the rest of
+            # the close (HTTP session) before the database goes.
+            await bot.close()
+    log.info("stopped")
     return 0
 
 
 def _reason(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
+
+
+def stop_on_signals(bot: TwopassBot) -> None:
+    """Close the bot on SIGTERM or SIGINT; `bot.start` then returns and `serve` exits 0."""
+    loop = asyncio.get_running_loop()
+    closing: set[asyncio.Task[None]] = set()
+
+    def stop(signum: int) -> None:
+        log.info(
+            "received %s; finishing the work in flight and stopping", signal.Signals(signum).name
+        )
+        task = loop.create_task(bot.close())
+        closing.add(task)  # keep a reference until it is done
+        task.add_done_callback(closing.discard)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop, signum)

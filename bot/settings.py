@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot import zones
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
@@ -63,10 +64,10 @@ class Settings(BaseSettings):
     @field_validator("default_timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
+        # The same rules as a member's /join: `Berlin` becomes Europe/Berlin; folders such as
+        # `America`, host keys such as `localtime` and fixed offsets such as `EST` are refused
+        # with the sentence saying why (ValueError: pydantic reports it, with no traceback).
         try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"unknown IANA timezone {value!r} (try 'Europe/Paris' or 'UTC')"
-            ) from None
-        return value
+            return zones.resolve_timezone(value)
+        except zones.BadTimezone as refused:
+            raise ValueError(refused.message.replace("`", "'")) from None

@@ -1,54 +1,29 @@
 """The calendar every feature shares: timezones as people type them, times of day, weekdays,
-a member's or server's local date, and the one definition of "this week" (weeks start on Monday,
-in the timezone of whoever the week belongs to)."""
+a member's or server's local date, and the one definition of "this week".
+
+"This week" is the server's: Monday to Sunday in the server's timezone. Boards, weekly totals
+and a member's "hours this week" all use it. A pass counts in the week of its study day as the
+server's calendar has it (`pass_week`), so a pass logged today is always on the current board,
+whatever the member's own timezone says about the date."""
 
 from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta
-from functools import cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from bot import zones
 from bot.errors import BadInput
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
-@cache
-def _zones() -> tuple[str, ...]:
-    return tuple(sorted(available_timezones()))
-
-
-def parse_timezone(name: str) -> str:
-    name = name.strip()
+def parse_timezone(text: str) -> str:
+    """The canonical zone for what a member typed (`Berlin`, `europe/berlin`, `New York`);
+    the rules and their refusals are `bot.zones`'."""
     try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise BadInput(
-            f"`{name}` is not a timezone I know. Pick one from the list, e.g. `Europe/Berlin`, "
-            "`America/New_York` or `UTC`."
-        ) from None
-    return name
-
-
-def timezone_choices(typed: str, limit: int = 25) -> list[str]:
-    """Zones for autocomplete: names that start with what was typed first, then any match."""
-    needle = typed.strip().lower().replace(" ", "_")
-    if not needle:
-        popular = [
-            "UTC",
-            "Europe/London",
-            "Europe/Berlin",
-            "America/New_York",
-            "America/Los_Angeles",
-            "Asia/Kolkata",
-            "Asia/Tokyo",
-            "Australia/Sydney",
-        ]
-        return popular[:limit]
-    starts = [z for z in _zones() if z.lower().startswith(needle)]
-    contains = [z for z in _zones() if needle in z.lower() and z not in starts]
-    return (starts + contains)[:limit]
+        return zones.resolve_timezone(text)
+    except zones.BadTimezone as refused:
+        raise BadInput(refused.message) from None
 
 
 _CLOCK = re.compile(r"^([01]?\d|2[0-3])[:h.]?([0-5]\d)$")
@@ -72,12 +47,22 @@ def parse_weekday(text: str) -> int:
 
 
 def local_today(now: datetime, timezone: str) -> date:
-    return now.astimezone(ZoneInfo(timezone)).date()
+    # A stored zone this host cannot load falls back to UTC (logged once) rather than failing
+    # every command and post of that member or server.
+    return now.astimezone(zones.safe_zone(timezone)).date()
 
 
 def week_start(day: date) -> date:
     """The Monday of the week `day` is in: the key of weekly totals, boards and check-ins."""
     return day - timedelta(days=day.weekday())
+
+
+def pass_week(study_date: date, member_today: date, server_today: date) -> date:
+    """The week a pass counts in: its study day (the member's calendar) moved onto the server's
+    calendar by the difference between the two calendars when it is logged. A pass for today
+    counts in the server's current week even when the member is already on Monday (or still on
+    Sunday) in their own timezone; a back-dated pass keeps its distance from today."""
+    return week_start(study_date + (server_today - member_today))
 
 
 def this_week(now: datetime, timezone: str) -> date:

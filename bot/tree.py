@@ -1,8 +1,10 @@
-"""The command tree: one error policy for every slash command."""
+"""The command tree: one error policy for every slash command and every button."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -14,9 +16,56 @@ log = logging.getLogger(__name__)
 # Commands that make sense outside a server.
 ANYWHERE = frozenset({"help"})
 
+SHUTTING_DOWN = "The bot is restarting. Please try again in a minute."
+
+# Discord's codes for an interaction that can no longer be answered the usual way.
+UNKNOWN_INTERACTION = 10062  # not acknowledged within 3 s, or its token expired (15 min)
+ALREADY_ACKNOWLEDGED = 40060
+
+NOT_RESOLVED = {
+    discord.AppCommandOptionType.user: (
+        "I cannot find that member in this server: they may have left it. Nothing was changed."
+    ),
+    discord.AppCommandOptionType.channel: (
+        "I cannot see that channel: it may have been deleted, or I lack View Channel there. "
+        "Nothing was changed."
+    ),
+}
+
 
 class TwopassTree(app_commands.CommandTree[discord.Client]):
+    def __init__(self, client: discord.Client, **options: Any) -> None:
+        super().__init__(client, **options)
+        # The tasks answering interactions right now, so shutdown can let them finish.
+        self._in_flight: set[asyncio.Task[object]] = set()
+        self._closing = False
+
+    def refuse_new(self) -> None:
+        """From now on, interactions get a short 'restarting' answer instead of running."""
+        self._closing = True
+
+    async def drain(self, grace: float) -> int:
+        """Refuse new interactions, then wait up to `grace` seconds for those in flight to be
+        answered. Returns how many were still running (the caller closes the connection anyway)."""
+        self.refuse_new()
+        current = asyncio.current_task()
+        running = {task for task in self._in_flight if task is not current}
+        if not running:
+            return 0
+        _, pending = await asyncio.wait(running, timeout=grace)
+        return len(pending)
+
     async def interaction_check(self, interaction: discord.Interaction[discord.Client]) -> bool:
+        if self._closing:
+            # Answered rather than ignored: Discord would show "the application did not respond".
+            if interaction.type is discord.InteractionType.application_command:
+                await reply_error(interaction, SHUTTING_DOWN)
+            return False
+        # discord.py runs each interaction (check, command, error handler) in a task of its own.
+        task = asyncio.current_task()
+        if task is not None:
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
         command = interaction.command
         if interaction.guild_id is None and (
             command is None or command.qualified_name not in ANYWHERE
@@ -29,21 +78,49 @@ class TwopassTree(app_commands.CommandTree[discord.Client]):
     async def on_error(
         self, interaction: discord.Interaction[discord.Client], error: app_commands.AppCommandError
     ) -> None:
-        cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
-        if isinstance(cause, UserError):
-            await reply_error(interaction, cause.message)
-        elif isinstance(cause, app_commands.MissingPermissions):
-            await reply_error(
-                interaction, "Only members with the Manage Server permission can do this."
-            )
-        elif isinstance(cause, app_commands.CheckFailure):
-            await reply_error(interaction, "You cannot use this command here.")
-        else:
-            command = interaction.command.qualified_name if interaction.command else "?"
-            log.error("command /%s failed", command, exc_info=cause)
-            await reply_error(
-                interaction, "Something went wrong on our side. Please try again in a moment."
-            )
+        await handle_error(interaction, error)
+
+
+async def handle_error(interaction: discord.Interaction[discord.Client], error: Exception) -> None:
+    """The one error policy, for commands (the tree) and components (their views)."""
+    cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+    what = _what(interaction)
+    if isinstance(cause, UserError):
+        await reply_error(interaction, cause.message)
+    elif isinstance(cause, app_commands.TransformerError):
+        # A member or channel option Discord sent but the bot cannot resolve (a member who left,
+        # a channel not in the cache): the member should hear what is wrong, not "went wrong".
+        message = NOT_RESOLVED.get(cause.type, "I cannot use one of those options. Try again.")
+        await reply_error(interaction, message)
+    elif isinstance(cause, app_commands.MissingPermissions):
+        await reply_error(
+            interaction, "Only members with the Manage Server permission can do this."
+        )
+    elif isinstance(cause, app_commands.CheckFailure):
+        await reply_error(interaction, "You cannot use this command here.")
+    elif isinstance(cause, discord.HTTPException) and cause.code in (
+        UNKNOWN_INTERACTION,
+        ALREADY_ACKNOWLEDGED,
+    ):
+        # Discord's window closed (or another answer won): nothing is broken in the bot.
+        log.warning("%s could not be answered (Discord error %s)", what, cause.code)
+        await late_reply(
+            interaction,
+            f"Discord closed my answer to {what} before it arrived. Check with `/progress` "
+            "whether it went through before you try again.",
+        )
+    else:
+        log.error("%s failed", what, exc_info=cause)
+        await reply_error(
+            interaction, "Something went wrong on our side. Please try again in a moment."
+        )
+
+
+def _what(interaction: discord.Interaction[discord.Client]) -> str:
+    command = interaction.command
+    if command is not None:
+        return f"/{command.qualified_name}"
+    return "that button" if interaction.type is discord.InteractionType.component else "that"
 
 
 async def reply_error(interaction: discord.Interaction[discord.Client], message: str) -> None:
@@ -53,5 +130,33 @@ async def reply_error(interaction: discord.Interaction[discord.Client], message:
             await interaction.followup.send(message, ephemeral=True)
         else:
             await interaction.response.send_message(message, ephemeral=True)
+    except discord.HTTPException as failed:
+        if failed.code in (UNKNOWN_INTERACTION, ALREADY_ACKNOWLEDGED):
+            log.warning(
+                "%s could not be answered (Discord error %s)", _what(interaction), failed.code
+            )
+            await late_reply(interaction, message)
+        else:
+            log.warning("could not deliver an error reply for interaction %s", interaction.id)
+
+
+async def late_reply(interaction: discord.Interaction[discord.Client], message: str) -> None:
+    """Reach the member after the interaction's own answer is lost: a private follow-up while
+    its token still works (it was answered by someone else), else a short note in the channel
+    that mentions them. Failing both, the warning already logged is all there is."""
+    if not interaction.is_expired():
+        try:
+            await interaction.followup.send(message, ephemeral=True)
+            return
+        except discord.HTTPException:
+            pass
+    channel = interaction.channel
+    if channel is None or not interaction.app_permissions.send_messages:
+        return
+    try:
+        await channel.send(  # type: ignore[union-attr]
+            f"{interaction.user.mention} {message}",
+            allowed_mentions=discord.AllowedMentions(users=[interaction.user]),
+        )
     except discord.HTTPException:
-        log.warning("could not deliver an error reply for interaction %s", interaction.id)
+        log.warning("could not reach the member of interaction %s in its channel", interaction.id)

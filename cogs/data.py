@@ -107,6 +107,7 @@ class DataCog(commands.Cog):
     @app_commands.command(
         description="Your passes, notes, links and history in this server, as CSV and JSON files"
     )
+    @app_commands.guild_only()
     async def export(self, interaction: discord.Interaction[discord.Client]) -> None:
         data, files = await self.bot.learners.export(
             guild_id(interaction), interaction.user.id, self.bot.now()
@@ -114,6 +115,7 @@ class DataCog(commands.Cog):
         await send_export(interaction, data, files)
 
     @app_commands.command(description="Erase everything this bot stores about you in this server")
+    @app_commands.guild_only()
     async def forget(self, interaction: discord.Interaction[discord.Client]) -> None:
         await ask_to_erase(self.bot, interaction, interaction.user.id)
 

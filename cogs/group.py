@@ -12,6 +12,7 @@ from discord.ext import commands
 from bot.app import TwopassBot
 from bot.group import render
 from bot.group.board import Board, Period
+from bot.tree import handle_error
 from cogs.checks import guild_id
 
 PERIODS = {"this week": Period.WEEK, "all time": Period.ALL_TIME}
@@ -28,7 +29,9 @@ class BoardPager(discord.ui.View):
         self.bot = bot
         self.board = board
         self.owner_id = owner_id
-        self.origin: discord.Interaction[discord.Client] | None = None
+        # The board's message, edited through its channel: the interaction's token that sent
+        # it expires after 15 minutes, and every click restarts the buttons' timeout.
+        self.message: discord.PartialMessage | None = None
         self._update_buttons()
 
     async def on_timeout(self) -> None:
@@ -36,10 +39,19 @@ class BoardPager(discord.ui.View):
         for item in self.children:
             if isinstance(item, discord.ui.Button):
                 item.disabled = True
-        if self.origin is not None:
-            # The message may be gone or the token expired: then there is nothing to disable.
+        if self.message is not None:
+            # The message may be gone meanwhile: then there is nothing to disable.
             with contextlib.suppress(discord.HTTPException):
-                await self.origin.edit_original_response(view=self)
+                await self.message.edit(view=self)
+
+    async def on_error(
+        self,
+        interaction: discord.Interaction[discord.Client],
+        error: Exception,
+        item: discord.ui.Item[BoardPager],
+    ) -> None:
+        # The same policy as commands: a sentence for the member, never "This interaction failed".
+        await handle_error(interaction, error)
 
     def _update_buttons(self) -> None:
         self.previous.disabled = self.board.page <= 0
@@ -91,6 +103,7 @@ class GroupCog(commands.Cog):
         self.bot = bot
 
     @app_commands.command(description="Members ranked by estimated study hours")
+    @app_commands.guild_only()
     @app_commands.describe(period="This week (default) or all time")
     async def leaderboard(
         self,
@@ -106,15 +119,20 @@ class GroupCog(commands.Cog):
             )
             return
         pager = BoardPager(self.bot, board, interaction.user.id, timeout=PAGER_TIMEOUT)
-        pager.origin = interaction
-        await interaction.response.send_message(embed=pager.current(), view=pager)
+        sent = await interaction.response.send_message(embed=pager.current(), view=pager)
+        if isinstance(sent.resource, discord.InteractionMessage) and interaction.channel:
+            pager.message = interaction.channel.get_partial_message(sent.resource.id)  # type: ignore[union-attr]
 
     @app_commands.command(
         description="Who is on which video, who moved this week, who has gone quiet"
     )
+    @app_commands.guild_only()
     async def cohort(self, interaction: discord.Interaction[discord.Client]) -> None:
+        # Reads every member's passes: on a big server or a busy database (5 s busy timeout)
+        # that can outlast Discord's 3 seconds, so acknowledge first.
+        await interaction.response.defer(thinking=True)
         view = await self.bot.groups.cohort(guild_id(interaction), self.bot.now())
-        await interaction.response.send_message(embeds=render.cohort(view))
+        await interaction.followup.send(embeds=render.cohort(view))
 
 
 async def setup(bot: TwopassBot) -> None:

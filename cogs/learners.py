@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import timekeeping
+from bot import zones
 from bot.app import TwopassBot
 from bot.learners import inputs, render
 from bot.learners.videos import choices
@@ -37,11 +37,12 @@ class LearnersCog(commands.Cog):
         self, interaction: discord.Interaction[discord.Client], current: str
     ) -> list[app_commands.Choice[str]]:
         return [
-            app_commands.Choice(name=zone, value=zone)
-            for zone in timekeeping.timezone_choices(current)
+            app_commands.Choice(name=label, value=zone)
+            for label, zone in zones.timezone_choices(current)
         ]
 
     @app_commands.command(description="Join this server's roadmap, or change your pace")
+    @app_commands.guild_only()
     @app_commands.describe(
         hours_per_week="How many hours a week you can study (default 5)",
         timezone="Your timezone, e.g. Europe/Berlin (default: the server's)",
@@ -68,6 +69,7 @@ class LearnersCog(commands.Cog):
     @app_commands.command(
         description="Leave the roadmap: no reminders, off the boards; your history is kept"
     )
+    @app_commands.guild_only()
     async def leave(self, interaction: discord.Interaction[discord.Client]) -> None:
         await self.bot.learners.leave(guild_id(interaction), interaction.user.id)
         await interaction.response.send_message(
@@ -78,18 +80,18 @@ class LearnersCog(commands.Cog):
     @app_commands.command(
         description="Your next step, how you stand against your plan, and the cohort's video"
     )
-    @app_commands.describe(private="Only you see the answer")
-    async def today(
-        self, interaction: discord.Interaction[discord.Client], private: bool = False
-    ) -> None:
+    @app_commands.guild_only()
+    async def today(self, interaction: discord.Interaction[discord.Client]) -> None:
         result = await self.bot.learners.today(
             guild_id(interaction), interaction.user.id, self.bot.now()
         )
+        # Always private: it says where the member stands against their own plan.
         await interaction.response.send_message(
-            embed=render.today(result.roadmap, result, interaction.user.id), ephemeral=private
+            embed=render.today(result.roadmap, result, interaction.user.id), ephemeral=True
         )
 
     @app_commands.command(description="Log a pass of a video")
+    @app_commands.guild_only()
     @app_commands.describe(
         video="The video: its id, number or words of its title",
         pass_="first (just watch) or second (notes, code, experiments)",
@@ -98,6 +100,7 @@ class LearnersCog(commands.Cog):
         date="The day you studied it, YYYY-MM-DD or 'yesterday' (up to 7 days back)",
         private="Only you see the answer",
         member="(Manage Server) log it for this member, to correct their record",
+        minutes="How long the pass really took you, in minutes (optional)",
     )
     @app_commands.rename(pass_="pass")
     @app_commands.autocomplete(video=video_autocomplete)
@@ -111,6 +114,7 @@ class LearnersCog(commands.Cog):
         date: app_commands.Range[str, 1, 20] | None = None,
         private: bool = False,
         member: discord.Member | None = None,
+        minutes: app_commands.Range[int, 1, 1440] | None = None,
     ) -> None:
         target = member or interaction.user
         result = await self.bot.learners.log(
@@ -123,12 +127,24 @@ class LearnersCog(commands.Cog):
             note=note,
             link=link,
             actor=actor(interaction),
+            spent_minutes=minutes,
         )
-        await interaction.response.send_message(
-            embed=render.done(result.roadmap, result, target.id), ephemeral=private
-        )
+        if result.corrected_by is not None:
+            # An admin's correction is not the member's accomplishment: only the admin sees it.
+            await interaction.response.send_message(
+                render.corrected(result.roadmap, result, target.id), ephemeral=True
+            )
+        elif result.edited:
+            await interaction.response.send_message(
+                embed=render.edited(result.roadmap, result), ephemeral=True
+            )
+        else:
+            await interaction.response.send_message(
+                embed=render.done(result.roadmap, result, target.id), ephemeral=private
+            )
 
     @app_commands.command(description="Remove a pass you logged by mistake")
+    @app_commands.guild_only()
     @app_commands.describe(
         video="The video",
         pass_="Which pass to remove",
@@ -145,40 +161,53 @@ class LearnersCog(commands.Cog):
     ) -> None:
         target = member or interaction.user
         which = PASSES[pass_]
-        removed = await self.bot.learners.undo(
+        title = await self.bot.learners.undo(
             guild_id(interaction), target.id, video, which, self.bot.now(), actor(interaction)
         )
         whose = "your" if target.id == interaction.user.id else f"{target.mention}'s"
+        by = "" if target.id == interaction.user.id else ", naming you as who made the correction"
         await interaction.response.send_message(
-            f"Removed {whose} {which.label} pass of **{removed.title}**. "
-            "The change is kept in the history.",
+            f"Removed {whose} {which.label} pass of **{title}**. "
+            f"The change is kept in the history{by}.",
             ephemeral=True,
         )
 
     @app_commands.command(description="Progress per phase, streak and notes (yours or a member's)")
+    @app_commands.guild_only()
     @app_commands.describe(
-        member="Whose progress (default: yours)", private="Only you see the answer"
+        member="Whose progress (default: yours)",
+        share="Show it to the channel (without where you stand against your plan)",
     )
     async def progress(
         self,
         interaction: discord.Interaction[discord.Client],
         member: discord.Member | None = None,
-        private: bool = False,
+        share: bool = False,
     ) -> None:
         target = member or interaction.user
         result = await self.bot.learners.progress_of(
             guild_id(interaction), target.id, self.bot.now(), asked_by=interaction.user.id
         )
+        # Standing against one's own plan is personal: only in the member's own private view.
+        personal = target.id == interaction.user.id and not share
         await interaction.response.send_message(
-            embed=render.progress(result.roadmap, result, target.id), ephemeral=private
+            embed=render.progress(
+                result.roadmap,
+                result,
+                target.id,
+                personal=personal,
+            ),
+            ephemeral=not share,
         )
 
     @app_commands.command(description="The whole roadmap with links, lengths and your ticks")
+    @app_commands.guild_only()
     async def roadmap(self, interaction: discord.Interaction[discord.Client]) -> None:
         done = await self.bot.learners.done_passes(guild_id(interaction), interaction.user.id)
         roadmap = await self.bot.learners.roadmap(guild_id(interaction), self.bot.now())
+        measured = await self.bot.learners.measured_ratios(guild_id(interaction), roadmap)
         await interaction.response.send_message(
-            embeds=render.roadmap(roadmap, done), ephemeral=True
+            embeds=render.roadmap(roadmap, done, measured), ephemeral=True
         )
 
 

@@ -1,4 +1,5 @@
-"""/checkin now (Manage Server only): the weekly check-in on demand."""
+"""/checkin now (Manage Server only): a check-in on demand; and the channel deletions the
+scheduled posts must hear about at once."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import TwopassBot
-from bot.posts.publisher import Status
+from bot.posts.publisher import Status, describe
 from bot.posts.schedule import PostKind
 from cogs.checks import guild_id, require_manage_guild
 
 
 @app_commands.default_permissions(manage_guild=True)
+@app_commands.guild_only()
 class CheckinCog(commands.GroupCog, group_name="checkin", group_description="The weekly check-in"):
     def __init__(self, bot: TwopassBot) -> None:
         self.bot = bot
@@ -27,11 +29,20 @@ class CheckinCog(commands.GroupCog, group_name="checkin", group_description="The
         await interaction.response.defer(ephemeral=True, thinking=True)
         outcome = await self.bot.posts.publisher.post_now(guild_id(interaction), PostKind.CHECKIN)
         where = outcome.link or "the study channel"
+        record = outcome.record
+        what = describe(record) if record is not None else "the check-in"
         if outcome.status is Status.ALREADY_POSTED:
-            text = f"This week's check-in ({outcome.period_key}) is already posted: {where}"
+            text = (
+                f"Nothing new since the last check-in: {what} is already posted ({where}). "
+                "The next one covers from today."
+            )
         else:
-            text = f"Posted this week's check-in ({outcome.period_key}): {where}"
+            text = f"Posted {what}: {where}. The next scheduled check-in covers the days after it."
         await interaction.followup.send(text, ephemeral=True)
+
+    @commands.Cog.listener()
+    async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
+        await self.bot.servers.channel_deleted(channel.guild.id, channel.id, self.bot.now())
 
 
 async def setup(bot: TwopassBot) -> None:

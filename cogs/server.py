@@ -8,13 +8,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import zones
 from bot.app import TwopassBot
 from bot.embeds import clip
 from bot.errors import BadInput
 from bot.server import render
 from bot.server.records import GuildSettings
 from bot.server.rules import SetupChange
-from bot.timekeeping import timezone_choices
 from cogs.checks import guild_id, require_manage_guild
 from cogs.data import ask_to_erase, send_export
 from curriculum import Curriculum
@@ -40,8 +40,41 @@ FOR_THREADS = {
 def missing_permissions(
     channel: discord.abc.GuildChannel, me: discord.Member, wanted: dict[str, str] = NEEDED
 ) -> list[str]:
+    """What to grant, as an admin would name it. Without Send Messages (or View Channel)
+    Discord withholds Embed Links and the rest too; those are named only when the settings
+    deny them as well, so granting what is named is enough."""
     granted = channel.permissions_for(me)
-    return [label for flag, label in wanted.items() if not getattr(granted, flag)]
+    configured = _configured(channel, me)
+    return [
+        label
+        for flag, label in wanted.items()
+        if not getattr(granted, flag) and (flag in _ROOTS or not getattr(configured, flag))
+    ]
+
+
+# Missing, these take others with them (Discord's implicit denies).
+_ROOTS = frozenset({"view_channel", "send_messages"})
+
+
+def _configured(channel: discord.abc.GuildChannel, me: discord.Member) -> discord.Permissions:
+    """The bot's permissions in `channel` from its roles and the channel's overwrites alone,
+    before Discord's implicit denies (Send Messages missing removes Embed Links, ...)."""
+    if me.guild_permissions.administrator:
+        return discord.Permissions.all()
+    perms = discord.Permissions(me.guild_permissions.value)
+    allow, deny = channel.overwrites_for(me.guild.default_role).pair()
+    perms.handle_overwrite(allow.value, deny.value)
+    roles_allow = roles_deny = 0
+    for role in me.roles:
+        if role.is_default():
+            continue
+        allow, deny = channel.overwrites_for(role).pair()
+        roles_allow |= allow.value
+        roles_deny |= deny.value
+    perms.handle_overwrite(roles_allow, roles_deny)
+    allow, deny = channel.overwrites_for(me).pair()
+    perms.handle_overwrite(allow.value, deny.value)
+    return perms
 
 
 def channel_problems(channel: discord.abc.GuildChannel, me: discord.Member) -> list[str]:
@@ -60,6 +93,7 @@ def channel_problems(channel: discord.abc.GuildChannel, me: discord.Member) -> l
 
 
 @app_commands.default_permissions(manage_guild=True)
+@app_commands.guild_only()
 class ServerCog(
     commands.GroupCog,
     group_name="setup",
@@ -81,6 +115,7 @@ class ServerCog(
         checkin_day="Day of the weekly check-in",
         checkin_time="Time of the weekly check-in, HH:MM (24-hour)",
         daily_time="Time of the daily video post, HH:MM (24-hour)",
+        admin_channel="Where I tell admins when a post fails (default: a DM to you)",
     )
     async def channel(
         self,
@@ -90,7 +125,10 @@ class ServerCog(
         checkin_day: Weekday | None = None,
         checkin_time: app_commands.Range[str, 3, 5] | None = None,
         daily_time: app_commands.Range[str, 3, 5] | None = None,
+        admin_channel: discord.TextChannel | None = None,
     ) -> None:
+        # Saving reschedules the server's posts: acknowledge first (Discord allows 3 s).
+        await interaction.response.defer(ephemeral=True, thinking=True)
         guild = interaction.guild
         assert guild is not None, "the tree refuses commands outside servers"
         # discord.py resolved `channel` from this server's cache (or refused the option).
@@ -107,10 +145,14 @@ class ServerCog(
             checkin_day=checkin_day,
             checkin_time=checkin_time,
             daily_time=daily_time,
+            admin_channel_id=admin_channel.id if admin_channel else None,
+            by=interaction.user.id,
         )
         saved = await self.bot.servers.setup(guild_id(interaction), change, self.bot.now())
-        await interaction.response.send_message(
-            embed=render.settings(saved, channel_problems(target, guild.me), self._roadmap(saved)),
+        await interaction.followup.send(
+            embed=render.settings(
+                saved, channel_problems(target, guild.me), self._roadmap(saved), saved=True
+            ),
             ephemeral=True,
         )
 
@@ -118,7 +160,10 @@ class ServerCog(
     async def _timezones(
         self, interaction: discord.Interaction[discord.Client], current: str
     ) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=zone, value=zone) for zone in timezone_choices(current)]
+        return [
+            app_commands.Choice(name=label, value=zone)
+            for label, zone in zones.timezone_choices(current)
+        ]
 
     @app_commands.command(name="show", description="Show this server's settings")
     async def show(self, interaction: discord.Interaction[discord.Client]) -> None:
@@ -150,13 +195,14 @@ class ServerCog(
     ) -> None:
         if daily is None and checkin is None:
             raise BadInput("Say which post to change: `daily`, `checkin` or both.")
+        await interaction.response.defer(ephemeral=True, thinking=True)
         change = SetupChange(
             daily_enabled=None if daily is None else daily == "on",
             checkin_enabled=None if checkin is None else checkin == "on",
         )
         saved = await self.bot.servers.setup(guild_id(interaction), change, self.bot.now())
-        await interaction.response.send_message(
-            embed=render.settings(saved, roadmap=self._roadmap(saved)), ephemeral=True
+        await interaction.followup.send(
+            embed=render.settings(saved, roadmap=self._roadmap(saved), saved=True), ephemeral=True
         )
 
     @app_commands.command(name="roadmap", description="Choose the roadmap this server follows")
@@ -166,8 +212,10 @@ class ServerCog(
         interaction: discord.Interaction[discord.Client],
         roadmap: app_commands.Range[str, 1, 40],
     ) -> None:
+        # Re-crediting the server's passes and rescheduling its posts: acknowledge first.
+        await interaction.response.defer(ephemeral=True, thinking=True)
         switch = await self.bot.servers.set_roadmap(guild_id(interaction), roadmap, self.bot.now())
-        await interaction.response.send_message(embed=render.roadmap_switch(switch), ephemeral=True)
+        await interaction.followup.send(embed=render.roadmap_switch(switch), ephemeral=True)
 
     @roadmap.autocomplete("roadmap")
     async def _roadmaps(
@@ -193,10 +241,11 @@ class ServerCog(
             raise BadInput(
                 "Say what to change: `start` (YYYY-MM-DD), `pace` (hours a week) or both."
             )
+        await interaction.response.defer(ephemeral=True, thinking=True)
         change = SetupChange(cohort_start=start, cohort_pace=pace)
         saved = await self.bot.servers.setup(guild_id(interaction), change, self.bot.now())
-        await interaction.response.send_message(
-            embed=render.settings(saved, roadmap=self._roadmap(saved)), ephemeral=True
+        await interaction.followup.send(
+            embed=render.settings(saved, roadmap=self._roadmap(saved), saved=True), ephemeral=True
         )
 
     @app_commands.command(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import secrets
 import socket
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
@@ -51,6 +52,25 @@ class EmulatorProblems(AssertionError):
     """The bot did something real Discord would reject (bad body, unknown route, ...)."""
 
 
+@dataclasses.dataclass
+class Hang:
+    """Requests that get no answer for a while (see `LocalDiscord.hang`)."""
+
+    method: str
+    template: str
+    times: int
+    handled: bool
+    seconds: float
+    skip: int = 0
+    where: dict[str, str] = dataclasses.field(default_factory=dict)
+    held: int = 0  # requests held so far
+    released: asyncio.Event = dataclasses.field(default_factory=asyncio.Event)
+
+    async def wait(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.released.wait(), self.seconds)
+
+
 class LocalDiscord:
     """A local Discord for one test (or one module): a guild world, a gateway and the REST API.
 
@@ -69,6 +89,7 @@ class LocalDiscord:
         self.timeout = timeout
         self.interaction_ack_seconds = interaction_ack_seconds
         self.problems: list[str] = []
+        self.hangs: list[Hang] = []
         self.requests: list[RequestRecord] = []
         self.limiter = RateLimiter()
         self.world = World(bot_name, self._emit)
@@ -109,6 +130,7 @@ class LocalDiscord:
         self.gateway.url = self.gateway_url
 
     async def stop(self) -> None:
+        self.release_hangs()
         await self.gateway.close_all()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -276,6 +298,49 @@ class LocalDiscord:
         self, method: str, template: str, *, times: int = 1, status: int = 500
     ) -> None:
         self.limiter.add_fault(Fault(method, template, "server", times, status=status))
+
+    def hang(
+        self,
+        method: str,
+        template: str,
+        *,
+        times: int = 1,
+        skip: int = 0,
+        handled: bool = True,
+        where: Mapping[str, int | str] | None = None,
+        seconds: float = 3600.0,
+    ) -> Hang:
+        """After ``skip`` more matching requests, the next ``times`` get no answer for
+        ``seconds`` (or until ``release_hangs()``): a network that stops answering. With
+        ``handled`` the request takes effect first (Discord created the message and only its
+        answer was lost); without, it is held before anything happens. ``where`` narrows the
+        match to path parameters, e.g. ``{"channel_id": study.id}``."""
+        wanted = {k: str(v) for k, v in (where or {}).items()}
+        hang = Hang(method, template, times, handled, seconds, skip, wanted)
+        self.hangs.append(hang)
+        return hang
+
+    def take_hang(self, method: str, template: str, params: Mapping[str, str]) -> Hang | None:
+        for hang in self.hangs:
+            if (
+                hang.times > 0
+                and hang.method in (method, "*")
+                and hang.template in (template, "*")
+                and all(params.get(k) == v for k, v in hang.where.items())
+            ):
+                if hang.skip > 0:
+                    hang.skip -= 1
+                    return None
+                hang.times -= 1
+                hang.held += 1
+                return hang
+        return None
+
+    def release_hangs(self) -> None:
+        """Answer every held request now, and hold no more."""
+        for hang in self.hangs:
+            hang.times = 0
+            hang.released.set()
 
     def enforce_rate_limits(
         self,

@@ -149,7 +149,14 @@ class RestApi:
             api_request = await self._parse(request, template, params)
             record.body = api_request.body
             self._validate(api_request, request.content_type)
+            hang = self.core.take_hang(method, template, params)
+            if hang is not None and not hang.handled:
+                self.core.notify()
+                await hang.wait()
             result = await handler(self, api_request)
+            if hang is not None and hang.handled:
+                self.core.notify()
+                await hang.wait()
             response = result if isinstance(result, ApiResponse) else ApiResponse(result)
             status, body = response.status, response.body
         except ApiError as error:

@@ -8,19 +8,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from bot.db import Database, from_db_time, to_db_time
+from bot.db import Database, to_db_time
 from bot.group.board import BoardRow
 from bot.group.repo import GroupRepo
 from bot.group.service import Group
 from bot.learners.plan import credit
-from bot.learners.records import HistoryEntry, LoggedPass, Member
 from bot.learners.repo import (
-    _PASS_COLUMNS,
-    MEMBER_COLUMNS,
     LearnerRepo,
     LogResult,
-    _pass,
-    member_from_row,
 )
 from bot.learners.service import Learners
 from bot.posts.repo import PostRepo
@@ -64,43 +59,6 @@ class Store:
         raise AttributeError(name)
 
     # Reads only the tests need: the bot itself reads members through its snapshots.
-    async def member(self, guild_id: int, user_id: int) -> Member | None:
-        row = await self.db.row(
-            f"SELECT {MEMBER_COLUMNS} FROM members WHERE guild_id = ? AND user_id = ?",
-            (guild_id, user_id),
-        )
-        return member_from_row(row) if row else None
-
-    async def passes_of(self, guild_id: int, user_id: int) -> list[LoggedPass]:
-        rows = await self.db.rows(
-            f"SELECT {_PASS_COLUMNS} FROM passes WHERE guild_id = ? AND user_id = ?"
-            " ORDER BY logged_at, video_id, pass",
-            (guild_id, user_id),
-        )
-        return [_pass(row) for row in rows]
-
-    async def history_of(self, guild_id: int, user_id: int) -> list[HistoryEntry]:
-        rows = await self.db.rows(
-            "SELECT id, user_id, video_id, pass, action, actor_id, at, study_date, note, link"
-            " FROM pass_history WHERE guild_id = ? AND user_id = ? ORDER BY id",
-            (guild_id, user_id),
-        )
-        return [
-            HistoryEntry(
-                r[0],
-                r[1],
-                r[2],
-                r[3],
-                r[4],
-                r[5],
-                from_db_time(r[6]),
-                date.fromisoformat(r[7]),
-                r[8],
-                r[9],
-            )
-            for r in rows
-        ]
-
     # Names the tests used before the tables had separate owners.
     async def guild_settings(self, guild_id: int) -> GuildSettings | None:
         return await self.servers.get(guild_id)
@@ -162,6 +120,7 @@ class Study:
         self.groups = Group(store.groups, self.servers, roadmaps)
         self.servers.passes = self.learners
         self.servers.totals = self.groups
+        self.learners.others = [self.servers, store.posts]
         self.curriculum = roadmaps.default
 
     def __getattr__(self, name: str) -> Any:

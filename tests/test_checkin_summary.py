@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
-from bot.group.board import BoardEntry, CohortPass, CohortView
+from bot.group.board import CohortPass, CohortView
 from bot.learners import plan
 from bot.learners.plan import credit
 from bot.learners.records import Member
@@ -15,6 +15,11 @@ from curriculum import default_curriculum
 
 ROADMAP = default_curriculum()
 NOW = datetime(2026, 3, 8, 17, 0, tzinfo=UTC)  # Sunday evening
+
+
+def logged(user: int, video: str, pass_no: int, day: date) -> CohortPass:
+    """A pass as the passes table holds it, with the points it was given when logged."""
+    return CohortPass(user, video, pass_no, day, credit(ROADMAP, [(video, pass_no)]))
 
 
 def member(user: int, joined: date, reminders: bool = False) -> Member:
@@ -43,11 +48,11 @@ def test_week_in_numbers_lines_and_nudges() -> None:
         ),
     ]
     passes = [
-        CohortPass(1, "micrograd", 1, date(2026, 3, 2)),  # first day of the window
-        CohortPass(1, "micrograd", 2, date(2026, 3, 8)),
-        CohortPass(1, "makemore", 1, date(2026, 3, 1)),  # the day before: not this week
-        CohortPass(2, "gpt", 1, date(2026, 2, 20)),
-        CohortPass(5, "intro-llms", 1, date(2026, 3, 5)),
+        logged(1, "micrograd", 1, date(2026, 3, 2)),  # first day of the window
+        logged(1, "micrograd", 2, date(2026, 3, 8)),
+        logged(1, "makemore", 1, date(2026, 3, 1)),  # the day before: not this week
+        logged(2, "gpt", 1, date(2026, 2, 20)),
+        logged(5, "intro-llms", 1, date(2026, 3, 5)),
     ]
     week = summarize(ROADMAP, members, passes, now=NOW, timezone="Europe/Berlin")
     assert (week.since, week.until) == (date(2026, 3, 2), date(2026, 3, 8))
@@ -73,23 +78,41 @@ def test_an_empty_server_has_an_empty_week() -> None:
 def test_a_video_no_longer_on_the_roadmap_still_renders() -> None:
     # Logged before the roadmap dropped (or renamed) the video.
     passes = [
-        CohortPass(1, "retired-video", 1, date(2026, 3, 4)),
-        CohortPass(1, "micrograd", 1, date(2026, 3, 5)),
+        logged(1, "retired-video", 1, date(2026, 3, 4)),
+        logged(1, "micrograd", 1, date(2026, 3, 5)),
     ]
     week = summarize(ROADMAP, [member(1, date(2026, 2, 1))], passes, now=NOW, timezone="UTC")
     assert week.passes == 2 and week.minutes == credit(ROADMAP, [("micrograd", 1)])
-    post = render_posts.checkin(ROADMAP, "2026-W10", week, [], CohortView((), (1,), (), (), ()))
+    post = render_posts.checkin(ROADMAP, week, CohortView((), (1,), (), (), ()))
     lines = str(post.parts[0].embeds)
-    assert "retired-video (first)" in lines
-    assert f"{ROADMAP.number_of('micrograd')}. " in lines
+    # One short line per member: passes, hours and the furthest pass, whatever it was.
+    assert "2 passes" in lines and "up to retired-video (first)" in lines
 
 
-def test_the_top_three_say_which_seven_days_they_count() -> None:
-    # A Sunday check-in counts Monday to Sunday, a Wednesday one the seven days to Wednesday:
-    # not /leaderboard's "this week" (since Monday), so it does not borrow its name.
-    passes = [CohortPass(1, "micrograd", 1, date(2026, 3, 5))]
-    week = summarize(ROADMAP, [member(1, date(2026, 2, 1))], passes, now=NOW, timezone="UTC")
-    top = [BoardEntry(1, 1, week.hours, 1)]
-    post = render_posts.checkin(ROADMAP, "2026-W10", week, top, CohortView((), (1,), (), (), ()))
-    names = [f["name"] for f in post.head.embeds[0]["fields"]]
-    assert "Top three of the last 7 days" in names and "Top three this week" not in names
+def test_the_top_is_named_for_what_it_shows_and_counts_only_the_window() -> None:
+    # Member 2 is in Tokyo: a pass logged just after the window (already the next day there)
+    # belongs to the next check-in, in the top as in the numbers.
+    members = [member(1, date(2026, 2, 1)), member(2, date(2026, 2, 1))]
+    passes = [
+        logged(1, "micrograd", 1, date(2026, 3, 5)),
+        logged(2, "gpt", 1, date(2026, 3, 9)),
+    ]
+    days = (date(2026, 3, 2), date(2026, 3, 8))
+    week = summarize(ROADMAP, members, passes, now=NOW, timezone="UTC", days=days)
+    post = render_posts.checkin(ROADMAP, week, CohortView((), (1, 2), (), (), ()))
+    head = post.head.embeds[0]
+    assert head["title"] == "Weekly check-in - Week of 2-8 March"
+    names = [f["name"] for f in head["fields"]]
+    assert "Most study" in names and not any("Top three" in n for n in names)
+    top = next(f["value"] for f in head["fields"] if f["name"] == "Most study")
+    assert "<@1>" in top and "<@2>" not in top
+    assert "**1 pass** logged" in head["description"]
+
+
+def test_a_shorter_window_is_titled_with_its_dates() -> None:
+    week = summarize(
+        ROADMAP, [], [], now=NOW, timezone="UTC", days=(date(2026, 3, 30), date(2026, 4, 1))
+    )
+    post = render_posts.checkin(ROADMAP, week, CohortView((), (), (), (), ()))
+    assert post.head.embeds[0]["title"] == "Check-in - 30 March - 1 April"
+    assert post.thread_name == "Check-in - 30 March - 1 April"

@@ -10,7 +10,7 @@ from bot import timekeeping
 from bot.errors import BadInput
 from bot.learners import inputs, plan
 from bot.learners.errors import UnknownVideo
-from bot.learners.progress import bar, milestone, replay, streak
+from bot.learners.progress import bar, milestone, replay
 from bot.learners.records import HistoryEntry
 from bot.learners.videos import MAX_CHOICES, choices, matches, resolve
 from curriculum import Pass, default_curriculum
@@ -109,15 +109,12 @@ def test_cohort_step_walks_the_roadmap_from_the_start_day() -> None:
 
 
 def test_timezones() -> None:
+    # The rules live in bot.zones (tests/test_zones.py); here, that refusals become BadInput.
     assert timekeeping.parse_timezone(" Europe/Paris ") == "Europe/Paris"
-    with pytest.raises(BadInput, match="not a timezone"):
-        timekeeping.parse_timezone("Mars/Olympus")
-    with pytest.raises(BadInput):
-        timekeeping.parse_timezone("../../etc/passwd")
-    found = timekeeping.timezone_choices("berl")
-    assert found[0] == "Europe/Berlin"
-    assert len(timekeeping.timezone_choices("a")) == 25
-    assert "UTC" in timekeeping.timezone_choices("")
+    assert timekeeping.parse_timezone("berlin") == "Europe/Berlin"
+    for bad in ("Mars/Olympus", "../../etc/passwd", "America", "localtime", "EST"):
+        with pytest.raises(BadInput):
+            timekeeping.parse_timezone(bad)
 
 
 def test_clock_times() -> None:
@@ -142,7 +139,7 @@ def test_study_date_is_at_most_a_week_back_and_never_ahead() -> None:
 
 def test_links_notes_pace_and_weekdays() -> None:
     assert inputs.parse_link(" https://github.com/a/b ") == "https://github.com/a/b"
-    for bad in ("github.com/a", "javascript:alert(1)", "https://" + "x" * 400):
+    for bad in ("https://a b", "javascript:alert(1)", "https://" + "x" * 600, "http://localhost"):
         with pytest.raises(BadInput, match="link"):
             inputs.parse_link(bad)
     assert inputs.parse_note("  two   words ") == "two words"
@@ -199,14 +196,6 @@ def test_autocomplete_stays_within_discords_limits() -> None:
 
 
 # --- progress -----------------------------------------------------------------------------------
-
-
-def test_streak_counts_consecutive_days_ending_today_or_yesterday() -> None:
-    days = [TODAY, TODAY - timedelta(days=1), TODAY - timedelta(days=2), TODAY - timedelta(days=4)]
-    assert streak(days, TODAY) == 3
-    assert streak(days[1:], TODAY) == 2  # today not logged yet: the streak is still alive
-    assert streak(days[2:], TODAY) == 0
-    assert streak([], TODAY) == 0
 
 
 def test_milestones() -> None:

@@ -34,7 +34,7 @@ def settings_for(guild_id: int, channel_id: int, *, daily: bool, checkin: bool) 
         daily_enabled=daily,
         checkin_enabled=checkin,
         curriculum_id="ml-engineer",
-        cohort_start=DUE.date(),
+        cohort_start=DUE.date() - timedelta(days=7),
         default_pace=5.0,
     )
 
@@ -61,7 +61,7 @@ async def test_missed_check_in_appears_in_the_channel_once(tmp_path: Path) -> No
                 await bot.posts.wait_idle()
         heads = [m for m in local.channel_messages(channel) if "Weekly check-in" in str(m.embeds)]
         assert len(heads) == 1
-        record = await store.post_record(guild.id, "checkin", "2026-W10")
+        record = await store.post_record(guild.id, "checkin", "2026-03-01")
         assert record is not None and record.done and record.message_id == heads[0].id
 
 
@@ -82,7 +82,10 @@ async def test_a_post_whose_reply_was_lost_is_found_not_repeated_after_the_nonce
         # Discord created the message but its answer never reached the store, and half an hour
         # later Discord no longer recognises the nonce.
         async with store.transaction() as db:
-            await db.execute("UPDATE posts SET message_id = NULL, posted_at = NULL")
+            await db.execute(
+                "UPDATE posts SET message_id = NULL, posted_at = NULL, state = 'pending'"
+            )
+            await db.execute("UPDATE post_parts SET state = 'pending', message_id = NULL")
         monkeypatch.setattr(rest, "NONCE_WINDOW_SECONDS", 0.0)
         bot = bot_at(store, due + timedelta(minutes=35))
         async with local.running(bot):
@@ -143,7 +146,7 @@ async def test_check_ins_due_at_the_same_minute_stay_under_discords_global_limit
                 m for m in local.channel_messages(channel) if "Weekly check-in" in str(m.embeds)
             ]
             assert len(heads) == 1
-            record = await store.post_record(guild_id, "checkin", "2026-W10")
+            record = await store.post_record(guild_id, "checkin", "2026-03-01")
             assert record is not None and record.done and record.message_id == heads[0].id
         nonces = [r.body.get("nonce") for r in local.requests_to("POST", POST_MESSAGE)]
         assert len(nonces) == len(set(nonces)) >= 60  # a head and parts each, each sent once

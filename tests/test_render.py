@@ -55,13 +55,13 @@ def test_leaderboard_page_and_own_rank() -> None:
     assert board.pages == 4
     first = group_render.leaderboard(board, caller_id=1037)
     within_limits(first)
-    assert "You: **37.**" in (first.description or "")
-    assert (first.description or "").count("<@") == 10
+    assert "**37. <@1037> - 96.3 h (37 passes)** ← you" in (first.description or "")
+    assert (first.description or "").count("<@") == 11
     assert "(1 pass)" in (first.description or "") and "(2 passes)" in (first.description or "")
-    assert "Page 1/4" in (first.footer.text or "")
+    assert "Page 1 of 4" in (first.footer.text or "")
     last = Board(Period.ALL_TIME, (caller,), None, size=37, page=3, caller=caller)
     shown = group_render.leaderboard(last, caller_id=1037)
-    assert "**37.**" in (shown.description or "") and "You:" not in (shown.description or "")
+    assert "**37. <@1037>" in (shown.description or "") and "You:" not in (shown.description or "")
     stranger = Board(Period.ALL_TIME, page, None, size=37)
     assert "not on this board" in (
         group_render.leaderboard(stranger, caller_id=5).description or ""
@@ -79,9 +79,9 @@ def test_progress_with_long_notes_fits() -> None:
     ]
     member = Member(1, 1, at, 5, "UTC", True, False)
     result = MemberProgress(
-        member, progress(ROADMAP, passes, at.date()), Standing(0, 0, 0, None), ROADMAP
+        member, progress(ROADMAP, passes, at.date()), Standing(0, 0, 0, None), at.date(), ROADMAP
     )
-    embed = render.progress(ROADMAP, result, 1)
+    embed = render.progress(ROADMAP, result, 1, personal=True)
     within_limits(embed)
     assert embed.fields[0].value.startswith("`████████████`")
 

@@ -11,7 +11,7 @@ from bot.posts.schedule import PostKind
 from tests.conftest import Server
 from tests.tables import Study
 from tests.test_journeys import text
-from tests.test_members_data import rows_naming
+from tests.test_members_data import all_tables, rows_naming, tables_naming
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], what: str) -> None:
@@ -33,6 +33,8 @@ async def test_a_server_is_kept_30_days_after_removal_then_erased(server: Server
     await server.slash(server.admin, "setup channel", channel_=server.study)
     await server.slash(server.alice, "join")
     await server.slash(server.alice, "done", video="gpt", pass_="first", note="kept for now")
+    await server.slash(server.alice, "done", video="gpt", pass_="first", note="kept, fixed")
+    await server.slash(server.admin, "checkin now")
     assert bot.posts.next_fire(guild, PostKind.DAILY) is not None
 
     server.discord.remove_bot(server.guild)
@@ -46,6 +48,12 @@ async def test_a_server_is_kept_30_days_after_removal_then_erased(server: Server
     await eventually(lambda: _is_back(db, guild), "the server to be back")
     assert bot.posts.next_fire(guild, PostKind.DAILY) is not None
     assert "1/38 passes" in text(await server.slash(server.alice, "progress"))
+    # A note for the admins: the study channel was deleted.
+    server.study.delete()
+    await eventually(lambda: _has_note(db, guild), "a note about the deleted channel")
+    # Every table holds a row of the server, but the bot's own bookkeeping: a table added
+    # later is shown to be erased here too.
+    assert await tables_naming(db, guild) | {"app_state"} == await all_tables(db)
 
     # Removed again, and not back after 30 days: the daily job erases every row of it.
     server.discord.remove_bot(server.guild)
@@ -57,6 +65,10 @@ async def test_a_server_is_kept_30_days_after_removal_then_erased(server: Server
     assert await bot.erase_left_servers() == 1
     assert await rows_naming(db, guild) == []
     assert await Study(server.store, bot.roadmaps).check_totals() == []
+
+
+async def _has_note(db: Database, guild_id: int) -> bool:
+    return await db.row("SELECT 1 FROM post_notes WHERE guild_id = ?", (guild_id,)) is not None
 
 
 async def _is_left(db: Database, guild_id: int) -> bool:

@@ -11,6 +11,7 @@ import pytest
 import pytest_asyncio
 
 from bot.app import TwopassBot
+from bot.posts.schedule import PostKind
 from bot.settings import Settings
 from bot.startup_checks import EXIT_CONFIG, check_roadmaps
 from curriculum import default_curriculum
@@ -48,6 +49,15 @@ minutes = 116
 first_pass = "Watch"
 second_pass = "Type it"
 """
+
+
+def posted(server: Server, heading: str) -> list[str]:
+    """What the bot's messages with `heading` in the study channel say."""
+    return [
+        text(m)
+        for m in server.discord.channel_messages(server.study)
+        if any(e.get("title", "").startswith(heading) for e in m.embeds)
+    ]
 
 
 def roadmap_folder(tmp_path: Path, **files: str) -> Path:
@@ -102,6 +112,51 @@ async def test_a_server_on_a_second_roadmap_sees_its_hours(sprint: Server) -> No
         sprint.alice, "done", focused="video", value="", channel=sprint.study
     )
     assert [c["value"] for c in video_choices] == ["sprint-intro", "gpt"]
+
+
+async def test_the_servers_roadmap_reaches_posts_ratios_milestones_and_edits(
+    sprint: Server,
+) -> None:
+    """Everything that reads a roadmap reads the server's: the scheduled posts, the group's
+    second-pass ratios, the member's own, a finished roadmap, a corrected note, the cohort."""
+    sprint.clock.now = NOW.replace(hour=9, minute=30)  # the daily video is due at 09:00
+    await sprint.slash(sprint.admin, "setup channel", channel_=sprint.study)
+    await sprint.slash(sprint.admin, "setup roadmap", roadmap="sprint")
+    for who in (sprint.alice, sprint.bob, sprint.admin):
+        await sprint.slash(who, "join")
+        await sprint.slash(who, "done", video="sprint-intro", pass_="first")
+        await sprint.slash(who, "done", video="sprint-intro", pass_="second", minutes=60)
+
+    await sprint.bot.posts.publisher.fire(sprint.guild.id, PostKind.DAILY)
+    (daily,) = posted(sprint, "Video of the day")
+    assert "1. [Attention, briefly]" in daily
+
+    # Three members reported 60 min for the 30-min video: 2.0x, on the sprint's own lengths.
+    roadmap = text(await sprint.slash(sprint.alice, "roadmap"))
+    assert "1. [Attention, briefly]" in roadmap and "second pass: 2.0x here (3 reports)" in roadmap
+    progress = text(await sprint.slash(sprint.alice, "progress"))
+    assert "Your second passes took 2.0x their videos" in progress
+
+    edited = await sprint.slash(
+        sprint.alice, "done", video="sprint-intro", pass_="first", note="attention, again"
+    )
+    assert edited.ephemeral and "Updated your first pass of **1. Attention, briefly**" in text(
+        edited
+    )
+
+    await sprint.slash(sprint.alice, "done", video="gpt", pass_="first")
+    finished = await sprint.slash(sprint.alice, "done", video="gpt", pass_="second")
+    assert "Finished the whole roadmap, Transformer sprint!" in text(finished)
+    assert "4/4 passes" in text(finished)
+    assert "finished every pass" in text(await sprint.slash(sprint.alice, "today"))
+    cohort = text(await sprint.slash(sprint.bob, "cohort"))
+    assert f"Finished the roadmap: <@{sprint.alice.id}>" in cohort
+
+    await sprint.slash(sprint.admin, "checkin now")
+    (thread,) = sprint.study.threads
+    checkin = "\n".join(text(m) for m in thread.visible_messages())
+    assert f"<@{sprint.alice.id}> - 4 passes" in checkin
+    assert "up to 2. Let's build GPT (second)" in checkin
 
 
 async def test_passes_the_new_roadmap_lacks_are_kept_and_come_back(sprint: Server) -> None:

@@ -315,7 +315,10 @@ def test_commands_prints_a_readable_list_by_default(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert any(line.startswith("/done <video> <pass> [note]") for line in lines)
-    assert "/setup channel <channel> [timezone] [checkin_day] [checkin_time] [daily_time]" in lines
+    assert (
+        "/setup channel <channel> [timezone] [checkin_day] [checkin_time] [daily_time]"
+        " [admin_channel]" in lines
+    )
     assert lines[lines.index("/leave") + 1].startswith("    ")
     assert result.stderr == ""
     as_json = twopass(tmp_path, "commands", "--json")

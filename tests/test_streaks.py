@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from bot.streaks import FREEZE_EVERY, MAX_FREEZES, Streak, streak_of, streak_sentence
+from bot.learners.streaks import FREEZE_EVERY, MAX_FREEZES, Streak, streak_of, streak_sentence
 
 TODAY = date(2026, 3, 10)  # a Tuesday
 

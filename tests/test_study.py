@@ -56,7 +56,7 @@ async def test_leave_needs_a_member(study: Study) -> None:
         await study.leave(GUILD, ALICE)
     await study.join(GUILD, ALICE, NOW)
     await study.leave(GUILD, ALICE)
-    with pytest.raises(errors.NotJoined):  # leaving twice: nothing to leave
+    with pytest.raises(errors.AlreadyLeft):  # leaving twice says so, not "not joined"
         await study.leave(GUILD, ALICE)
 
 
@@ -79,8 +79,11 @@ async def test_log_rules(study: Study, store: Store) -> None:
     assert done.progress.passes_done == 1 and done.next is not None
     with pytest.raises(errors.AlreadyLogged, match="already logged"):
         await study.log(GUILD, ALICE, "micrograd", Pass.FIRST, NOW + timedelta(hours=1))
-    second = await study.log(GUILD, ALICE, "micrograd", Pass.SECOND, NOW, on="yesterday")
-    assert second.logged.study_date == NOW.date() - timedelta(days=1)
+    # A second pass cannot be dated before its first (here: the first was today).
+    with pytest.raises(errors.SecondDatedBeforeFirst, match="Mon 2 Mar"):
+        await study.log(GUILD, ALICE, "micrograd", Pass.SECOND, NOW, on="yesterday")
+    second = await study.log(GUILD, ALICE, "micrograd", Pass.SECOND, NOW)
+    assert second.logged.study_date == NOW.date()
     assert second.progress.minutes_done == 145 * 3.5
 
 
@@ -111,7 +114,7 @@ async def test_undo_rules_and_history_agrees_with_totals(study: Study, store: St
         await study.undo(GUILD, ALICE, "gpt", Pass.FIRST, NOW)
     await study.undo(GUILD, ALICE, "gpt", Pass.SECOND, NOW)
     await study.undo(GUILD, ALICE, "tokenizer", Pass.FIRST, NOW)
-    await study.log(GUILD, ALICE, "gpt", Pass.SECOND, NOW, on="yesterday")
+    await study.log(GUILD, ALICE, "gpt", Pass.SECOND, NOW + timedelta(days=1))
 
     history = await store.history_of(GUILD, ALICE)
     assert [h.action for h in history].count("undo") == 2

@@ -164,11 +164,13 @@ def test_masked_link_escapes_the_label_and_keeps_the_url_whole() -> None:
 
 def test_rule_modules_import_neither_discord_nor_the_database() -> None:
     code = (
-        "import sys, bot.text, bot.zones, bot.streaks, bot.wording; "
+        "import sys, bot.text, bot.zones, bot.learners.streaks, bot.wording; "
         "print(sorted(m for m in sys.modules "
         "if m.split('.')[0] in ('discord', 'aiosqlite', 'sqlite3') or m.startswith('bot.')))"
     )
     found = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.strip()
-    assert found == "['bot.streaks', 'bot.text', 'bot.wording', 'bot.zones']"
+    assert (
+        found == "['bot.learners', 'bot.learners.streaks', 'bot.text', 'bot.wording', 'bot.zones']"
+    )

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import discord
 
+from bot import wording
 from bot.embeds import (
     BLUE,
     EMBED_TOTAL_MAX,
@@ -15,34 +18,48 @@ from bot.embeds import (
     mentions,
     plural,
 )
-from bot.group.board import Board, CohortView, Period
+from bot.group.board import Board, BoardEntry, CohortView, Period
+
+_SIX_DAYS = timedelta(days=6)
+
+
+def _line(entry: BoardEntry, caller_id: int) -> str:
+    line = (
+        f"{entry.rank}. {mention(entry.user_id)} - {wording.hours(entry.hours)} "
+        f"({plural(entry.passes, 'pass')})"
+    )
+    # The caller finds themselves at a glance.
+    return f"**{line}** ← you" if entry.user_id == caller_id else line
 
 
 def leaderboard(board: Board, caller_id: int) -> discord.Embed:
-    title = "Leaderboard - this week" if board.period is Period.WEEK else "Leaderboard - all time"
+    if board.period is Period.WEEK and board.since is not None:
+        title = (
+            f"Leaderboard: this week ({wording.date_range(board.since, board.since + _SIX_DAYS)})"
+        )
+    else:
+        title = "Leaderboard: all time"
     if not board.size:
         return embed(title, "No passes logged yet. Be the first: `/done`.", GREY)
     shown = board.entries
-    lines = [
-        f"**{entry.rank}.** {mention(entry.user_id)} - {entry.hours:.1f} h ({plural(entry.passes, 'pass')})"
-        for entry in shown
-    ]
+    lines = [_line(entry, caller_id) for entry in shown]
     mine = board.rank_of(caller_id)
     if mine is None:
-        lines.append("\nYou are not on this board yet.")
+        lines.append("\nYou are not on this board yet: log a pass with `/done`.")
     elif mine not in shown:
-        lines.append(f"\nYou: **{mine.rank}.** {mine.hours:.1f} h ({plural(mine.passes, 'pass')})")
+        lines.append("\n" + _line(mine, caller_id))
     out = embed(title, "\n".join(lines), GOLD)
-    out.set_footer(
-        text=f"Page {board.page + 1}/{board.pages} · points are estimated study hours: "
-        "a second pass counts 2.5x its video, a first pass 1x"
-    )
+    footer = "Hours are the roadmap's estimate of each pass's study time"
+    if board.pages > 1:
+        footer = f"Page {board.page + 1} of {board.pages} · {footer}"
+    out.set_footer(text=footer)
     return out
 
 
 def cohort(view: CohortView) -> list[discord.Embed]:
-    """The map of who is where, and who moved; both embeds share one message's 6000 characters."""
-    out = embed("The cohort", f"{len(view.members)} active members.", BLUE)
+    """The map of who is where, and who moved; both embeds share one message's 6000 characters.
+    Each member is named once, at the pass they are on; what is done behind them is counted."""
+    out = embed("The cohort", f"{wording.plural(len(view.members), 'active member')}.", BLUE)
     if not view.members:
         out.description = "Nobody has joined yet: `/join` to start the cohort."
         return [out]
@@ -55,13 +72,21 @@ def cohort(view: CohortView) -> list[discord.Embed]:
     for crowd in view.videos:
         if not (crowd.first_only or crowd.both or crowd.on_it):
             continue
+        watching = [u for u in crowd.on_it if u not in crowd.first_only]
+        second = [u for u in crowd.on_it if u in crowd.first_only]
         parts = []
-        if crowd.on_it:
-            parts.append(f"on it: {mentions(crowd.on_it)}")
-        if crowd.first_only:
-            parts.append(f"first pass: {mentions(crowd.first_only)}")
+        if watching:
+            parts.append(f"on the first pass: {mentions(watching)}")
+        if second:
+            parts.append(f"on the second pass: {mentions(second)}")
+        done = []
         if crowd.both:
-            parts.append(f"both passes: {mentions(crowd.both)}")
+            done.append(f"{len(crowd.both)} did both passes")
+        ahead = len(crowd.first_only) - len(second)
+        if ahead > 0:
+            done.append(f"{ahead} did the first pass")
+        if done:
+            parts.append(", ".join(done))
         if not add_field(out, crowd.video.title, "\n".join(parts), budget=budget):
             break
     return [out, moves]

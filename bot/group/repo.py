@@ -11,6 +11,7 @@ import aiosqlite
 
 from bot.db import Database, fetch_all, from_db_time
 from bot.group.board import BoardRow, CohortPass, Totals
+from bot.timekeeping import week_start
 
 # The one board order: most points first, then whoever reached the score first, then by id. As
 # a row value it both orders a board and counts who is ahead of a member.
@@ -168,12 +169,25 @@ class GroupRepo:
         return _totals(all_time), _totals(weekly)
 
     async def history(self) -> list[tuple[int, int, str, int, str, date, float]]:
-        """Every history entry in order: (guild, user, video, pass, action, study day, points)."""
+        """Every history entry in order: (guild, user, video, pass, action, the Monday of the
+        week it counted in, points). Entries from before weeks were stored count in the week of
+        their study day."""
         rows = await self.database.rows(
-            "SELECT guild_id, user_id, video_id, pass, action, study_date, minutes"
+            "SELECT guild_id, user_id, video_id, pass, action, study_date, minutes, week"
             " FROM pass_history ORDER BY id"
         )
-        return [(r[0], r[1], r[2], r[3], r[4], date.fromisoformat(r[5]), r[6]) for r in rows]
+        return [
+            (
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                date.fromisoformat(r[7]) if r[7] else week_start(date.fromisoformat(r[5])),
+                r[6],
+            )
+            for r in rows
+        ]
 
 
 def _totals(rows: Sequence[tuple[int, str | None, int, float, int]]) -> list[Totals]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date
 
 from bot.errors import UserError
+from bot.text import code_span
+from bot.wording import short_date
 
 
 def _whose(member_id: int | None) -> str:
@@ -21,6 +23,14 @@ class NotJoined(UserError):
         )
 
 
+class AlreadyLeft(UserError):
+    def __init__(self) -> None:
+        super().__init__(
+            "You have already left this server's roadmap; your passes are kept. "
+            "Use `/join` to come back."
+        )
+
+
 class UnknownVideo(UserError):
     def __init__(self, query: str, suggestions: list[str]) -> None:
         hint = (
@@ -28,7 +38,7 @@ class UnknownVideo(UserError):
             if suggestions
             else " See `/roadmap` for the list."
         )
-        super().__init__(f"No such video: `{query}`.{hint}")
+        super().__init__(f"No such video: {code_span(query, 50)}.{hint}")
         self.suggestions = suggestions
 
 
@@ -40,13 +50,22 @@ class SecondBeforeFirst(UserError):
         )
 
 
+class SecondDatedBeforeFirst(UserError):
+    def __init__(self, title: str, first_on: date) -> None:
+        super().__init__(
+            f"Your first pass of **{title}** is dated {short_date(first_on)}: the second pass "
+            "comes after it, so date it that day or later. Nothing was logged."
+        )
+
+
 class AlreadyLogged(UserError):
     def __init__(
-        self, title: str, pass_label: str, when: datetime, member_id: int | None = None
+        self, title: str, pass_label: str, studied: date, member_id: int | None = None
     ) -> None:
         super().__init__(
             f"{_whose(member_id)} {pass_label} pass of **{title}** is already logged "
-            f"(<t:{int(when.timestamp())}:f>); nothing changed."
+            f"(studied {short_date(studied)}); nothing changed. To change its note or link, "
+            "run `/done` again with just the new `note` or `link`."
         )
 
 

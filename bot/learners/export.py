@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -34,6 +35,7 @@ class PassRow:
     link: str | None
     minutes: float
     logged_by: int | None  # who logged it when not the member (an admin's correction)
+    spent_minutes: int | None = None  # the time it took, as the member reported it
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,23 @@ class HistoryRow:
     note: str | None
     link: str | None
     minutes: float
+    spent_minutes: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EditRow:
+    """A note or link corrected after the pass was logged, with what it said before."""
+
+    id: int
+    user_id: int
+    video_id: str
+    pass_no: int
+    actor_id: int
+    at: datetime
+    note_before: str | None
+    link_before: str | None
+    note: str | None
+    link: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,10 +82,11 @@ class Export:
     passes: list[PassRow]
     history: list[HistoryRow]
     settings: GuildSettings | None = None  # with a whole server's export
+    edits: Sequence[EditRow] = ()
 
     @property
     def empty(self) -> bool:
-        return not (self.members or self.passes or self.history)
+        return not (self.members or self.passes or self.history or self.edits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +140,8 @@ def to_json(export: Export) -> bytes:
         s = export.settings
         body["settings"] = {
             "study_channel_id": _id(s.study_channel_id),
+            "admin_channel_id": _id(s.admin_channel_id),
+            "setup_by": _id(s.setup_by),
             "timezone": s.timezone,
             "checkin_weekday": s.checkin_weekday,
             "checkin_time": s.checkin_time.strftime("%H:%M"),
@@ -153,6 +175,7 @@ def to_json(export: Export) -> bytes:
             "logged_at": _time(p.logged_at),
             "study_date": p.study_date.isoformat(),
             "minutes": p.minutes,
+            "spent_minutes": p.spent_minutes,
             "note": p.note,
             "link": p.link,
             "logged_by": _id(p.logged_by),
@@ -170,10 +193,26 @@ def to_json(export: Export) -> bytes:
             "at": _time(h.at),
             "study_date": h.study_date.isoformat(),
             "minutes": h.minutes,
+            "spent_minutes": h.spent_minutes,
             "note": h.note,
             "link": h.link,
         }
         for h in export.history
+    ]
+    body["edits"] = [
+        {
+            "user_id": _id(e.user_id),
+            "video_id": e.video_id,
+            "video": _video(export.roadmap, e.video_id),
+            "pass": Pass(e.pass_no).label,
+            "by": _id(e.actor_id),
+            "at": _time(e.at),
+            "note_before": e.note_before,
+            "link_before": e.link_before,
+            "note": e.note,
+            "link": e.link,
+        }
+        for e in export.edits
     ]
     return json.dumps(body, indent=1, ensure_ascii=False).encode()
 
@@ -188,6 +227,7 @@ CSV_COLUMNS = (
     "at",
     "study_date",
     "minutes",
+    "spent_minutes",
     "note",
     "link",
     "by",
@@ -195,8 +235,9 @@ CSV_COLUMNS = (
 
 
 def to_csv(export: Export) -> bytes:
-    """Every pass held now (record `pass`) and every change behind them (record `history`),
-    one row each; the members' settings are in the JSON."""
+    """Every pass held now (record `pass`), every change behind them (record `history`) and
+    every correction of a note or link (record `edit`, with the note after it), one row each;
+    the members' settings and what an edit replaced are in the JSON."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
@@ -214,6 +255,7 @@ def to_csv(export: Export) -> bytes:
                 _time(p.logged_at),
                 p.study_date.isoformat(),
                 f"{p.minutes:g}",
+                _spent(p.spent_minutes),
                 _cell(p.note),
                 _cell(p.link),
                 by,
@@ -231,13 +273,36 @@ def to_csv(export: Export) -> bytes:
                 _time(h.at),
                 h.study_date.isoformat(),
                 f"{h.minutes:g}",
+                _spent(h.spent_minutes),
                 _cell(h.note),
                 _cell(h.link),
                 h.actor_id,
             ]
         )
+    for e in export.edits:
+        writer.writerow(
+            [
+                e.user_id,
+                "edit",
+                e.video_id,
+                _video(roadmap, e.video_id),
+                Pass(e.pass_no).label,
+                "edit",
+                _time(e.at),
+                "",
+                "",
+                "",
+                _cell(e.note),
+                _cell(e.link),
+                e.actor_id,
+            ]
+        )
     # A byte-order mark, so spreadsheet programs read the notes' accents and emoji as UTF-8.
     return out.getvalue().encode("utf-8-sig")
+
+
+def _spent(minutes: int | None) -> str:
+    return "" if minutes is None else str(minutes)
 
 
 def _cell(text: str | None) -> str:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from urllib.parse import urlparse
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
+from bot import text
 from bot.errors import BadInput
 
 MAX_BACKDATE_DAYS = 7
 NOTE_MAX = 300
-LINK_MAX = 300
+LINK_MAX = text.LINK_MAX
 PACE_RANGE = (1, 60)  # hours per week; the slash option enforces it too
+SPENT_RANGE = (1, 1440)  # minutes a pass really took: one day at most
 
 
 def parse_study_date(text: str | None, today: date) -> date:
@@ -40,17 +40,12 @@ def parse_study_date(text: str | None, today: date) -> date:
     return day
 
 
-def parse_link(text: str | None) -> str | None:
-    if text is None or not text.strip():
-        return None
-    link = text.strip()
-    parsed = urlparse(link)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc or len(link) > LINK_MAX:
-        raise BadInput(
-            f"The link must be a full http(s) address of at most {LINK_MAX} characters, "
-            "e.g. `https://github.com/you/micrograd`."
-        )
-    return link
+def parse_link(typed: str | None) -> str | None:
+    """A public http(s) link, checked by `bot.text` (the one definition)."""
+    try:
+        return text.parse_link(typed)
+    except text.BadLink as refused:
+        raise BadInput(refused.message) from None
 
 
 def parse_note(text: str | None) -> str | None:
@@ -69,5 +64,11 @@ def check_pace(hours: float) -> float:
     return float(hours)
 
 
-def local_today(now: datetime, timezone: str) -> date:
-    return now.astimezone(ZoneInfo(timezone)).date()
+def check_spent_minutes(minutes: int | None) -> int | None:
+    """The time a pass really took, in minutes, as the member reports it (optional)."""
+    if minutes is None:
+        return None
+    low, high = SPENT_RANGE
+    if not low <= minutes <= high:
+        raise BadInput(f"Minutes must be between {low} and {high} (one day).")
+    return int(minutes)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from bot.learners.plan import credit, phase_keys
 from bot.learners.records import HistoryEntry, LoggedPass, PassKey
+from bot.learners.streaks import Streak, streak_of
 from curriculum import Curriculum, Phase
 
 
@@ -23,7 +24,7 @@ class PhaseProgress:
 @dataclass(frozen=True, slots=True)
 class Progress:
     phases: tuple[PhaseProgress, ...]
-    streak_days: int
+    streak: Streak
     recent: tuple[LoggedPass, ...]  # the latest passes with a note or a link, newest first
 
     @property
@@ -56,17 +57,6 @@ def phase_progress(curriculum: Curriculum, done: set[PassKey]) -> tuple[PhasePro
     )
 
 
-def streak(study_days: Iterable[date], today: date) -> int:
-    """Days in a row with a logged pass, ending today, or yesterday if today has none yet."""
-    days = set(study_days)
-    cursor = today if today in days else today - timedelta(days=1)
-    count = 0
-    while cursor in days:
-        count += 1
-        cursor -= timedelta(days=1)
-    return count
-
-
 def progress(
     curriculum: Curriculum, passes: Sequence[LoggedPass], today: date, recent: int = 3
 ) -> Progress:
@@ -74,7 +64,7 @@ def progress(
     noted = sorted((p for p in passes if p.note or p.link), key=lambda p: p.logged_at, reverse=True)
     return Progress(
         phases=phase_progress(curriculum, done),
-        streak_days=streak((p.study_date for p in passes), today),
+        streak=streak_of((p.study_date for p in passes), today),
         recent=tuple(noted[:recent]),
     )
 
@@ -98,7 +88,7 @@ def milestone(
     phases = phase_keys(curriculum)
     total = frozenset().union(*(keys for _, keys in phases))
     if total <= done_after and not total <= done_before:
-        return f"You finished the whole roadmap, {curriculum.title}! Both passes of every video."
+        return f"Finished the whole roadmap, {curriculum.title}! Both passes of every video."
     for phase, keys in phases:
         if keys <= done_after and not keys <= done_before:
             return f"Phase complete: {phase.title}. Every video, both passes."

@@ -38,6 +38,10 @@ class LoggedPass:
     study_date: date
     note: str | None
     link: str | None
+    minutes: float = 0.0  # its points: the estimated study minutes, stored when logged
+    week: date | None = None  # the Monday of the week it counts in (`timekeeping.pass_week`)
+    spent_minutes: int | None = None  # the time it really took, when the member said
+    logged_by: int | None = None  # who logged it, when not the member (an admin's correction)
 
 
 @dataclass(frozen=True, slots=True)

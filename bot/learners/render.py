@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import discord
 
+from bot import wording, zones
 from bot.embeds import BLUE, GOLD, GREEN, add_field, day_label, embed, hours, mention, plural
 from bot.learners.export import Erased, Export
 from bot.learners.plan import Standing, Step
 from bot.learners.progress import Progress, bar
 from bot.learners.service import DoneResult, JoinResult, MemberProgress, TodayResult
+from bot.learners.streaks import streak_sentence
+from bot.text import escape_user_text, masked_link
 from curriculum import Curriculum, Pass
+
+NOTE_SHOWN = 300  # characters of a member's note shown in a reply (escaped, so it may grow)
 
 
 def step_line(curriculum: Curriculum, step: Step) -> str:
@@ -18,6 +23,10 @@ def step_line(curriculum: Curriculum, step: Step) -> str:
         f"**{number}. [{step.video.title}]({step.video.url})** - {step.which.label} pass\n"
         f"{step.video.minutes} min of video, about {hours(step.minutes)} of study"
     )
+
+
+def _capital(sentence: str) -> str:
+    return sentence[:1].upper() + sentence[1:]
 
 
 def focus(step: Step) -> str:
@@ -35,25 +44,39 @@ def joined(result: JoinResult) -> discord.Embed:
     changed = ""
     if result.before and result.before.pace_hours != member.pace_hours:
         changed = f" (was {result.before.pace_hours:g} h)"
-    text = (
-        f"{intro}\nPace: **{member.pace_hours:g} hours a week**{changed}, timezone `{member.timezone}`.\n"
-        f"At this pace you finish on **{day_label(result.finish)}**.\n"
-        "Every video gets two passes: watch it once, then again with a notebook open, typing the code.\n"
-        "Use `/today` to see your next step."
+    finish = (
+        f"At this pace you finish on **{day_label(result.finish)}**."
+        if result.finish
+        else "You have done every pass of the roadmap."
     )
-    return embed(title, text, GREEN)
+    lines = [
+        intro,
+        f"Pace: **{member.pace_hours:g} hours a week**{changed}. "
+        f"Timezone: {zones.zone_label(member.timezone)}.",
+        finish,
+    ]
+    if result.restarted:
+        lines.append(
+            "Your plan starts again from today at the new pace: the days you were ahead or "
+            "behind before no longer count, and your passes all still do."
+        )
+    lines += [
+        "Every video gets two passes: watch it once, then again with a notebook open, typing the code.",
+        "Use `/today` to see your next step.",
+    ]
+    return embed(title, "\n".join(lines), GREEN)
 
 
 def today(curriculum: Curriculum, result: TodayResult, user_id: int) -> discord.Embed:
+    """Private to the member: their standing against their own plan is theirs alone."""
     out = embed(
         f"Today - {day_label(result.study_today)}",
-        f"{mention(user_id)} is {result.standing.label}.",
+        f"You are {result.standing.label}.\n"
+        f"{_capital(streak_sentence(result.streak, result.study_today))}.",
         BLUE,
     )
     if result.next is None:
-        out.description = (
-            f"{mention(user_id)} has finished every pass of the roadmap. Time to build something."
-        )
+        out.description = "You have finished every pass of the roadmap. Time to build something."
     else:
         add_field(out, "Your next step", step_line(curriculum, result.next))
         add_field(out, f"Focus of the {result.next.which.label} pass", focus(result.next))
@@ -68,40 +91,109 @@ def today(curriculum: Curriculum, result: TodayResult, user_id: int) -> discord.
 
 
 def done(curriculum: Curriculum, result: DoneResult, user_id: int) -> discord.Embed:
+    """The public reply to /done: what was done (the pass, this week's hours, the streak, a
+    milestone), never where the member stands against their plan."""
     colour = GOLD if result.milestone else GREEN
     number = curriculum.number_of(result.video.id)
+    when = (
+        f" on {wording.short_date(result.logged.study_date, result.today)}"
+        if result.logged.study_date < result.today
+        else ""
+    )
+    took = (
+        f" in {wording.hours(result.logged.spent_minutes / 60)}"
+        if result.logged.spent_minutes
+        else ""
+    )
     lines = [
-        f"{mention(user_id)} logged the **{result.which.label} pass** of **{number}. {result.video.title}**"
-        + (
-            f" on {day_label(result.logged.study_date)}"
-            if result.logged.study_date != result.today
-            else ""
-        )
-        + ".",
-        f"{result.progress.passes_done}/{result.progress.passes_total} passes, "
-        f"{hours(result.progress.minutes_done)} of {hours(result.progress.minutes_total)}; {result.standing.label}.",
+        f"{mention(user_id)} did the **{result.which.label} pass** of "
+        f"**{number}. {result.video.title}**{when}{took}.",
+        " · ".join(
+            part
+            for part in (
+                f"{hours(result.week_minutes)} of study this week",
+                f"{result.progress.streak.current}-day streak"
+                if result.progress.streak.alive
+                else "",
+                f"{result.progress.passes_done}/{result.progress.passes_total} passes",
+            )
+            if part
+        ),
     ]
     if result.milestone:
-        lines.insert(0, f"🎉 {result.milestone}")
-    if result.logged.note:
-        lines.append(f"> {result.logged.note}")
-    if result.logged.link:
-        lines.append(result.logged.link)
+        lines.insert(0, f"🎉 {mention(user_id)}: {result.milestone}")
+    lines += _note_lines(result)
     if result.next:
         lines.append(f"Next: {result.next.video.title} ({result.next.which.label} pass).")
     return embed("Pass logged", "\n".join(lines), colour)
 
 
-def progress(curriculum: Curriculum, result: MemberProgress, user_id: int) -> discord.Embed:
-    p: Progress = result.progress
-    standing: Standing = result.standing
-    out = embed(
-        "Progress",
-        f"{mention(user_id)}: {p.passes_done}/{p.passes_total} passes, {hours(p.minutes_done)} of "
-        f"about {hours(p.minutes_total)}.\n{standing.label.capitalize()}; finish {day_label(standing.finish)} "
-        f"at {result.member.pace_hours:g} h a week.\nStreak: **{p.streak_days}** day{'s' if p.streak_days != 1 else ''}.",
-        BLUE,
+def _note_lines(result: DoneResult) -> list[str]:
+    lines = []
+    if result.logged.note:
+        lines.append(f"> {escape_user_text(result.logged.note, NOTE_SHOWN)}")
+    if result.logged.link:
+        lines.append(masked_link("notes / code", result.logged.link))
+    return lines
+
+
+def corrected(curriculum: Curriculum, result: DoneResult, user_id: int) -> str:
+    """The private answer to an admin who logged or edited a pass for a member."""
+    number = curriculum.number_of(result.video.id)
+    what = "Updated the note and link of" if result.edited else "Logged"
+    return (
+        f"{what} {mention(user_id)}'s {result.which.label} pass of **{number}. "
+        f"{result.video.title}** as a correction. Only you see this; their history records "
+        f"that you made it."
     )
+
+
+def edited(curriculum: Curriculum, result: DoneResult) -> discord.Embed:
+    """The private answer to a member who corrected the note or link of a logged pass."""
+    number = curriculum.number_of(result.video.id)
+    lines = [
+        f"Updated your {result.which.label} pass of **{number}. {result.video.title}**; "
+        "the history keeps what it said before.",
+        *_note_lines(result),
+    ]
+    return embed("Pass updated", "\n".join(lines), GREEN)
+
+
+def progress(
+    curriculum: Curriculum,
+    result: MemberProgress,
+    user_id: int,
+    *,
+    personal: bool,
+) -> discord.Embed:
+    """Per phase, the streak and the latest notes. `personal` (the member asking about
+    themselves, privately) adds their standing against their own plan and their own pace of
+    second passes; nobody else ever sees those."""
+    p: Progress = result.progress
+    today = result.today
+    streak = p.streak
+    best = f" (best: {wording.plural(streak.best, 'day')})" if streak.best > streak.current else ""
+    lines = [
+        f"{mention(user_id)}: {p.passes_done}/{p.passes_total} passes, {hours(p.minutes_done)} of "
+        f"about {hours(p.minutes_total)}.",
+        f"{_capital(streak_sentence(streak, today))}{best}.",
+    ]
+    if personal:
+        standing: Standing = result.standing
+        finish = (
+            f"; at {result.member.pace_hours:g} h a week you finish {day_label(standing.finish)}"
+            if standing.finish
+            else ""
+        )
+        lines.insert(1, f"You are {standing.label}{finish}.")
+        spent, video = result.second_pass_time
+        if video:
+            lines.append(
+                f"Your second passes took {spent / video:.1f}x their videos "
+                f"({wording.hours(spent / 60)} for {wording.hours(video / 60)} of video; "
+                "the plan assumes 2.5x)."
+            )
+    out = embed("Progress", "\n".join(lines), BLUE)
     for phase in p.phases:
         fraction = phase.minutes_done / phase.minutes_total if phase.minutes_total else 0
         add_field(
@@ -113,16 +205,30 @@ def progress(curriculum: Curriculum, result: MemberProgress, user_id: int) -> di
     if p.recent:
         notes = []
         for logged in p.recent:
-            video = curriculum.video(logged.video_id)
-            title = video.title if video else logged.video_id
-            detail = " - ".join(part for part in (logged.note, logged.link) if part)
-            notes.append(f"**{title}** ({Pass(logged.pass_no).label}): {detail}")
+            video_ = curriculum.video(logged.video_id)
+            title = video_.title if video_ else logged.video_id
+            detail = " - ".join(
+                part
+                for part in (
+                    escape_user_text(logged.note, 200) if logged.note else None,
+                    masked_link("link", logged.link) if logged.link else None,
+                )
+                if part
+            )
+            stamp = discord.utils.format_dt(logged.logged_at, "R")
+            notes.append(f"**{title}** ({Pass(logged.pass_no).label}, {stamp}): {detail}")
         add_field(out, "Latest notes and links", "\n".join(notes))
     return out
 
 
-def roadmap(curriculum: Curriculum, done: set[tuple[str, int]]) -> list[discord.Embed]:
-    """One embed per phase (a message may carry up to 10, 6000 characters in all)."""
+def roadmap(
+    curriculum: Curriculum,
+    done: set[tuple[str, int]],
+    measured: dict[str, tuple[float, int]] | None = None,
+) -> list[discord.Embed]:
+    """One embed per phase (a message may carry up to 10, 6000 characters in all). `measured`:
+    per video, the group's own second-pass ratio and how many reported it."""
+    measured = measured or {}
     out = []
     for phase in curriculum.phases:
         lines = []
@@ -131,15 +237,20 @@ def roadmap(curriculum: Curriculum, done: set[tuple[str, int]]) -> list[discord.
                 "✅" if (video.id, 2) in done else "⬜"
             )
             bonus = " *(bonus)*" if video.optional else ""
+            ratio = ""
+            if video.id in measured:
+                value, count = measured[video.id]
+                ratio = f" · second pass: {value:.1f}x here ({count} reports)"
             lines.append(
-                f"{ticks} {curriculum.number_of(video.id)}. [{video.title}]({video.url}) - {video.minutes} min{bonus}"
+                f"{ticks} {curriculum.number_of(video.id)}. [{video.title}]({video.url}) - {video.minutes} min{bonus}{ratio}"
             )
         low, high = phase.guide_hours
         out.append(
             embed(
                 phase.title,
-                f"{phase.goal}\nEstimate: {hours(phase.estimate_minutes)} with both passes "
-                f"(the guide says {low:g}-{high:g} h).\n\n" + "\n".join(lines),
+                f"{phase.goal}\nAbout {hours(phase.estimate_minutes)} for both passes of "
+                f"every video (the guide: {wording.hours_range(low, high)}).\n\n"
+                + "\n".join(lines),
                 BLUE,
             )
         )
@@ -151,18 +262,22 @@ HELP = (
     "1. *First pass*: just watch, start to finish. No notes, no pausing. Get the shape of it.\n"
     "2. *Second pass*: watch again with a notebook and an editor open. Pause often, write the ideas in "
     "your own words, type every line of code, then break it and try things. It takes 2-3x the video.\n\n"
+    "**What others see.** `/done` is shared with the channel: what you did, your hours this "
+    "week and your streak. Everything about where you stand against your own plan is yours "
+    "alone: `/today` always answers only you, and `/progress` too unless you add `share:true`. "
+    "Errors and admins' corrections are private.\n\n"
     "**Commands**\n"
     "`/join` - join this server's roadmap (pace, timezone, reminders)\n"
     "`/leave` - stop reminders and leave the boards; your history is kept\n"
     "`/today` - your next step, how you stand against your plan, the cohort's video of the day\n"
-    "`/done` - log a pass (first or second), with an optional note, link or date\n"
+    "`/done` - log a pass (first or second), with an optional note, link, date or the minutes it took\n"
     "`/undo` - remove a pass logged by mistake\n"
-    "`/progress` - your progress (or a member's) per phase, streak, notes\n"
+    "`/progress` - your progress per phase, streak, notes (`share:true` shows it to the channel)\n"
     "`/leaderboard` - members by study hours, this week or all time\n"
     "`/cohort` - who is on which video, who moved this week\n"
     "`/roadmap` - every video with links, lengths and your ticks\n"
     "`/export` - your data in this server as CSV and JSON files; `/forget` - erase it\n"
-    "`/setup` - (admins) the study channel, posting times, roadmap, cohort and members' data\n"
+    "`/setup` - (admins) the study and admin channels, posting times, roadmap, cohort and members' data\n"
     "`/checkin now` - (admins) post this week's check-in now"
 )
 

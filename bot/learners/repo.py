@@ -1,8 +1,10 @@
-"""The SQL of `members`, `passes` and `pass_history`, which this feature alone writes."""
+"""The SQL of `members`, `passes`, `pass_history` and `pass_edits`, which this feature alone
+writes."""
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -10,9 +12,15 @@ from typing import Any
 import aiosqlite
 
 from bot.db import Database, fetch_all, fetch_one, from_db_time, to_db_time
-from bot.learners.export import Erased, HistoryRow, PassRow
-from bot.learners.records import LoggedPass, Member
-from bot.server.records import SETTINGS_COLUMNS, SETTINGS_WIDTH, GuildSettings, settings_from_row
+from bot.learners.export import EditRow, Erased, HistoryRow, PassRow
+from bot.learners.records import HistoryEntry, LoggedPass, Member
+from bot.server.records import (
+    SETTINGS_COLUMNS,
+    SETTINGS_WIDTH,
+    GuildSettings,
+    settings_from_row,
+    stored_zone,
+)
 
 
 class LogOutcome(enum.Enum):
@@ -34,6 +42,8 @@ class LogResult:
     outcome: LogOutcome
     # The stored pass: the new one when logged, the earlier one when it already was.
     logged: LoggedPass | None = None
+    # Every pass the member holds right after this one was logged (this one included).
+    held: frozenset[tuple[str, int]] = frozenset()
 
 
 MEMBER_COLUMNS = (
@@ -41,6 +51,8 @@ MEMBER_COLUMNS = (
     " plan_credit, active_since"
 )
 _PASS_COLUMNS = "user_id, video_id, pass, logged_at, study_date, note, link"
+# What a read returns about a pass: the columns above, then what the rules stored with it.
+_PASS_READ = f"{_PASS_COLUMNS}, minutes, week, spent_minutes, logged_by"
 
 
 def member_from_row(row: Any) -> Member:
@@ -50,7 +62,7 @@ def member_from_row(row: Any) -> Member:
         row[1],
         from_db_time(row[2]),
         row[3],
-        row[4],
+        stored_zone(row[4]),
         bool(row[5]),
         bool(row[6]),
         date.fromisoformat(row[7]) if row[7] else None,
@@ -61,7 +73,17 @@ def member_from_row(row: Any) -> Member:
 
 def _pass(row: Any) -> LoggedPass:
     return LoggedPass(
-        row[0], row[1], row[2], from_db_time(row[3]), date.fromisoformat(row[4]), row[5], row[6]
+        row[0],
+        row[1],
+        row[2],
+        from_db_time(row[3]),
+        date.fromisoformat(row[4]),
+        row[5],
+        row[6],
+        row[7],
+        date.fromisoformat(row[8]) if row[8] else None,
+        row[9],
+        row[10] if row[10] != row[0] else None,
     )
 
 
@@ -71,7 +93,7 @@ def _prefixed(alias: str, columns: str) -> str:
 
 _SNAPSHOT_SQL = f"""
     SELECT {_prefixed("g", SETTINGS_COLUMNS)}, {_prefixed("m", MEMBER_COLUMNS)},
-           {_prefixed("p", _PASS_COLUMNS)}
+           {_prefixed("p", _PASS_READ)}
     FROM (SELECT ? AS guild_id, ? AS user_id) AS asked
     LEFT JOIN guild_settings AS g ON g.guild_id = asked.guild_id
     LEFT JOIN members AS m ON m.guild_id = asked.guild_id AND m.user_id = asked.user_id
@@ -81,15 +103,20 @@ _SNAPSHOT_SQL = f"""
 _MEMBER_WIDTH = len(MEMBER_COLUMNS.split(","))
 
 # One statement logs a pass: the rules that need data are folded into its WHERE, the history
-# entry comes from a trigger (migration 0004), and RETURNING hands back the stored row.
+# entry comes from a trigger (migration 0004), and RETURNING hands back the stored row and every
+# pass the member holds now, this one included: what it completed is decided from the database,
+# so two last passes logged at once cannot both (or neither) finish the roadmap.
 _LOG_SQL = f"""
-    INSERT INTO passes (guild_id, {_PASS_COLUMNS}, logged_by, minutes, week)
-    SELECT :guild, :user, :video, :pass, :at, :day, :note, :link, :actor, :minutes, :week
+    INSERT INTO passes (guild_id, {_PASS_COLUMNS}, logged_by, minutes, week, spent_minutes)
+    SELECT :guild, :user, :video, :pass, :at, :day, :note, :link, :actor, :minutes, :week, :spent
     WHERE EXISTS (SELECT 1 FROM members WHERE guild_id = :guild AND user_id = :user AND active = 1)
       AND (:pass = 1 OR EXISTS (SELECT 1 FROM passes
-            WHERE guild_id = :guild AND user_id = :user AND video_id = :video AND pass = 1))
+            WHERE guild_id = :guild AND user_id = :user AND video_id = :video AND pass = 1
+              AND (study_date <= :day OR study_date > :today)))
     ON CONFLICT DO NOTHING
-    RETURNING {_PASS_COLUMNS}
+    RETURNING {_PASS_READ},
+        (SELECT group_concat(video_id || ':' || pass, ' ') FROM passes
+         WHERE guild_id = :guild AND user_id = :user)
 """
 
 
@@ -121,6 +148,13 @@ class LearnerRepo:
         return Snapshot(settings, member, passes)
 
     # --- members ---------------------------------------------------------------------------
+
+    async def member(self, guild_id: int, user_id: int) -> Member | None:
+        row = await self.database.row(
+            f"SELECT {MEMBER_COLUMNS} FROM members WHERE guild_id = ? AND user_id = ?",
+            (guild_id, user_id),
+        )
+        return member_from_row(row) if row else None
 
     async def join(
         self,
@@ -194,6 +228,8 @@ class LearnerRepo:
         actor_id: int,
         minutes: float,
         week: date,
+        spent_minutes: int | None = None,
+        today: date | None = None,
     ) -> LogResult:
         """Record a pass (and, by trigger, its history entry and the totals) unless a rule
         forbids it. `minutes` (its points) and `week` (the Monday of its study date) are stored
@@ -210,17 +246,24 @@ class LearnerRepo:
             "actor": actor_id,
             "minutes": minutes,
             "week": week.isoformat(),
+            "spent": spent_minutes,
+            # A first pass dated after the member's today (they moved west since) counts as
+            # today's: a second pass today may follow it.
+            "today": (today or study_date).isoformat(),
         }
         row = await self.database.row(_LOG_SQL, params)
         if row:
-            return LogResult(LogOutcome.LOGGED, _pass(row))
+            held = frozenset(
+                (key.rsplit(":", 1)[0], int(key.rsplit(":", 1)[1])) for key in row[-1].split(" ")
+            )
+            return LogResult(LogOutcome.LOGGED, _pass(row), held)
         # Refused: say why. Rare, so a second look is fine here.
         member = await self.database.row(
             "SELECT active FROM members WHERE guild_id = ? AND user_id = ?",
             (guild_id, user_id),
         )
         existing = await self.database.row(
-            f"SELECT {_PASS_COLUMNS} FROM passes"
+            f"SELECT {_PASS_READ} FROM passes"
             " WHERE guild_id = ? AND user_id = ? AND video_id = ? AND pass = ?",
             (guild_id, user_id, video_id, pass_no),
         )
@@ -241,8 +284,11 @@ class LearnerRepo:
         actor_id: int,
     ) -> tuple[UndoOutcome, LoggedPass | None]:
         async with self.database.transaction() as db:
+            # As /done: a member who left cannot change their record until they /join again.
             if not await fetch_one(
-                db, "SELECT 1 FROM members WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
+                db,
+                "SELECT 1 FROM members WHERE guild_id = ? AND user_id = ? AND active = 1",
+                (guild_id, user_id),
             ):
                 return UndoOutcome.NOT_A_MEMBER, None
             if pass_no == 1 and await fetch_one(
@@ -255,7 +301,7 @@ class LearnerRepo:
             row = await fetch_one(
                 db,
                 "DELETE FROM passes WHERE guild_id = ? AND user_id = ? AND video_id = ? AND pass = ?"
-                f" RETURNING {_PASS_COLUMNS}, minutes",
+                f" RETURNING {_PASS_READ}",
                 (guild_id, user_id, video_id, pass_no),
             )
             if not row:
@@ -263,8 +309,8 @@ class LearnerRepo:
             removed = _pass(row)
             await db.execute(
                 "INSERT INTO pass_history (guild_id, user_id, video_id, pass, action, actor_id,"
-                " at, study_date, note, link, minutes)"
-                " VALUES (?, ?, ?, ?, 'undo', ?, ?, ?, ?, ?, ?)",
+                " at, study_date, note, link, minutes, spent_minutes, week)"
+                " VALUES (?, ?, ?, ?, 'undo', ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     guild_id,
                     user_id,
@@ -275,10 +321,117 @@ class LearnerRepo:
                     removed.study_date.isoformat(),
                     removed.note,
                     removed.link,
-                    row[7],
+                    removed.minutes,
+                    removed.spent_minutes,
+                    removed.week.isoformat() if removed.week else "",
                 ),
             )
         return UndoOutcome.UNDONE, removed
+
+    async def edit_pass(
+        self,
+        guild_id: int,
+        user_id: int,
+        video_id: str,
+        pass_no: int,
+        *,
+        note: str | None,
+        link: str | None,
+        actor_id: int,
+        now: datetime,
+    ) -> tuple[LoggedPass, LoggedPass] | None:
+        """Replace the note and/or link (None keeps it) of a logged pass and record the edit
+        with what it said before; returns (before, after), or None when the pass is not logged
+        or the member is not active."""
+        where = (
+            " WHERE guild_id = :guild AND user_id = :user AND video_id = :video AND pass = :pass"
+            " AND EXISTS (SELECT 1 FROM members"
+            " WHERE guild_id = :guild AND user_id = :user AND active = 1)"
+        )
+        params = {
+            "guild": guild_id,
+            "user": user_id,
+            "video": video_id,
+            "pass": pass_no,
+            "note": note,
+            "link": link,
+        }
+        async with self.database.transaction() as db:
+            before = await fetch_one(db, f"SELECT {_PASS_READ} FROM passes{where}", params)
+            if not before:
+                return None
+            after = await fetch_one(
+                db,
+                "UPDATE passes SET note = coalesce(:note, note), link = coalesce(:link, link)"
+                f"{where} RETURNING {_PASS_READ}",
+                params,
+            )
+            await db.execute(
+                "INSERT INTO pass_edits (guild_id, user_id, video_id, pass, actor_id, at,"
+                " note_before, link_before, note, link) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    guild_id,
+                    user_id,
+                    video_id,
+                    pass_no,
+                    actor_id,
+                    to_db_time(now),
+                    before[5],
+                    before[6],
+                    after[5],
+                    after[6],
+                ),
+            )
+        return _pass(before), _pass(after)
+
+    async def edits_of(self, guild_id: int, user_id: int) -> list[tuple[str, int, int, str | None]]:
+        """The member's note and link edits in order: (video, pass, who edited, note after)."""
+        rows = await self.database.rows(
+            "SELECT video_id, pass, actor_id, note FROM pass_edits"
+            " WHERE guild_id = ? AND user_id = ? ORDER BY id",
+            (guild_id, user_id),
+        )
+        return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+    async def spent_ratios(self, guild_id: int, pass_no: int) -> dict[str, tuple[float, int]]:
+        """Per video: the sum of reported minutes of pass `pass_no` and how many reported it,
+        among the server's passes (whoever logged them)."""
+        rows = await self.database.rows(
+            "SELECT video_id, sum(spent_minutes), count(*) FROM passes"
+            " WHERE guild_id = ? AND pass = ? AND spent_minutes IS NOT NULL GROUP BY video_id",
+            (guild_id, pass_no),
+        )
+        return {r[0]: (float(r[1]), int(r[2])) for r in rows}
+
+    async def passes_of(self, guild_id: int, user_id: int) -> list[LoggedPass]:
+        rows = await self.database.rows(
+            f"SELECT {_PASS_READ} FROM passes WHERE guild_id = ? AND user_id = ?"
+            " ORDER BY logged_at, video_id, pass",
+            (guild_id, user_id),
+        )
+        return [_pass(row) for row in rows]
+
+    async def history_of(self, guild_id: int, user_id: int) -> list[HistoryEntry]:
+        rows = await self.database.rows(
+            "SELECT id, user_id, video_id, pass, action, actor_id, at, study_date, note, link"
+            " FROM pass_history WHERE guild_id = ? AND user_id = ? ORDER BY id",
+            (guild_id, user_id),
+        )
+        return [
+            HistoryEntry(
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                r[5],
+                from_db_time(r[6]),
+                date.fromisoformat(r[7]),
+                r[8],
+                r[9],
+            )
+            for r in rows
+        ]
 
     async def active_members(self, guild_id: int) -> list[Member]:
         rows = await self.database.rows(
@@ -298,23 +451,33 @@ class LearnerRepo:
         )
         return int(row[0]) if row else 0
 
-    async def erase_member(self, user_id: int, guild_id: int | None) -> Erased:
+    async def erase_member(
+        self,
+        user_id: int,
+        guild_id: int | None,
+        then: Callable[[aiosqlite.Connection], Awaitable[None]] | None = None,
+    ) -> Erased:
         """Everything stored about a user in one server (every server when `guild_id` is
-        None), in one transaction. The totals follow from the passes' delete triggers."""
+        None), and `then` (the other features' rows that name them), in one transaction. The
+        totals follow from the passes' delete triggers."""
         async with self.database.transaction() as db:
-            return await _erase(db, user_id, guild_id)
+            erased = await _erase(db, user_id, guild_id)
+            if then is not None:
+                await then(db)
+        return erased
 
     async def erase_server(self, guild_id: int) -> int:
-        """Every member, pass and history entry of a server; returns the members erased."""
+        """Every member, pass, history entry and note edit of a server; returns the members
+        erased."""
         async with self.database.transaction() as db:
-            for table in ("passes", "pass_history"):
+            for table in ("passes", "pass_history", "pass_edits"):
                 await db.execute(f"DELETE FROM {table} WHERE guild_id = ?", (guild_id,))
             cursor = await db.execute("DELETE FROM members WHERE guild_id = ?", (guild_id,))
             return max(cursor.rowcount, 0)
 
     async def export_rows(
         self, guild_id: int, user_id: int | None
-    ) -> tuple[list[Member], list[PassRow], list[HistoryRow]]:
+    ) -> tuple[list[Member], list[PassRow], list[HistoryRow], list[EditRow]]:
         """A member's rows in a server (or every member's), read in one snapshot."""
         who, params = (
             ("", (guild_id,))
@@ -333,14 +496,21 @@ class LearnerRepo:
             )
             passes = await fetch_all(
                 db,
-                f"SELECT {_PASS_COLUMNS}, minutes, logged_by FROM passes WHERE guild_id = ?{who}"
-                " ORDER BY user_id, logged_at, video_id, pass",
+                f"SELECT {_PASS_COLUMNS}, minutes, logged_by, spent_minutes FROM passes"
+                f" WHERE guild_id = ?{who} ORDER BY user_id, logged_at, video_id, pass",
                 params,
             )
             history = await fetch_all(
                 db,
                 "SELECT id, user_id, video_id, pass, action, actor_id, at, study_date, note,"
-                f" link, minutes FROM pass_history WHERE guild_id = ?{who} ORDER BY id",
+                f" link, minutes, spent_minutes FROM pass_history WHERE guild_id = ?{who}"
+                " ORDER BY id",
+                params,
+            )
+            edits = await fetch_all(
+                db,
+                "SELECT id, user_id, video_id, pass, actor_id, at, note_before, link_before,"
+                f" note, link FROM pass_edits WHERE guild_id = ?{who} ORDER BY id",
                 params,
             )
         return (
@@ -356,6 +526,7 @@ class LearnerRepo:
                     r[6],
                     r[7],
                     r[8],
+                    r[9],
                 )
                 for r in passes
             ],
@@ -372,8 +543,13 @@ class LearnerRepo:
                     r[8],
                     r[9],
                     r[10],
+                    r[11],
                 )
                 for r in history
+            ],
+            [
+                EditRow(r[0], r[1], r[2], r[3], r[4], from_db_time(r[5]), r[6], r[7], r[8], r[9])
+                for r in edits
             ],
         )
 
@@ -423,12 +599,17 @@ async def _erase(db: aiosqlite.Connection, user_id: int, guild_id: int | None) -
         f"DELETE FROM pass_history WHERE user_id = ?{where}", (user_id, *extra)
     )
     history = max(cursor.rowcount, 0)
-    # Corrections they made to others' logs: the history entry, and the pass it logged.
-    cursor = await db.execute(
-        f"UPDATE pass_history SET actor_id = ? WHERE actor_id = ?{where}",
-        (ERASED_ACTOR, user_id, *extra),
-    )
-    corrections = max(cursor.rowcount, 0)
+    # Their note and link corrections, with what the notes said before (migration 0011).
+    cursor = await db.execute(f"DELETE FROM pass_edits WHERE user_id = ?{where}", (user_id, *extra))
+    history += max(cursor.rowcount, 0)
+    # Corrections they made to others' logs and notes: the entries, and the pass it logged.
+    corrections = 0
+    for table in ("pass_history", "pass_edits"):
+        cursor = await db.execute(
+            f"UPDATE {table} SET actor_id = ? WHERE actor_id = ?{where}",
+            (ERASED_ACTOR, user_id, *extra),
+        )
+        corrections += max(cursor.rowcount, 0)
     await db.execute(
         f"UPDATE passes SET logged_by = ? WHERE logged_by = ?{where}",
         (ERASED_ACTOR, user_id, *extra),

@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Protocol
 
 import aiosqlite
 
@@ -27,11 +28,15 @@ from bot.learners.repo import (
     member_timezones,
     regrade_server,
 )
-from bot.learners.videos import resolve
+from bot.learners.streaks import Streak, streak_of
+from bot.learners.videos import resolve, resolve_held
 from bot.server.records import GuildSettings
 from bot.server.rules import DEFAULT_PACE_HOURS
 from bot.server.service import Servers
 from curriculum import Curriculum, Pass, Roadmaps, Video
+
+# Reported second-pass times a video needs before /roadmap shows the group's own ratio.
+MIN_REPORTS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +52,9 @@ class JoinResult:
     member: Member
     before: Member | None
     finish: date | None
+    # An active member changed pace: the plan starts again from today, so how far behind or
+    # ahead they were no longer counts. The reply says so.
+    restarted: bool = False
 
     @property
     def first_time(self) -> bool:
@@ -64,6 +72,7 @@ class TodayResult:
     standing: Standing
     cohort: Step | None
     study_today: date
+    streak: Streak
     roadmap: Curriculum  # the server's
 
 
@@ -73,11 +82,13 @@ class DoneResult:
     which: Pass
     logged: LoggedPass
     progress: Progress
-    standing: Standing
     milestone: str | None
     next: Step | None
     today: date  # the member's local date when they logged it
+    week_minutes: float  # the member's points this week (the server's week), this pass included
     roadmap: Curriculum  # the server's
+    corrected_by: int | None = None  # an admin who logged it for the member
+    edited: bool = False  # the pass was already logged: its note or link was corrected
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +96,19 @@ class MemberProgress:
     member: Member
     progress: Progress
     standing: Standing
+    today: date  # the member's local date
     roadmap: Curriculum  # the server's
+    # The member's own second passes with a reported time: (minutes reported, video minutes).
+    second_pass_time: tuple[float, float] = (0.0, 0.0)
+
+
+class MemberData(Protocol):
+    """Another feature's rows that name a member (the admin who last ran /setup, a stored post
+    that mentions them): forgotten with the member's own data, in the same transaction."""
+
+    async def forget_member(
+        self, db: aiosqlite.Connection, user_id: int, guild_id: int | None
+    ) -> None: ...
 
 
 class Learners:
@@ -93,6 +116,8 @@ class Learners:
         self.repo = repo
         self.servers = servers
         self.roadmaps = roadmaps
+        # Set by the app: what else names a member, erased with them.
+        self.others: list[MemberData] = []
 
     def roadmap_of(self, settings: GuildSettings | None) -> Curriculum:
         """The server's roadmap (the default for a server with no settings yet)."""
@@ -132,11 +157,14 @@ class Learners:
             guild_id, user_id, new_pace, new_zone, now, reminders, plan=anchor
         )
         finish = plan.projected_finish(roadmap, done, pace_hours=member.pace_hours, today=today)
-        return JoinResult(member, before, finish)
+        changed_pace = existing is not None and existing.active and existing.pace_hours != new_pace
+        return JoinResult(member, before, finish, restarted=changed_pace)
 
     async def leave(self, guild_id: int, user_id: int) -> None:
         if not await self.repo.set_active(guild_id, user_id, False):
-            raise errors.NotJoined()
+            # Rare: a second look says which of the two it was.
+            member = await self.repo.member(guild_id, user_id)
+            raise errors.AlreadyLeft() if member is not None else errors.NotJoined()
 
     async def today(self, guild_id: int, user_id: int, now: datetime) -> TodayResult:
         snap = await self.repo.snapshot(guild_id, user_id)
@@ -151,6 +179,7 @@ class Learners:
             standing=plan.member_standing(roadmap, member, done, today),
             cohort=self.cohort_step(settings, now),
             study_today=today,
+            streak=streak_of((p.study_date for p in snap.passes), today),
             roadmap=roadmap,
         )
 
@@ -174,26 +203,39 @@ class Learners:
         note: str | None = None,
         link: str | None = None,
         actor: Actor | None = None,
+        spent_minutes: int | None = None,
     ) -> DoneResult:
         actor_id = _check_actor(actor, user_id)
         subject = None if actor_id == user_id else user_id  # whose record, in error messages
+        spent = inputs.check_spent_minutes(spent_minutes)
         snap = await self.repo.snapshot(guild_id, user_id)
         roadmap = self.roadmap_of(snap.settings)
         video = resolve(roadmap, video_query)
         member = _active(snap.member, subject)
+        settings = snap.settings or self.servers.defaults(guild_id, now)
         today = timekeeping.local_today(now, member.timezone)
         study_date = inputs.parse_study_date(on, today)
         clean_note, clean_link = inputs.parse_note(note), inputs.parse_link(link)
-        before = _keys(snap.passes)
         # Checked here from the snapshot so a refusal costs no write; the store checks again
         # inside its INSERT, which settles a race with a concurrent /undo or /leave.
         existing = next(
             (p for p in snap.passes if (p.video_id, p.pass_no) == (video.id, int(which))), None
         )
         if existing is not None:
-            raise errors.AlreadyLogged(video.title, which.label, existing.logged_at, subject)
-        if which is Pass.SECOND and (video.id, 1) not in before:
-            raise errors.SecondBeforeFirst(video.title)
+            if (clean_note or clean_link) and on is None and spent is None:
+                # /done again with a new note or link corrects them; the edit is recorded.
+                return await self._edit(
+                    guild_id, member, video, which, clean_note, clean_link, actor_id, now
+                )
+            raise errors.AlreadyLogged(video.title, which.label, existing.study_date, subject)
+        if which is Pass.SECOND:
+            first = next((p for p in snap.passes if (p.video_id, p.pass_no) == (video.id, 1)), None)
+            if first is None:
+                raise errors.SecondBeforeFirst(video.title)
+            # A first pass dated after today (the member moved west since) counts as today's.
+            if study_date < min(first.study_date, today):
+                raise errors.SecondDatedBeforeFirst(video.title, first.study_date)
+        server_today = timekeeping.local_today(now, settings.timezone)
         result = await self.repo.log_pass(
             guild_id,
             user_id,
@@ -205,7 +247,9 @@ class Learners:
             link=clean_link,
             actor_id=actor_id,
             minutes=plan.credit(roadmap, [(video.id, int(which))]),
-            week=timekeeping.week_start(study_date),
+            week=timekeeping.pass_week(study_date, today, server_today),
+            spent_minutes=spent,
+            today=today,
         )
         if result.outcome is LogOutcome.NOT_A_MEMBER:
             raise errors.NotJoined(subject)
@@ -213,19 +257,65 @@ class Learners:
             raise errors.SecondBeforeFirst(video.title)
         assert result.logged is not None
         if result.outcome is LogOutcome.ALREADY_LOGGED:
-            raise errors.AlreadyLogged(video.title, which.label, result.logged.logged_at, subject)
+            raise errors.AlreadyLogged(video.title, which.label, result.logged.study_date, subject)
+        # What the pass completed, from what the database holds right after it: of two last
+        # passes logged at once, exactly one finishes the roadmap.
+        after = set(result.held)
         passes = [*snap.passes, result.logged]
-        after = before | {(video.id, int(which))}
         return DoneResult(
             video=video,
             which=which,
             logged=result.logged,
             progress=progress(roadmap, passes, today),
-            standing=plan.member_standing(roadmap, member, after, today),
-            milestone=milestone(roadmap, before, after),
+            milestone=milestone(roadmap, after - {(video.id, int(which))}, after),
             next=plan.next_step(roadmap, after),
             today=today,
+            week_minutes=_week_minutes(passes, timekeeping.week_start(server_today)),
             roadmap=roadmap,
+            corrected_by=None if subject is None else actor_id,
+        )
+
+    async def _edit(
+        self,
+        guild_id: int,
+        member: Member,
+        video: Video,
+        which: Pass,
+        note: str | None,
+        link: str | None,
+        actor_id: int,
+        now: datetime,
+    ) -> DoneResult:
+        edited = await self.repo.edit_pass(
+            guild_id,
+            member.user_id,
+            video.id,
+            int(which),
+            note=note,
+            link=link,
+            actor_id=actor_id,
+            now=now,
+        )
+        if edited is None:  # undone or left meanwhile
+            raise errors.NotLogged(video.title, which.label)
+        _, after = edited
+        passes = await self.repo.passes_of(guild_id, member.user_id)
+        today = timekeeping.local_today(now, member.timezone)
+        done = _keys(passes)
+        settings = await self.servers.settings(guild_id, now)
+        roadmap = self.roadmap_of(settings)
+        return DoneResult(
+            video=video,
+            which=which,
+            logged=after,
+            progress=progress(roadmap, passes, today),
+            milestone=None,
+            next=plan.next_step(roadmap, done),
+            today=today,
+            week_minutes=_week_minutes(passes, timekeeping.this_week(now, settings.timezone)),
+            roadmap=roadmap,
+            corrected_by=None if actor_id == member.user_id else actor_id,
+            edited=True,
         )
 
     async def undo(
@@ -236,19 +326,29 @@ class Learners:
         which: Pass,
         now: datetime,
         actor: Actor | None = None,
-    ) -> Video:
+    ) -> str:
+        """Remove a pass; returns the title of its video (its id when no longer on the roadmap)."""
         actor_id = _check_actor(actor, user_id)
-        video = resolve(await self.roadmap(guild_id, now), video_query)
+        try:
+            video_id, title = _video_ref(resolve(await self.roadmap(guild_id, now), video_query))
+        except errors.UnknownVideo:
+            # A pass on a video that has since left the roadmap (or is not on the server's
+            # roadmap any more) can still be undone by its id.
+            held = await self.done_passes(guild_id, user_id)
+            found = resolve_held(video_query, {key[0] for key in held})
+            if found is None:
+                raise
+            video_id, title = found, found
         outcome, _ = await self.repo.undo_pass(
-            guild_id, user_id, video.id, int(which), now=now, actor_id=actor_id
+            guild_id, user_id, video_id, int(which), now=now, actor_id=actor_id
         )
         if outcome is UndoOutcome.NOT_A_MEMBER:
             raise errors.NotJoined(None if actor_id == user_id else user_id)
         if outcome is UndoOutcome.SECOND_STILL_LOGGED:
-            raise errors.SecondStillLogged(video.title)
+            raise errors.SecondStillLogged(title)
         if outcome is UndoOutcome.NOT_LOGGED:
-            raise errors.NotLogged(video.title, which.label)
-        return video
+            raise errors.NotLogged(title, which.label)
+        return title
 
     async def progress_of(
         self, guild_id: int, user_id: int, now: datetime, asked_by: int | None = None
@@ -260,12 +360,35 @@ class Learners:
         today = timekeeping.local_today(now, member.timezone)
         done = _keys(snap.passes)
         roadmap = self.roadmap_of(snap.settings)
+        reported = [p for p in snap.passes if p.pass_no == 2 and p.spent_minutes]
+        videos = [roadmap.video(p.video_id) for p in reported]
         return MemberProgress(
             member,
             progress(roadmap, snap.passes, today),
             plan.member_standing(roadmap, member, done, today),
+            today,
             roadmap,
+            (
+                float(
+                    sum(p.spent_minutes or 0 for p, v in zip(reported, videos, strict=True) if v)
+                ),
+                float(sum(v.minutes for v in videos if v)),
+            ),
         )
+
+    async def measured_ratios(
+        self, guild_id: int, roadmap: Curriculum
+    ) -> dict[str, tuple[float, int]]:
+        """Per video of the server's `roadmap`, the group's second-pass time over the video's
+        length and how many reported it, once at least MIN_REPORTS members did (the plan's 2.5x
+        until then)."""
+        reported = await self.repo.spent_ratios(guild_id, int(Pass.SECOND))
+        out = {}
+        for video_id, (minutes, count) in reported.items():
+            video = roadmap.video(video_id)
+            if video is not None and count >= MIN_REPORTS:
+                out[video_id] = (minutes / count / video.minutes, count)
+        return out
 
     async def done_passes(self, guild_id: int, user_id: int) -> set[PassKey]:
         return _keys((await self.repo.snapshot(guild_id, user_id)).passes)
@@ -292,7 +415,7 @@ class Learners:
         """What is stored about a member in this server (every member when `user_id` is None),
         and its files within Discord's upload limit (raises ExportTooLarge otherwise)."""
         settings = await self.servers.stored(guild_id)
-        members, passes, history = await self.repo.export_rows(guild_id, user_id)
+        members, passes, history, edits = await self.repo.export_rows(guild_id, user_id)
         data = Export(
             guild_id,
             user_id,
@@ -302,6 +425,7 @@ class Learners:
             passes,
             history,
             settings if user_id is None else None,
+            edits,
         )
         # A whole server's files can take a while to build and zip: off the event loop.
         return data, await asyncio.to_thread(export.package, data)
@@ -312,11 +436,18 @@ class Learners:
         entry stays with 0 for who made it. A later /join starts from zero."""
         if actor is not None and actor.user_id != user_id and not actor.may_correct:
             raise NotAllowed("Only members with the Manage Server permission can erase a member.")
-        return await self.repo.erase_member(user_id, guild_id)
+        return await self._erase(user_id, guild_id)
 
     async def erase_everywhere(self, user_id: int) -> Erased:
         """The same in every server (an operator's `twopass db erase --user`)."""
-        return await self.repo.erase_member(user_id, None)
+        return await self._erase(user_id, None)
+
+    async def _erase(self, user_id: int, guild_id: int | None) -> Erased:
+        async def others(db: aiosqlite.Connection) -> None:
+            for other in self.others:
+                await other.forget_member(db, user_id, guild_id)
+
+        return await self.repo.erase_member(user_id, guild_id, others)
 
     async def erase_server(self, guild_id: int) -> int:
         """Every member's data in a server the bot left long ago; returns how many members."""
@@ -353,3 +484,12 @@ def _active(member: Member | None, subject: int | None = None) -> Member:
 
 def _keys(passes: Iterable[LoggedPass]) -> set[PassKey]:
     return {(p.video_id, p.pass_no) for p in passes}
+
+
+def _video_ref(video: Video) -> tuple[str, str]:
+    return video.id, video.title
+
+
+def _week_minutes(passes: Iterable[LoggedPass], week: date) -> float:
+    """Points of the passes that count in `week` (their stored week key)."""
+    return sum(p.minutes for p in passes if p.week == week)

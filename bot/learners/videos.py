@@ -63,6 +63,13 @@ def choices(curriculum: Curriculum, typed: str) -> list[Choice]:
     return [Choice(_label(curriculum, v), v.id) for v in matches(curriculum, typed)[:MAX_CHOICES]]
 
 
+def resolve_held(typed: str, held_ids: set[str]) -> str | None:
+    """The id of a video the member holds a pass on that is no longer on the roadmap, when
+    typed exactly (any case)."""
+    query = typed.strip().lower()
+    return next((video_id for video_id in held_ids if video_id.lower() == query), None)
+
+
 def resolve(curriculum: Curriculum, typed: str) -> Video:
     """The one video meant, or UnknownVideo with the nearest ids."""
     query = typed.strip().lower()

@@ -1,5 +1,11 @@
-"""The weekly check-in's numbers: who logged what in the last seven days, how each active member
-stands against their own plan, and who opted in to a nudge after a quiet week."""
+"""The check-in's window and numbers: which days a check-in covers, who logged what on those days,
+how each active member stands against their own plan, and who opted in to a nudge after a quiet
+week.
+
+Windows tile time: a check-in covers the whole days from the day after the previous check-in's
+last day (or the cohort's start) to the day before it is posted, so no day is in two check-ins
+and none is in none, whether a check-in was scheduled or an admin's `/checkin now`. A pass
+belongs to the check-in whose window holds its study date."""
 
 from __future__ import annotations
 
@@ -42,8 +48,25 @@ class WeekSummary:
 
 
 def window(now: datetime, timezone: str, days: int = WEEK_DAYS) -> tuple[date, date]:
+    """The `days` days ending on `now`'s local date (a window with no previous check-in to
+    follow, as in tests of the numbers alone)."""
     until = now.astimezone(ZoneInfo(timezone)).date()
     return until - timedelta(days=days - 1), until
+
+
+def next_window(
+    previous_end: date | None, cohort_start: date, today: date
+) -> tuple[date, date] | None:
+    """The days the next check-in covers when posted on `today` (the server's date): from the
+    day after the previous check-in's last day (or the cohort's start) to yesterday, whole days
+    only, so passes logged later today count next time. The first check-in on the cohort's
+    first day covers that day, so an admin trying `/checkin now` right after `/setup` sees
+    something. None when there is nothing to cover yet (already covered up to yesterday)."""
+    start = previous_end + timedelta(days=1) if previous_end is not None else cohort_start
+    end = today - timedelta(days=1)
+    if previous_end is None and start == today:
+        end = today
+    return (start, end) if start <= end else None
 
 
 def summarize(
@@ -53,16 +76,21 @@ def summarize(
     *,
     now: datetime,
     timezone: str,
+    days: tuple[date, date] | None = None,
 ) -> WeekSummary:
-    since, until = window(now, timezone)
+    """The numbers of a check-in posted at `now` covering `days` (first and last, included;
+    the seven days to `now` when not given). Points are the minutes stored on each pass."""
+    since, until = days or window(now, timezone)
     order = {step.key: step.index for step in plan.steps(curriculum)}
     held: dict[int, set[PassKey]] = defaultdict(set)
     recent: dict[int, list[PassKey]] = defaultdict(list)
+    minutes: dict[int, float] = defaultdict(float)
     for p in passes:
         key = (p.video_id, p.pass_no)
         held[p.user_id].add(key)
         if since <= p.study_date <= until:
             recent[p.user_id].append(key)
+            minutes[p.user_id] += p.minutes
     weeks = []
     nudge = []
     for member in members:
@@ -76,9 +104,7 @@ def summarize(
         standing = plan.member_standing(
             curriculum, member, held[member.user_id], now.astimezone(zone).date()
         )
-        weeks.append(
-            MemberWeek(member.user_id, tuple(logged), plan.credit(curriculum, logged), standing)
-        )
+        weeks.append(MemberWeek(member.user_id, tuple(logged), minutes[member.user_id], standing))
     weeks.sort(key=lambda w: (-w.minutes, w.user_id))
     return WeekSummary(
         since=since,

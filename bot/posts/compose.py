@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from bot import timekeeping
 from bot.group.board import cohort_view
@@ -11,10 +11,8 @@ from bot.learners.service import Learners
 from bot.posts import checkin
 from bot.posts import render as render_posts
 from bot.posts.messages import Composed
-from bot.posts.schedule import PostKind, period_key
+from bot.posts.schedule import PostKind
 from bot.server.records import GuildSettings
-
-TOP = 3
 
 
 class StudyComposer:
@@ -22,10 +20,16 @@ class StudyComposer:
         self.learners = learners
         self.group = group
 
-    async def compose(self, settings: GuildSettings, kind: PostKind, due: datetime) -> Composed:
+    async def compose(
+        self,
+        settings: GuildSettings,
+        kind: PostKind,
+        due: datetime,
+        days: tuple[date, date] | None = None,
+    ) -> Composed:
         if kind is PostKind.DAILY:
             return await self.daily(settings, due)
-        return await self.checkin(settings, due)
+        return await self.checkin(settings, due, days)
 
     async def daily(self, settings: GuildSettings, due: datetime) -> Composed:
         day = timekeeping.local_today(due, settings.timezone)
@@ -35,18 +39,15 @@ class StudyComposer:
         step = self.learners.cohort_step(settings, due)
         return render_posts.daily(self.learners.roadmap_of(settings), day, step, studied)
 
-    async def checkin(self, settings: GuildSettings, due: datetime) -> Composed:
+    async def checkin(
+        self, settings: GuildSettings, due: datetime, days: tuple[date, date] | None = None
+    ) -> Composed:
         roadmap = self.learners.roadmap_of(settings)
         members = await self.learners.active_members(settings.guild_id)
         joined, passes = await self.group.roster(settings.guild_id)
-        week = checkin.summarize(roadmap, members, passes, now=due, timezone=settings.timezone)
-        # The top three over the same days as the rest of the post.
-        top = await self.group.top_between(settings.guild_id, week.since, week.until, TOP)
-        view = cohort_view(roadmap, settings.timezone, joined, passes, due)
-        return render_posts.checkin(
-            roadmap,
-            period_key(PostKind.CHECKIN, due, settings.timezone),
-            week,
-            top,
-            view,
+        # Every number of the post, the top three included, from this one read of the passes.
+        week = checkin.summarize(
+            roadmap, members, passes, now=due, timezone=settings.timezone, days=days
         )
+        view = cohort_view(roadmap, settings.timezone, joined, passes, due)
+        return render_posts.checkin(roadmap, week, view)

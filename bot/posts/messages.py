@@ -1,15 +1,30 @@
 """A scheduled post's messages as plain data: what is sent, and the mark that lets the bot
-recognise each message in a channel's history after Discord's nonce window. No Discord here."""
+recognise each message in a channel's history after Discord's nonce window. No Discord here.
+
+The mark is invisible: a run of zero-width characters (a start sign, then 32 bits of a hash of the
+post and part, two bits a character) at the end of the last embed's footer, or of the text of a
+message without embeds. Discord returns footers and text verbatim in the channel's history, which
+the nonce is not; an embed's `url` or a button's `custom_id` would also come back, but the one
+turns the title into a link and the other shows a button. Members never read bookkeeping such as
+an ISO week or "2/4"."""
 
 from __future__ import annotations
 
-import re
+import hashlib
+import json
 from dataclasses import dataclass, replace
 from typing import Any
 
 MARK_ROOM = 64  # characters a renderer leaves free in each message for its mark
 
-_MARK = re.compile(r"(?:^| · )twopass · (daily|checkin) (\S+)(?: · (\d+)/\d+)?$")
+_START = "\u2063"  # INVISIBLE SEPARATOR: where a mark begins
+_DIGITS = (
+    "\u200b",
+    "\u200c",
+    "\u200d",
+    "\u2060",
+)  # zero-width space, non-joiner, joiner, word joiner
+_BITS = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,45 +34,51 @@ class Outgoing:
     content: str = ""
     embeds: tuple[dict[str, Any], ...] = ()
 
+    def to_json(self) -> str:
+        return json.dumps({"content": self.content, "embeds": list(self.embeds)})
+
+    @classmethod
+    def from_json(cls, text: str) -> Outgoing:
+        data = json.loads(text)
+        return cls(str(data.get("content") or ""), tuple(dict(e) for e in data.get("embeds", ())))
+
 
 @dataclass(frozen=True, slots=True)
 class Mark:
-    """Which post and which of its messages (1 is the first) a message is, written in the message
-    so the bot can recognise it in the channel's history: the footer of its last embed, or the last
-    line of its text when it has no embed, e.g. `twopass · checkin 2026-W10 · 2/4`."""
+    """Which post and which of its messages (1 is the first) a message is."""
 
     kind: str
     period_key: str
     index: int
 
-    def text(self, total: int) -> str:
-        base = f"twopass · {self.kind} {self.period_key}"
-        return base if total == 1 else f"{base} · {self.index}/{total}"
+    def token(self) -> str:
+        digest = hashlib.sha256(f"{self.kind}:{self.period_key}:{self.index}".encode()).digest()
+        value = int.from_bytes(digest[: _BITS // 8], "big")
+        digits = [_DIGITS[(value >> shift) & 3] for shift in range(_BITS - 2, -2, -2)]
+        return _START + "".join(digits)
 
     def on(self, message: Outgoing) -> bool:
         """Whether `message` (as Discord returns it) carries this mark."""
-        texts = [str(e.get("footer", {}).get("text", "")) for e in message.embeds]
-        texts.append(message.content.rpartition("\n")[2].removeprefix("-# "))
-        for text in texts:
-            found = _MARK.search(text)
-            if found and (found[1], found[2], int(found[3] or 1)) == (
-                self.kind,
-                self.period_key,
-                self.index,
-            ):
-                return True
-        return False
+        token = self.token()
+        texts = [str((e.get("footer") or {}).get("text", "")) for e in message.embeds]
+        texts.append(message.content)
+        return any(text.endswith(token) for text in texts)
 
 
-def stamped(message: Outgoing, text: str) -> Outgoing:
-    """`message` with a mark's text: in the footer of its last embed, or as a small last line."""
+def stamped(message: Outgoing, mark: Mark) -> Outgoing:
+    """`message` with `mark`: at the end of its last embed's footer, or of its text."""
+    token = mark.token()
     if message.embeds:
         *rest, last = message.embeds
-        footer = dict(last.get("footer", {}))
-        footer["text"] = f"{footer['text']} · {text}" if footer.get("text") else text
+        footer = dict(last.get("footer") or {})
+        footer["text"] = f"{footer.get('text', '')}{token}"
         return replace(message, embeds=(*rest, {**last, "footer": footer}))
-    line = f"-# {text}"
-    return replace(message, content=f"{message.content}\n{line}" if message.content else line)
+    return replace(message, content=f"{message.content}{token}")
+
+
+def visible(text: str) -> str:
+    """`text` without any mark (what a member reads)."""
+    return "".join(c for c in text if c != _START and c not in _DIGITS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,3 +88,7 @@ class Composed:
     head: Outgoing
     parts: tuple[Outgoing, ...] = ()
     thread_name: str | None = None
+
+    @property
+    def messages(self) -> tuple[Outgoing, ...]:
+        return (self.head, *self.parts)

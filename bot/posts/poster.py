@@ -127,6 +127,15 @@ class DiscordPoster:
             raise
         return int(thread["id"])
 
+    async def open_dm(self, user_id: int) -> int:
+        try:
+            data = await self._request(lambda: self.client.http.start_private_message(user_id))
+        except discord.Forbidden as error:
+            raise MissingAccess(str(error)) from error
+        except discord.NotFound as error:
+            raise ChannelGone(str(error)) from error
+        return int(data["id"])
+
     async def find(self, channel_id: int, since: datetime, mark: Mark) -> int | None:
         me = self.client.user.id if self.client.user else None
         after = discord.utils.time_snowflake(since)

@@ -1,38 +1,39 @@
-"""Scheduled posts, exactly once: reserve the period in the database, send with a nonce derived from
-it, record each step, and resume an unfinished post with the same nonces.
+"""Scheduled posts, exactly once, through the outbox (states in the package's docstring).
 
-Discord recognises a repeated nonce for a few minutes only. Every message of a post therefore also
-carries a mark naming its post and part, and a post resumed after that window first looks for its
-unrecorded message in the channel instead of sending it again.
+When a period is due the publisher composes every message of its post and reserves the period
+with them in one transaction (`PostRepo.reserve`); the deliverer then sends the stored parts in
+order, each with a nonce derived from the period and an invisible mark (`messages.Mark`), and
+records each as soon as Discord accepted it. A retry sends the stored parts, never a post
+composed again from live data, to the study channel the settings name at that moment.
 
-No Discord here: a `Poster` sends plain payloads (the bot's adapter is `bot.discord_poster`), and a
-`Composer` writes the messages of a post (`bot.post_content`).
+Discord recognises a repeated nonce for a few minutes only, so a part resumed after that first
+looks for its mark in the channel and adopts the message instead of sending it again.
 
-Many servers share a posting time (the default check-in is Monday 18:00 UTC), so posts run side by
-side but at most `Publisher.concurrency` at a time, and a request to Discord that hangs past
-`Publisher.request_timeout` fails its post (retried later): a slow or hung server holds one slot
-for a while and never the others, and thousands of due posts do not all start at once. The poster
-paces the requests themselves under Discord's global limit.
+Many servers share a posting time, so posts run side by side but at most `concurrency` at a time,
+and a request that hangs past `request_timeout` fails its post (retried later). No Discord here:
+a `Poster` sends plain payloads (the bot's is `bot.posts.poster.DiscordPoster`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import enum
+import hashlib
 import logging
-from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from functools import partial
 from typing import Protocol, TypeVar
+from zoneinfo import ZoneInfo
 
+from bot import wording
 from bot.clock import Clock
 from bot.errors import UserError
-from bot.posts import schedule
+from bot.posts import checkin, schedule
 from bot.posts.messages import Composed, Mark, Outgoing, stamped
-from bot.posts.repo import PostRecord, PostRepo
+from bot.posts.repo import Note, PartRecord, PostRecord, PostRepo, StaleWindow
 from bot.posts.schedule import GRACE, PostKind
 from bot.server.records import GuildSettings
 from bot.server.service import Servers
@@ -43,19 +44,16 @@ T = TypeVar("T")
 # Discord answers a repeated nonce with the message it created for 5 minutes or so; past 4 minutes
 # a resumed post looks for its message in the channel rather than trust the nonce.
 NONCE_TRUST = timedelta(minutes=4)
-# The lookup starts this long before the reservation, in case this host's clock runs ahead of
-# Discord's.
+# The lookup starts this long before the reservation, in case this host's clock runs ahead.
 CLOCK_SLACK = timedelta(minutes=1)
 # A post that failed is retried after these delays, then every RETRY_EVERY: the first retries
-# fall inside Discord's nonce window.
+# fall inside Discord's nonce window. A post reserved by a process that then died is taken over
+# by the sweep after the first delay.
 RETRY_AFTER = (timedelta(seconds=30), timedelta(minutes=2))
 RETRY_EVERY = timedelta(minutes=5)
 # A post whose first message is out but whose rest keeps failing is left as it is after this many
-# tries, or once past its grace window.
+# failed tries, or once past its grace window.
 MAX_TRIES = 8
-# Posts in flight at once (each a few requests, paced by the poster), and how long one request
-# (with the poster's waits for its turn and after 429s) may take before its post is counted as
-# failed and frees its slot for the next server.
 CONCURRENCY = 16
 REQUEST_TIMEOUT = timedelta(minutes=1)
 # A post that failed only because Discord kept answering 429 is tried again this soon, whatever
@@ -63,13 +61,13 @@ REQUEST_TIMEOUT = timedelta(minutes=1)
 RATE_LIMITED_RETRY = timedelta(seconds=15)
 
 
-def retry_delay(attempts: int) -> timedelta:
-    """How long after its latest try a failed post is tried again."""
-    return RETRY_AFTER[attempts - 1] if 0 < attempts <= len(RETRY_AFTER) else RETRY_EVERY
+def retry_delay(failures: int) -> timedelta:
+    """How long after its latest failed try a post is tried again."""
+    return RETRY_AFTER[failures - 1] if 0 < failures <= len(RETRY_AFTER) else RETRY_EVERY
 
 
 class PostFault(Exception):
-    """Discord refused a post for good; the post is turned off until an admin fixes it."""
+    """Discord refused a post for good."""
 
     reason = "failed"
 
@@ -83,8 +81,7 @@ class MissingAccess(PostFault):
 
 
 class RateLimited(Exception):
-    """Discord kept answering 429 (too many requests) for one request: a passing error, tried again
-    soon (`RATE_LIMITED_RETRY`), never a fault of the post."""
+    """Discord kept answering 429 for one request: a passing error, tried again soon."""
 
     def __init__(self, message: str, retry_after: float) -> None:
         super().__init__(message)
@@ -92,8 +89,7 @@ class RateLimited(Exception):
 
 
 class ThreadGone(Exception):
-    """The message a post's thread was to start from was deleted. Not a fault of the channel:
-    the rest of the post goes to the channel itself."""
+    """The message a post's thread was to start from was deleted: the rest goes to the channel."""
 
 
 class Poster(Protocol):
@@ -108,9 +104,18 @@ class Poster(Protocol):
         """The id of the bot's own message carrying `mark`, sent in the channel (or thread) after
         `since`; None when there is none or the history cannot be read."""
 
+    async def open_dm(self, user_id: int) -> int:
+        """The id of the bot's DM channel with a user."""
+
 
 class Composer(Protocol):
-    async def compose(self, settings: GuildSettings, kind: PostKind, due: datetime) -> Composed: ...
+    async def compose(
+        self,
+        settings: GuildSettings,
+        kind: PostKind,
+        due: datetime,
+        days: tuple[date, date] | None = None,
+    ) -> Composed: ...
 
 
 class Status(enum.Enum):
@@ -118,8 +123,11 @@ class Status(enum.Enum):
     ALREADY_POSTED = "already posted"
     SKIPPED = "skipped"  # missed by more than the grace window
     NOT_CONFIGURED = "not configured"
+    NOTHING_YET = "nothing to cover yet"  # a check-in before the cohort's start
     TURNED_OFF = "turned off"  # Discord refused for good: the post type was disabled
-    FAILED = "failed"  # a passing error; the reservation stays and is retried
+    CANCELLED = "cancelled"  # turned off by an admin before it was all out
+    WAITING = "waiting"  # no study channel now: waits for one within its grace window
+    FAILED = "failed"  # a passing error; tried again by the sweep
     GAVE_UP = "gave up"  # partly sent, and the rest kept failing: left as it is
 
 
@@ -141,6 +149,21 @@ class Outcome:
 
 
 _WHAT = {PostKind.DAILY: "daily video", PostKind.CHECKIN: "weekly check-in"}
+
+
+def enabled(settings: GuildSettings | None, kind: PostKind) -> bool:
+    """The admin's switch for `kind` (whatever the channel)."""
+    if settings is None:
+        return False
+    return settings.daily_enabled if kind is PostKind.DAILY else settings.checkin_enabled
+
+
+def describe(record: PostRecord) -> str:
+    """A post as admins read it: "the daily video of 3 March", "the check-in for 2-8 March"."""
+    if record.kind == PostKind.CHECKIN and record.window_start and record.window_end:
+        return f"the check-in for {wording.date_range(record.window_start, record.window_end)}"
+    day = date.fromisoformat(record.period_key)
+    return f"the daily video of {wording.date_range(day, day)}"
 
 
 class NoStudyChannel(UserError):
@@ -165,17 +188,20 @@ class Publisher:
     composer: Composer
     poster: Poster
     clock: Clock
-    # One post at a time per (guild, kind, period) in this process; other processes and
-    # retries are told apart by Discord through the nonce. A period's lock lives only while
-    # someone holds or waits for it.
-    _locks: dict[tuple[int, str, str], _Turn] = field(default_factory=dict)
+    # One reservation or delivery at a time per (guild, kind) in this process; other processes
+    # are kept apart by the reservation's transaction and by Discord through the nonces.
+    _locks: dict[tuple[int, str], _Turn] = field(default_factory=dict)
     concurrency: int = CONCURRENCY
     request_timeout: timedelta = REQUEST_TIMEOUT
-    # Posts that failed on a 429: (guild, kind, period) -> when to try again, ahead of their turn.
-    _rate_limited: dict[tuple[int, str, str], datetime] = field(default_factory=dict)
-    # Tries that only met Discord's rate limit: they do not count toward giving up.
-    _throttled_tries: Counter[tuple[int, str, str]] = field(default_factory=Counter)
+    # Scheduled periods whose reservation the database refused (disk full, read-only, locked):
+    # the sweep fires them again. Kept in memory on purpose: there is no row to keep it in, and
+    # after a restart the catch-up finds every due period afresh.
+    _unreserved: set[tuple[int, PostKind]] = field(default_factory=set)
+    # When this bot was last seen running before this start (the scheduler sets it): a post
+    # missed since then was missed because the bot was offline, which admins are told about.
+    offline_since: datetime | None = None
     _slots: asyncio.Semaphore = field(init=False)
+    _telling: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def __post_init__(self) -> None:
         if self.concurrency < 1:
@@ -189,38 +215,31 @@ class Publisher:
         now = self.clock()
         settings = await self.servers.stored(guild_id)
         if settings is None or not schedule.configured(settings, kind):
+            self._unreserved.discard((guild_id, kind))
             return Outcome(Status.NOT_CONFIGURED, kind, guild_id)
         due = schedule.last_due(settings, kind, now)
-        key = schedule.period_key(kind, due, settings.timezone)
-        late = now - due
-        if late > GRACE[kind]:
-            record = await self.repo.post_record(guild_id, kind, key)
-            if record is None or not record.done:
-                log.warning(
-                    "skipping the %s post of guild %s for %s: due %s, now %s late (grace %s)",
-                    kind,
-                    guild_id,
-                    key,
-                    due.isoformat(),
-                    late,
-                    GRACE[kind],
-                )
-                return Outcome(Status.SKIPPED, kind, guild_id, key, record)
-            return Outcome(Status.ALREADY_POSTED, kind, guild_id, key, record)
-        return await self._publish(settings, kind, key, due, settings.study_channel_id)
+        if now - due > GRACE[kind]:
+            self._unreserved.discard((guild_id, kind))
+            return await self._missed(settings, kind, due)
+        return await self._post(settings, kind, due, scheduled=True)
 
     async def post_now(self, guild_id: int, kind: PostKind) -> Outcome:
-        """On demand (an admin's `/checkin now`): this period's post, unless it is already out."""
+        """On demand (an admin's `/checkin now`): a check-in like any other, covering the days
+        since the last one; says so when there is nothing new to cover."""
         now = self.clock()
         settings = await self.servers.stored(guild_id)
         if settings is None or settings.study_channel_id is None:
             raise NoStudyChannel()
-        key = schedule.period_key(kind, now, settings.timezone)
-        outcome = await self._publish(settings, kind, key, now, settings.study_channel_id)
+        outcome = await self._post(settings, kind, now, scheduled=False)
         if outcome.status is Status.TURNED_OFF:
             raise PostNotSent(outcome.detail)
-        if outcome.status is Status.FAILED:
-            raise PostNotSent("Discord did not accept the post just now; try again in a minute.")
+        if outcome.status is Status.NOTHING_YET:
+            raise PostNotSent(
+                f"The cohort starts on {wording.short_date(settings.cohort_start)}: "
+                "there is nothing to report before then."
+            )
+        if outcome.status in (Status.FAILED, Status.WAITING):
+            raise PostNotSent("Discord did not accept the post just now; I will keep trying.")
         return outcome
 
     async def catch_up(self) -> list[Outcome]:
@@ -233,168 +252,398 @@ class Publisher:
         ]
         return await _all(jobs, self.concurrency)
 
-    async def resume_unsent(self) -> list[Outcome]:
-        """Finish posts a crash or a passing error left half-done, with their own nonces."""
-        return await self._resume(only_due=False)
+    async def resume_unsent(self, guild_id: int | None = None) -> list[Outcome]:
+        """Deliver every pending post (at start-up, or a server's after its settings changed)."""
+        pending = await self.repo.pending_posts(guild_id=guild_id)
+        outcomes = await _all([partial(self.deliver, r) for r in pending], self.concurrency)
+        await self.tell_admins()
+        return outcomes
 
     async def retry_due(self) -> list[Outcome]:
-        """The retry sweep: unfinished posts whose next try has come (see `retry_delay`)."""
-        return await self._resume(only_due=True)
+        """The retry sweep: reservations the database refused, pending posts whose next try has
+        come, and notes the admins have not been told yet."""
+        jobs: list[Callable[[], Awaitable[Outcome]]] = [
+            partial(self.fire, guild_id, kind) for guild_id, kind in sorted(self._unreserved)
+        ]
+        pending = await self.repo.pending_posts(due_by=self.clock())
+        jobs += [partial(self.deliver, record) for record in pending]
+        outcomes = await _all(jobs, self.concurrency)
+        await self.tell_admins()
+        return outcomes
 
-    async def _resume(self, *, only_due: bool) -> list[Outcome]:
-        now = self.clock()
-        jobs: list[Callable[[], Awaitable[Outcome]]] = []
-        gave_up = []
-        for record in await self.repo.unsent_posts():
-            ident = (record.guild_id, record.kind, record.period_key)
-            soon = self._rate_limited.get(ident)
-            rate_limited_due = soon is not None and now >= soon
-            if (
-                only_due
-                and not rate_limited_due
-                and now - record.last_attempt < retry_delay(record.attempts)
-            ):
-                continue
-            self._rate_limited.pop(ident, None)
-            kind = PostKind(record.kind)
-            settings = await self.servers.stored(record.guild_id)
-            due = record.due_at or record.reserved_at
-            failures = record.attempts - self._throttled_tries[ident]
-            if record.message_id is not None and (failures >= MAX_TRIES or now - due > GRACE[kind]):
-                self._throttled_tries.pop(ident, None)
-                gave_up.append(await self._give_up(record, kind))
-                continue
-            too_late = now - due > GRACE[kind] and record.message_id is None
-            if settings is None or record.channel_id is None or too_late:
-                log.warning(
-                    "abandoning the unsent %s post of guild %s for %s (due %s)",
+    # --- reserving -----------------------------------------------------------------------
+
+    async def _post(
+        self, settings: GuildSettings, kind: PostKind, due: datetime, *, scheduled: bool
+    ) -> Outcome:
+        guild_id = settings.guild_id
+        async with self._one_at_a_time((guild_id, kind)), self._slots:
+            try:
+                reserved = await self._reserve(settings, kind, due)
+            except Exception as error:
+                if scheduled:
+                    # Nothing was written: the sweep fires this period again while in grace.
+                    self._unreserved.add((guild_id, kind))
+                log.exception(
+                    "could not reserve the %s post of guild %s due %s; it will be tried again",
                     kind,
-                    record.guild_id,
-                    record.period_key,
+                    guild_id,
                     due.isoformat(),
                 )
-                await self.repo.drop_post(record.guild_id, kind, record.period_key)
-                continue
-            log.info(
-                "resuming the %s post of guild %s for %s (try %s) with its nonce",
-                kind,
-                record.guild_id,
-                record.period_key,
-                record.attempts + 1,
+                return Outcome(Status.FAILED, kind, guild_id, detail=f"not reserved: {error}")
+            self._unreserved.discard((guild_id, kind))
+            if isinstance(reserved, Outcome):
+                return reserved
+            record, new = reserved
+            if record.done:
+                return Outcome(Status.ALREADY_POSTED, kind, guild_id, record.period_key, record)
+            if not new:
+                log.info(
+                    "%s post of guild %s for %s was reserved before; resuming", *_ident(record)
+                )
+            return await self._deliver(record)
+
+    async def _reserve(
+        self, settings: GuildSettings, kind: PostKind, due: datetime
+    ) -> tuple[PostRecord, bool] | Outcome:
+        guild_id = settings.guild_id
+        today = due.astimezone(ZoneInfo(settings.timezone)).date()
+        for _ in range(3):
+            window: tuple[date, date] | None = None
+            previous: date | None = None
+            if kind is PostKind.DAILY:
+                key = today.isoformat()
+            else:
+                previous = await self.repo.last_checkin_end(guild_id)
+                window = checkin.next_window(previous, settings.cohort_start, today)
+                if window is None:
+                    latest = await self.repo.latest_checkin(guild_id)
+                    if latest is None:
+                        return Outcome(Status.NOTHING_YET, kind, guild_id)
+                    return Outcome(Status.ALREADY_POSTED, kind, guild_id, latest.period_key, latest)
+                key = window[1].isoformat()
+            existing = await self.repo.post_record(guild_id, kind, key)
+            if existing is not None:
+                return existing, False
+            composed = await self.composer.compose(settings, kind, due, window)
+            messages = _stamped(kind, key, composed.messages)
+            stamped_post = Composed(messages[0], messages[1:], composed.thread_name)
+            now = self.clock()
+            try:
+                return await self.repo.reserve(
+                    (guild_id, kind, key),
+                    stamped_post,
+                    nonce=schedule.nonce(guild_id, kind, key),
+                    due_at=due,
+                    now=now,
+                    next_try_at=now + RETRY_AFTER[0],
+                    window=window,
+                    previous_end=previous,
+                )
+            except StaleWindow:
+                continue  # another check-in was reserved meanwhile: cover what is left
+        raise RuntimeError(f"check-in windows of guild {guild_id} kept changing")
+
+    async def _missed(self, settings: GuildSettings, kind: PostKind, due: datetime) -> Outcome:
+        guild_id = settings.guild_id
+        day = due.astimezone(ZoneInfo(settings.timezone)).date()
+        if kind is PostKind.DAILY:
+            record = await self.repo.post_record(guild_id, kind, day.isoformat())
+        else:
+            record = await self.repo.latest_checkin(guild_id)
+            if record is not None and (record.window_end or day) < day - timedelta(days=1):
+                record = None  # the latest check-in is an older one
+        if record is not None and record.state != "cancelled":
+            return Outcome(Status.ALREADY_POSTED, kind, guild_id, record.period_key, record)
+        late = self.clock() - due
+        log.warning(
+            "skipping the %s post of guild %s due %s: %s late, past its grace of %s",
+            kind,
+            guild_id,
+            due.isoformat(),
+            late,
+            GRACE[kind],
+        )
+        if self.offline_since is None or self.offline_since > due:
+            # Set up (or first started) after the time it was due: the admins missed nothing.
+            return Outcome(Status.SKIPPED, kind, guild_id, day.isoformat(), record)
+        hours = GRACE[kind] // timedelta(hours=1)
+        follow = (
+            "its days are in the next check-in"
+            if kind is PostKind.CHECKIN
+            else "the next one goes out as usual"
+        )
+        note = (
+            f"The {_WHAT[kind]} due {wording.short_date(day)} at {due:%H:%M} was skipped: I was "
+            f"offline until more than {hours} hours later. Nothing to fix; {follow}. If I am "
+            "often offline, check where I run."
+        )
+        await self.repo.add_note(guild_id, kind, note, "posted", self.clock())
+        await self.tell_admins()
+        return Outcome(Status.SKIPPED, kind, guild_id, day.isoformat(), record, note)
+
+    # --- delivering ----------------------------------------------------------------------
+
+    async def deliver(self, record: PostRecord) -> Outcome:
+        """Send a reserved post's pending parts (the sweep, a restart, a settings change)."""
+        async with self._one_at_a_time((record.guild_id, record.kind)), self._slots:
+            current = await self.repo.post_record(*record.key)
+            if current is None or current.done:
+                return Outcome(Status.ALREADY_POSTED, PostKind(record.kind), record.guild_id)
+            return await self._deliver(current)
+
+    async def _deliver(self, record: PostRecord) -> Outcome:
+        kind = PostKind(record.kind)
+        guild_id, key = record.guild_id, record.period_key
+        now = self.clock()
+        settings = await self.servers.stored(guild_id)
+        if not enabled(settings, kind):
+            log.info("the %s post of guild %s for %s was turned off; cancelled", *_ident(record))
+            await self.repo.cancel(record.key, now)
+            return Outcome(Status.CANCELLED, kind, guild_id, key, record)
+        assert settings is not None
+        late = now - record.due > GRACE[kind]
+        if record.message_id is None and late:
+            return await self._too_late(record, kind)
+        if record.message_id is not None and (record.failures >= MAX_TRIES or late):
+            return await self._give_up(record, kind)
+        channel = settings.study_channel_id
+        if channel is None:
+            await self.repo.tried(record.key, now, now + RETRY_EVERY, failed=False)
+            return Outcome(Status.WAITING, kind, guild_id, key, record, "no study channel")
+        try:
+            parts = await self.repo.parts(record.key)
+            record = await self._send_parts(record, parts, channel)
+        except MissingAccess as fault:
+            return await self._turn_off(record, kind, channel, fault)
+        except ChannelGone:
+            # Deleted while no one was listening: as if the delete event had come now.
+            log.warning("the study channel %s of guild %s is gone", channel, guild_id)
+            await self.repo.tried(record.key, now, now + RETRY_EVERY, failed=False)
+            await self.servers.channel_deleted(guild_id, channel, now)
+            return Outcome(Status.WAITING, kind, guild_id, key, record, "channel deleted")
+        except RateLimited as error:
+            retry = now + max(RATE_LIMITED_RETRY, timedelta(seconds=error.retry_after))
+            await self.repo.tried(record.key, now, retry, failed=False)
+            log.warning(
+                "the %s post of guild %s for %s was rate limited (%s); retried at %s",
+                *_ident(record),
+                error,
+                retry.isoformat(),
             )
-            jobs.append(
-                partial(self._publish, settings, kind, record.period_key, due, record.channel_id)
+            return Outcome(Status.FAILED, kind, guild_id, key, record, str(error))
+        except Exception as error:
+            failures = record.failures + 1
+            await self.repo.tried(record.key, now, now + retry_delay(failures), failed=True)
+            if isinstance(error, TimeoutError):
+                log.warning(
+                    "a request of the %s post of guild %s for %s took longer than %s; retried",
+                    *_ident(record),
+                    self.request_timeout,
+                )
+                return Outcome(Status.FAILED, kind, guild_id, key, record, "timed out")
+            log.exception(
+                "the %s post of guild %s for %s failed; it will be retried", *_ident(record)
             )
-        return gave_up + await _all(jobs, self.concurrency)
+            return Outcome(Status.FAILED, kind, guild_id, key, record, str(error))
+        await self.repo.clear_notes(guild_id, kind, "posted")
+        log.info("posted the %s post of guild %s for %s", *_ident(record))
+        return Outcome(Status.POSTED, kind, guild_id, key, record)
+
+    async def _send_parts(
+        self, record: PostRecord, parts: list[PartRecord], channel: int
+    ) -> PostRecord:
+        kind, key = record.kind, record.period_key
+        # Only the first part not recorded can have reached Discord on an earlier try (parts go
+        # out one by one, each recorded once accepted). If that try may be older than Discord's
+        # memory of nonces, look for it before sending it again.
+        since: datetime | None = None
+        if self.clock() - record.reserved_at > NONCE_TRUST:
+            since = record.reserved_at - CLOCK_SLACK
+        head, rest = parts[0], [p for p in parts[1:] if p.state == "pending"]
+        if head.state == "pending":
+            sent = await self._send_one(channel, head.body, record.nonce, Mark(kind, key, 1), since)
+            record = await self.repo.part_sent(record.key, 1, channel, sent, self.clock())
+            since = None
+        if not rest:
+            return record
+        assert record.message_id is not None and record.channel_id is not None
+        if record.channel_id != channel:
+            target = channel  # the study channel changed since the first message: follow it
+        elif record.thread_id is not None:
+            target = record.thread_id
+        else:
+            thread = None
+            if record.thread_name:
+                try:
+                    thread = await self._in_time(
+                        self.poster.start_thread(channel, record.message_id, record.thread_name)
+                    )
+                except ThreadGone:
+                    log.warning(
+                        "the first message of the %s post of guild %s for %s was deleted before "
+                        "its thread was started; the rest goes to the channel",
+                        *_ident(record),
+                    )
+            target = thread or channel
+            record = await self.repo.set_thread(record.key, target)
+        for part in rest:
+            nonce = schedule.part_nonce(record.nonce, part.part - 1)
+            mark = Mark(kind, key, part.part)
+            try:
+                sent = await self._send_one(target, part.body, nonce, mark, since)
+            except (ChannelGone, MissingAccess) as fault:
+                if target == channel:
+                    raise
+                # Only the thread was deleted or closed to the bot (a thread is a channel to
+                # Discord, so its 404 and 403 look the same): the rest goes to the channel.
+                log.warning(
+                    "the thread %s of the %s post of guild %s is unusable (%s); the rest goes to "
+                    "channel %s",
+                    target,
+                    kind,
+                    record.guild_id,
+                    fault.reason,
+                    channel,
+                )
+                target = channel
+                record = await self.repo.set_thread(record.key, target)
+                sent = await self._send_one(target, part.body, nonce, mark, None)
+            since = None
+            record = await self.repo.part_sent(record.key, part.part, target, sent, self.clock())
+        return record
+
+    async def _send_one(
+        self, channel_id: int, message: Outgoing, nonce: str, mark: Mark, since: datetime | None
+    ) -> int:
+        """Send one stored message, or with `since`, first look for it there from then."""
+        if since is not None:
+            found = await self._in_time(self.poster.find(channel_id, since, mark))
+            if found is not None:
+                log.info(
+                    "found part %s of the %s post for %s already in channel %s (message %s)",
+                    mark.index,
+                    mark.kind,
+                    mark.period_key,
+                    channel_id,
+                    found,
+                )
+                return found
+        return await self._in_time(self.poster.send(channel_id, message, nonce))
+
+    async def _in_time(self, request: Awaitable[T]) -> T:
+        """A request to Discord, given up (TimeoutError) after `request_timeout`. The database's
+        writes stay outside the timeout, so a timeout never cuts one short."""
+        async with asyncio.timeout(self.request_timeout.total_seconds()):
+            return await request
+
+    # --- giving up ------------------------------------------------------------------------
+
+    async def _too_late(self, record: PostRecord, kind: PostKind) -> Outcome:
+        log.warning(
+            "skipping the unsent %s post of guild %s for %s: past its grace of %s",
+            *_ident(record),
+            GRACE[kind],
+        )
+        follow = "its days are in the next check-in" if kind is PostKind.CHECKIN else "nothing"
+        note = (
+            f"I could not post {describe(record)} within {GRACE[kind] // timedelta(hours=1)} "
+            f"hours of its time, so it was skipped ({follow} is lost). Check `/setup show` for "
+            "anything else that needs attention."
+        )
+        await self.repo.cancel(record.key, self.clock(), (kind, note, "posted"))
+        await self.tell_admins()
+        return Outcome(Status.SKIPPED, kind, record.guild_id, record.period_key, record, note)
 
     async def _give_up(self, record: PostRecord, kind: PostKind) -> Outcome:
-        """The first message of a post is out but the rest keeps failing: stop retrying it (and
-        logging its error every few minutes) and keep what is out as the period's post."""
         why = (
-            f"it failed {record.attempts} times"
-            if record.attempts >= MAX_TRIES
+            f"it failed {record.failures} times"
+            if record.failures >= MAX_TRIES
             else f"it is more than {GRACE[kind] // timedelta(hours=1)} hours late"
         )
         log.warning(
             "giving up on the rest of the %s post of guild %s for %s (first message and %s "
             "further parts out): %s",
-            kind,
-            record.guild_id,
-            record.period_key,
+            *_ident(record),
             record.parts_sent,
             why,
         )
         outcome = Outcome(Status.GAVE_UP, kind, record.guild_id, record.period_key, record)
         note = (
-            f"The {_WHAT[kind]} for {record.period_key} was only partly posted "
-            f"({outcome.link}): I stopped sending the rest because {why}."
+            f"{describe(record).capitalize()} was only partly posted ({outcome.link}): I stopped "
+            f"sending the rest because {why}. Nothing to fix if Discord was having trouble; "
+            "otherwise check my permissions in the study channel."
         )
-        await self.repo.give_up_post(record.guild_id, kind, record.period_key, note, self.clock())
-        return replace(outcome, detail=note)
+        await self.repo.cancel(record.key, self.clock(), (kind, note, "posted"))
+        await self.tell_admins()
+        return Outcome(Status.GAVE_UP, kind, record.guild_id, record.period_key, record, note)
 
-    # --- one post ------------------------------------------------------------------------
-
-    async def _publish(
-        self,
-        settings: GuildSettings,
-        kind: PostKind,
-        key: str,
-        due: datetime,
-        channel_id: int | None,
+    async def _turn_off(
+        self, record: PostRecord, kind: PostKind, channel: int, fault: PostFault
     ) -> Outcome:
-        guild_id = settings.guild_id
-        assert channel_id is not None
-        async with self._one_at_a_time((guild_id, kind, key)), self._slots:
-            now = self.clock()
-            record, new = await self.repo.reserve_post(
-                guild_id,
-                kind,
-                key,
-                nonce=schedule.nonce(guild_id, kind, key),
-                channel_id=channel_id,
-                due_at=due,
-                now=now,
-            )
-            if record.done:
-                return Outcome(Status.ALREADY_POSTED, kind, guild_id, key, record)
-            if not new:
-                log.info(
-                    "%s post of guild %s for %s was reserved before; resuming", kind, guild_id, key
-                )
-            if now - due > timedelta(minutes=1):
-                log.info(
-                    "posting the %s post of guild %s for %s late: due %s, %s ago (grace %s)",
-                    kind,
-                    guild_id,
-                    key,
-                    due.isoformat(),
-                    now - due,
-                    GRACE[kind],
-                )
-            self._rate_limited.pop((guild_id, kind, key), None)
+        now = self.clock()
+        note = (
+            f"The {_WHAT[kind]} could not be posted in <#{channel}>: {fault.reason}. I turned it "
+            f"off; fix the channel (`/setup channel`), then turn it back on with "
+            f"`/setup posts {kind}:on`."
+        )
+        log.warning(
+            "turning off the %s post of guild %s: %s (channel %s): %s",
+            kind,
+            record.guild_id,
+            fault.reason,
+            channel,
+            fault,
+        )
+        await self.repo.cancel(record.key, now, (kind, note, "turned on"))
+        await self.servers.turn_off_post(record.guild_id, kind, now)
+        await self.tell_admins()
+        return Outcome(Status.TURNED_OFF, kind, record.guild_id, record.period_key, record, note)
+
+    # --- telling admins -------------------------------------------------------------------
+
+    async def tell_admins(self) -> int:
+        """One short message per note not told yet: in the admin channel, or else a DM to
+        whoever ran /setup last. Returns how many were told."""
+        told = 0
+        async with self._telling:
+            for note in await self.repo.untold():
+                try:
+                    await self._tell(note)
+                    await self.repo.told(note, self.clock())
+                    told += 1
+                except Exception as error:
+                    log.warning(
+                        "telling the admins of guild %s failed (%r); will retry",
+                        note.guild_id,
+                        error,
+                    )
+        return told
+
+    async def _tell(self, note: Note) -> None:
+        settings = await self.servers.stored(note.guild_id)
+        if settings is None:
+            return
+        message = Outgoing(content=f"**twopass needs attention.** {note.text}")
+        nonce = hashlib.sha256(
+            f"twopass-note:{note.guild_id}:{note.topic}:{note.at.isoformat()}".encode()
+        ).hexdigest()[:20]
+        if settings.admin_channel_id:
             try:
-                composed = await self.composer.compose(settings, kind, due)
-                record = await self._send(record, composed)
+                await self._in_time(self.poster.send(settings.admin_channel_id, message, nonce))
+                return
             except PostFault as fault:
-                return await self._turn_off(settings, kind, key, record, fault)
-            except RateLimited as error:
-                retry = self.clock() + max(RATE_LIMITED_RETRY, timedelta(seconds=error.retry_after))
-                self._rate_limited[(guild_id, kind, key)] = retry
-                self._throttled_tries[(guild_id, kind, key)] += 1
-                log.warning(
-                    "the %s post of guild %s for %s was rate limited by Discord (%s); it will be "
-                    "retried at %s",
-                    kind,
-                    guild_id,
-                    key,
-                    error,
-                    retry.isoformat(),
-                )
-                return Outcome(Status.FAILED, kind, guild_id, key, record, str(error))
-            except TimeoutError:
-                log.warning(
-                    "a request of the %s post of guild %s for %s took longer than %s; the post "
-                    "will be retried",
-                    kind,
-                    guild_id,
-                    key,
-                    self.request_timeout,
-                )
-                return Outcome(Status.FAILED, kind, guild_id, key, record, "timed out")
-            except Exception as error:
-                log.exception(
-                    "the %s post of guild %s for %s failed; it will be retried",
-                    kind,
-                    guild_id,
-                    key,
-                )
-                return Outcome(Status.FAILED, kind, guild_id, key, record, str(error))
-            self._throttled_tries.pop((guild_id, kind, key), None)
-            log.info("posted the %s post of guild %s for %s", kind, guild_id, key)
-            return Outcome(Status.POSTED, kind, guild_id, key, record)
+                log.warning("the admin channel of guild %s refused: %s", note.guild_id, fault)
+        if settings.setup_by:
+            try:
+                channel = await self._in_time(self.poster.open_dm(settings.setup_by))
+                await self._in_time(self.poster.send(channel, message, nonce))
+            except PostFault as fault:
+                # DMs closed: nowhere else to say it; `/setup show` still lists the note.
+                log.warning("could not DM the admin of guild %s: %s", note.guild_id, fault)
 
     @asynccontextmanager
-    async def _one_at_a_time(self, key: tuple[int, str, str]) -> AsyncIterator[None]:
+    async def _one_at_a_time(self, key: tuple[int, str]) -> AsyncIterator[None]:
         turn = self._locks.setdefault(key, _Turn())
         turn.users += 1
         try:
@@ -405,145 +654,23 @@ class Publisher:
             if turn.users == 0:
                 del self._locks[key]
 
-    async def _send(self, record: PostRecord, composed: Composed) -> PostRecord:
-        guild_id, kind, key = record.guild_id, record.kind, record.period_key
-        channel_id = record.channel_id
-        assert channel_id is not None
-        total = 1 + len(composed.parts)
-        # Only the first step not recorded yet can have reached Discord on an earlier try (the
-        # steps go out one by one, each recorded as soon as Discord accepts it). If that try may
-        # be older than Discord's memory of nonces, look for it before sending it again.
-        since: datetime | None = None
-        if self.clock() - record.reserved_at > NONCE_TRUST:
-            since = record.reserved_at - CLOCK_SLACK
-        message_id = record.message_id
-        if message_id is None:
-            message_id = await self._deliver(
-                channel_id, composed.head, record.nonce, Mark(kind, key, 1), total, since
-            )
-            await self.repo.post_progress(guild_id, kind, key, message_id=message_id)
-            since = None
-        target = record.thread_id
-        if composed.parts and target is None:
-            thread = None
-            if composed.thread_name:
-                try:
-                    thread = await self._in_time(
-                        self.poster.start_thread(channel_id, message_id, composed.thread_name)
-                    )
-                except ThreadGone:
-                    log.warning(
-                        "the first message of the %s post of guild %s for %s was deleted before "
-                        "its thread was started; the rest goes to channel %s",
-                        kind,
-                        guild_id,
-                        key,
-                        channel_id,
-                    )
-            target = thread or channel_id
-            await self.repo.post_progress(guild_id, kind, key, thread_id=target)
-        for number, part in enumerate(composed.parts, start=1):
-            if number <= record.parts_sent:
-                continue
-            assert target is not None
-            nonce = schedule.part_nonce(record.nonce, number)
-            mark = Mark(kind, key, number + 1)
-            try:
-                await self._deliver(target, part, nonce, mark, total, since)
-            except (ChannelGone, MissingAccess) as fault:
-                if target == channel_id:
-                    raise  # the channel itself: a fault that turns the post off
-                # Only the thread was deleted or closed to the bot (a thread is a channel to
-                # Discord, so its 404 and 403 look the same): the rest goes to the channel.
-                log.warning(
-                    "the thread %s of the %s post of guild %s for %s is unusable (%s); the rest "
-                    "goes to channel %s",
-                    target,
-                    kind,
-                    guild_id,
-                    key,
-                    fault.reason,
-                    channel_id,
-                )
-                target = channel_id
-                await self.repo.post_progress(guild_id, kind, key, thread_id=target)
-                await self._deliver(target, part, nonce, mark, total, None)
-            since = None
-            await self.repo.post_progress(guild_id, kind, key, parts_sent=number)
-        await self.repo.finish_post(guild_id, kind, key, self.clock())
-        done = await self.repo.post_record(guild_id, kind, key)
-        assert done is not None
-        return done
 
-    async def _deliver(
-        self,
-        channel_id: int,
-        message: Outgoing,
-        nonce: str,
-        mark: Mark,
-        total: int,
-        since: datetime | None,
-    ) -> int:
-        """Send one message of a post, or with `since`, first look for it there from then."""
-        if since is not None:
-            found = await self._in_time(self.poster.find(channel_id, since, mark))
-            if found is not None:
-                log.info(
-                    "found message %s of the %s post for %s already in channel %s (id %s): "
-                    "not sending it again",
-                    mark.index,
-                    mark.kind,
-                    mark.period_key,
-                    channel_id,
-                    found,
-                )
-                return found
-        return await self._in_time(
-            self.poster.send(channel_id, stamped(message, mark.text(total)), nonce)
-        )
+def _ident(record: PostRecord) -> tuple[str, int, str]:
+    """A post as log lines name it: kind, guild, period."""
+    return record.kind, record.guild_id, record.period_key
 
-    async def _in_time(self, request: Awaitable[T]) -> T:
-        """A request to Discord, given up (TimeoutError) after `request_timeout`. The store's
-        writes stay outside the timeout, so a timeout never cuts one short."""
-        async with asyncio.timeout(self.request_timeout.total_seconds()):
-            return await request
 
-    async def _turn_off(
-        self,
-        settings: GuildSettings,
-        kind: PostKind,
-        key: str,
-        record: PostRecord,
-        fault: PostFault,
-    ) -> Outcome:
-        what = _WHAT[kind]
-        now = self.clock()
-        current = await self.repo.post_record(settings.guild_id, kind, key)
-        if current is not None and current.message_id is not None:
-            # Part of it is out: keep it as this period's post rather than post it again later.
-            await self.repo.finish_post(settings.guild_id, kind, key, now)
-        note = (
-            f"The {what} could not be posted in <#{record.channel_id}>: {fault.reason}. "
-            f"I turned it off; fix the channel (`/setup channel`), then turn it back on with "
-            f"`/setup posts {kind}:on`."
-        )
-        log.warning(
-            "turning off the %s post of guild %s: %s (channel %s): %s",
-            kind,
-            settings.guild_id,
-            fault.reason,
-            record.channel_id,
-            fault,
-        )
-        await self.repo.disable_post(settings.guild_id, kind, note, now)
-        await self.servers.turn_off_post(settings.guild_id, kind, now)
-        return Outcome(Status.TURNED_OFF, kind, settings.guild_id, key, record, note)
+def _stamped(kind: PostKind, key: str, messages: tuple[Outgoing, ...]) -> tuple[Outgoing, ...]:
+    return tuple(
+        stamped(message, Mark(kind, key, number))
+        for number, message in enumerate(messages, start=1)
+    )
 
 
 async def _all(jobs: Iterable[Callable[[], Awaitable[Outcome]]], limit: int) -> list[Outcome]:
     """Run posts side by side, at most `limit` at once and each started only when a runner is
-    free: one server's slow or failing post never holds up another's, and a long list never
-    starts all at once. The outcomes come in the order of the jobs."""
+    free: one server's slow or failing post never holds up another's. The outcomes come in the
+    order of the jobs."""
     pending = iter(enumerate(jobs))
     results: dict[int, Outcome] = {}
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import date
 
 import discord
 
 from bot import embeds as render
+from bot import wording
 from bot.group import render as group_views
-from bot.group.board import BoardEntry, CohortView
+from bot.group.board import CohortView
 from bot.learners import render as learner_views
 from bot.learners.plan import Step
 from bot.posts.checkin import WEEK_DAYS, WeekSummary
@@ -23,13 +24,13 @@ MEMBER_LINE_MAX = 600
 THREAD_NAME_MAX = 100
 
 PROMPT = (
-    "Reply to this post (in its thread) with what you built or broke this week: a notebook, a "
-    "bug you chased, a plot that surprised you. Half-finished counts."
+    "Reply with what you built or broke this week: a notebook, a bug you chased, a plot that "
+    "surprised you. Half-finished counts."
 )
 
 
 def _message(*embeds: discord.Embed, content: str = "") -> Outgoing:
-    """One message, leaving room for the mark posting adds to it (`bot.posting.Mark`)."""
+    """One message, leaving room for the mark the publisher adds to it (`messages.Mark`)."""
     assert len(embeds) <= EMBEDS_PER_MESSAGE and len(content) <= CONTENT_MAX - MARK_ROOM
     assert sum(len(e) for e in embeds) <= render.EMBED_TOTAL_MAX - MARK_ROOM
     return Outgoing(content=content, embeds=tuple(dict(e.to_dict()) for e in embeds))
@@ -75,13 +76,14 @@ def daily(curriculum: Curriculum, day: date, step: Step | None, studied_yesterda
 
 
 def _member_line(curriculum: Curriculum, week: WeekSummary, index: int) -> str:
+    """What a member did, in one short line: passes, hours and the furthest pass. Never where
+    they stand against their own plan: that is theirs (`/today`), not the channel's."""
     member = week.active[index]
-    passes = ", ".join(
-        f"{_video(curriculum, video_id)} ({Pass(n).label})" for video_id, n in member.passes
-    )
+    video_id, n = member.passes[-1]  # roadmap order: the furthest along
     line = (
-        f"{render.mention(member.user_id)} - {render.plural(len(member.passes), 'pass')}, "
-        f"{render.hours(member.minutes)}, {member.standing.label}: {passes}"
+        f"{render.mention(member.user_id)} - {wording.plural(len(member.passes), 'pass')}, "
+        f"{wording.hours(member.minutes / 60)}, up to {_video(curriculum, video_id)} "
+        f"({Pass(n).label})"
     )
     return render.clip(line, MEMBER_LINE_MAX)
 
@@ -105,45 +107,51 @@ def _chunks(lines: Iterable[str], limit: int) -> list[str]:
     return out
 
 
-def checkin(
-    curriculum: Curriculum,
-    period_key: str,
-    week: WeekSummary,
-    top: Sequence[BoardEntry],
-    cohort: CohortView,
-) -> Composed:
+TOP_NAMES = ("Most study", "Top two", "Top three")
+MEDALS = ("🥇", "🥈", "🥉")
+
+
+def checkin_title(week: WeekSummary) -> str:
+    """Dates a member reads: "Weekly check-in - Week of 2-8 March" for seven days,
+    "Check-in - 2-4 March" for a shorter or longer window (after a manual check-in)."""
+    if (week.until - week.since).days == WEEK_DAYS - 1:
+        return f"Weekly check-in - {wording.week_title(week.since)}"
+    return f"Check-in - {wording.date_range(week.since, week.until)}"
+
+
+def checkin(curriculum: Curriculum, week: WeekSummary, cohort: CohortView) -> Composed:
     numbers = (
-        f"{_day(week.since)} - {_day(week.until)}\n"
         f"**{render.plural(week.passes, 'pass')}** logged, **{week.hours:.1f} h** of study, "
         f"**{len(week.active)} of {render.plural(week.roster, 'member')}** active."
     )
-    head = render.embed(f"Weekly check-in - {period_key}", numbers, render.GOLD)
+    title = checkin_title(week)
+    head = render.embed(title, numbers, render.GOLD)
+    # The same members and numbers as the rest of the post: the most study in its window.
+    top = week.active[: len(MEDALS)]
     if top:
-        medals = ("🥇", "🥈", "🥉")
         render.add_field(
             head,
-            # The post's own window (the days up to the check-in), not /leaderboard's week
-            # since Monday: say which.
-            f"Top three of the last {WEEK_DAYS} days",
+            TOP_NAMES[len(top) - 1],
             "\n".join(
-                f"{medals[i]} {render.mention(e.user_id)} - {e.hours:.1f} h "
-                f"({render.plural(e.passes, 'pass')})"
-                for i, e in enumerate(top[:3])
+                f"{MEDALS[i]} {render.mention(m.user_id)} - {m.minutes / 60:.1f} h "
+                f"({render.plural(len(m.passes), 'pass')})"
+                for i, m in enumerate(top)
             ),
         )
+    # No "in its thread": the bot may not be allowed to start one.
     render.add_field(head, "Your turn", PROMPT)
 
     parts: list[Outgoing] = []
     lines = [_member_line(curriculum, week, i) for i in range(len(week.active))]
     chunks = _chunks(lines, LINES_PER_EMBED)
     for number, chunk in enumerate(chunks, start=1):
-        title = "Member by member" + (f" ({number}/{len(chunks)})" if len(chunks) > 1 else "")
-        parts.append(_message(render.embed(title, chunk, render.GREEN)))
+        heading = "Member by member" + (f" ({number}/{len(chunks)})" if len(chunks) > 1 else "")
+        parts.append(_message(render.embed(heading, chunk, render.GREEN)))
     parts.append(_message(*_fit(group_views.cohort(cohort))))
     if week.nudge:
         mentions = [render.mention(u) for u in week.nudge]
         intro = "Quiet week? No pressure - tell us where you are stuck and someone will help:"
         for chunk in _chunks(mentions, CONTENT_MAX - MARK_ROOM - len(intro) - 1):
             parts.append(_message(content=f"{intro}\n{chunk.replace(chr(10), ' ')}"))
-    name = render.clip(f"Check-in {period_key}", THREAD_NAME_MAX)
+    name = render.clip(title, THREAD_NAME_MAX)
     return Composed(_message(head), tuple(parts), name)

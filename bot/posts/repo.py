@@ -1,47 +1,89 @@
-"""The SQL of `posts` (reservations that make each post happen exactly once) and `post_notes`
-(what admins should know about a post that was turned off or given up), owned by this feature."""
+"""The SQL of the outbox, owned by this feature: `posts` (one row a period: its reservation, state
+and retry bookkeeping), `post_parts` (every message of a post, composed when it was reserved) and
+`post_notes` (what admins should know, and whether they were told)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
+import aiosqlite
+
 from bot.db import Database, fetch_all, fetch_one, from_db_time, to_db_time
+from bot.posts.messages import Composed, Outgoing
 
 _POST_COLUMNS = (
     "guild_id, kind, period_key, nonce, reserved_at, due_at, channel_id, message_id, thread_id,"
-    " parts_sent, posted_at, attempts, attempted_at"
+    " parts_sent, posted_at, attempts, attempted_at, state, failures, next_try_at,"
+    " window_start, window_end, thread_name"
 )
-_NOTE = (
-    "INSERT INTO post_notes (guild_id, kind, note, at) VALUES (?, ?, ?, ?)"
-    " ON CONFLICT (guild_id, kind) DO UPDATE SET note = excluded.note, at = excluded.at"
-)
+_KEY = "guild_id = ? AND kind = ? AND period_key = ?"
+# What a stored post says instead of a mention of a member whose data was erased.
+ERASED_MENTION = "someone"
+# A check-in covers its days if it is still to be sent or any of it is out; one cancelled before
+# anything went out leaves its days to the next check-in.
+_COVERING = "kind = 'checkin' AND (state <> 'cancelled' OR message_id IS NOT NULL)"
 
 
 @dataclass(frozen=True, slots=True)
 class PostRecord:
     guild_id: int
     kind: str  # 'daily' or 'checkin'
-    period_key: str  # the local date (daily) or ISO week (check-in) the post is for
+    period_key: str  # the local date (daily), or a check-in's last day
     nonce: str
     reserved_at: datetime
     due_at: datetime | None
-    channel_id: int | None
+    channel_id: int | None  # where the first message went, once it went
     message_id: int | None  # the first message, once Discord accepted it
     thread_id: int | None  # where further parts go (the channel itself when no thread)
-    parts_sent: int
+    parts_sent: int  # further parts out (the first message not counted)
     posted_at: datetime | None  # set once every part is out
-    attempts: int = 0  # how many times the post was tried, the first try included
-    attempted_at: datetime | None = None  # the latest try
+    attempts: int = 0  # tries that failed (a 429 included)
+    attempted_at: datetime | None = None  # the latest failed try
+    state: str = "pending"  # pending, posted or cancelled (see the package's docstring)
+    failures: int = 0  # failed tries that count toward giving up (429s do not)
+    next_try_at: datetime | None = None
+    window_start: date | None = None  # the days a check-in covers
+    window_end: date | None = None
+    thread_name: str | None = None
 
     @property
     def done(self) -> bool:
-        return self.posted_at is not None
+        return self.state != "pending"
 
     @property
-    def last_attempt(self) -> datetime:
-        return self.attempted_at or self.reserved_at
+    def key(self) -> tuple[int, str, str]:
+        return self.guild_id, self.kind, self.period_key
+
+    @property
+    def due(self) -> datetime:
+        return self.due_at or self.reserved_at
+
+
+@dataclass(frozen=True, slots=True)
+class PartRecord:
+    part: int  # 1 is the first message
+    body: Outgoing  # as sent, mark included
+    state: str  # pending, sent or cancelled
+    channel_id: int | None
+    message_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    guild_id: int
+    topic: str  # 'daily', 'checkin' or 'channel'
+    text: str
+    at: datetime
+
+
+def _time(value: str | None) -> datetime | None:
+    return from_db_time(value) if value else None
+
+
+def _day(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
 
 
 def _record(row: Any) -> PostRecord:
@@ -51,151 +93,306 @@ def _record(row: Any) -> PostRecord:
         period_key=row[2],
         nonce=row[3],
         reserved_at=from_db_time(row[4]),
-        due_at=from_db_time(row[5]) if row[5] else None,
+        due_at=_time(row[5]),
         channel_id=row[6],
         message_id=row[7],
         thread_id=row[8],
         parts_sent=row[9],
-        posted_at=from_db_time(row[10]) if row[10] else None,
+        posted_at=_time(row[10]),
         attempts=row[11],
-        attempted_at=from_db_time(row[12]) if row[12] else None,
+        attempted_at=_time(row[12]),
+        state=row[13],
+        failures=row[14],
+        next_try_at=_time(row[15]),
+        window_start=_day(row[16]),
+        window_end=_day(row[17]),
+        thread_name=row[18],
     )
+
+
+async def _get(db: aiosqlite.Connection, key: tuple[int, str, str]) -> PostRecord | None:
+    row = await fetch_one(db, f"SELECT {_POST_COLUMNS} FROM posts WHERE {_KEY}", key)
+    return _record(row) if row else None
+
+
+async def _last_end(db: aiosqlite.Connection, guild_id: int) -> date | None:
+    row = await fetch_one(
+        db, f"SELECT max(window_end) FROM posts WHERE guild_id = ? AND {_COVERING}", (guild_id,)
+    )
+    return _day(row[0]) if row else None
+
+
+# A new note replaces the topic's older one; the admins are told again unless it says the same.
+_NOTE = (
+    "INSERT INTO post_notes (guild_id, topic, note, at, clears) VALUES (?, ?, ?, ?, ?)"
+    " ON CONFLICT (guild_id, topic) DO UPDATE SET note = excluded.note, at = excluded.at,"
+    " clears = excluded.clears,"
+    " alerted_at = CASE WHEN note = excluded.note THEN alerted_at END"
+)
+
+
+class StaleWindow(Exception):
+    """Another check-in was reserved since this one's window was worked out."""
 
 
 class PostRepo:
     def __init__(self, database: Database) -> None:
         self.database = database
 
-    async def reserve_post(
-        self,
-        guild_id: int,
-        kind: str,
-        period_key: str,
-        *,
-        nonce: str,
-        channel_id: int,
-        due_at: datetime,
-        now: datetime,
-    ) -> tuple[PostRecord, bool]:
-        """Claim (guild, kind, period) before sending, or count one more try of an unfinished
-        claim; returns the record and whether this is its first try.
+    # --- reserving ----------------------------------------------------------------------
 
-        A second claim of the same period gets the first one's record (and its nonce) back.
-        """
-        key = (guild_id, kind, period_key)
-        async with self.database.transaction() as db:
-            rows = await fetch_all(
-                db,
-                "INSERT INTO posts (guild_id, kind, period_key, nonce, reserved_at, due_at,"
-                " channel_id, attempts, attempted_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)"
-                " ON CONFLICT (guild_id, kind, period_key) DO UPDATE"
-                " SET attempts = posts.attempts + 1, attempted_at = excluded.attempted_at"
-                " WHERE posts.posted_at IS NULL"
-                f" RETURNING {_POST_COLUMNS}",
-                (*key, nonce, to_db_time(now), to_db_time(due_at), channel_id, to_db_time(now)),
-            )
-            row = rows[0] if rows else None
-            if row:
-                record = _record(row)
-                return record, record.attempts == 1
-            row = await fetch_one(
-                db,
-                f"SELECT {_POST_COLUMNS} FROM posts"
-                " WHERE guild_id = ? AND kind = ? AND period_key = ?",
-                key,
-            )
-        assert row is not None
-        return _record(row), False
+    async def last_checkin_end(self, guild_id: int) -> date | None:
+        """The last day covered by a check-in of the server (None before the first one)."""
+        async with self.database.reading() as db:
+            return await _last_end(db, guild_id)
 
-    async def post_record(self, guild_id: int, kind: str, period_key: str) -> PostRecord | None:
+    async def latest_checkin(self, guild_id: int) -> PostRecord | None:
         row = await self.database.row(
-            f"SELECT {_POST_COLUMNS} FROM posts WHERE guild_id = ? AND kind = ? AND period_key = ?",
-            (guild_id, kind, period_key),
+            f"SELECT {_POST_COLUMNS} FROM posts WHERE guild_id = ? AND {_COVERING}"
+            " ORDER BY window_end DESC LIMIT 1",
+            (guild_id,),
         )
         return _record(row) if row else None
 
-    async def post_progress(
+    async def reserve(
         self,
-        guild_id: int,
-        kind: str,
-        period_key: str,
+        key: tuple[int, str, str],
+        composed: Composed,
         *,
-        message_id: int | None = None,
-        thread_id: int | None = None,
-        parts_sent: int | None = None,
-    ) -> None:
-        """Record one step of a post as soon as Discord accepted it (None leaves a value as is)."""
-        async with self.database.transaction() as db:
-            await db.execute(
-                "UPDATE posts SET message_id = coalesce(?, message_id),"
-                " thread_id = coalesce(?, thread_id), parts_sent = coalesce(?, parts_sent)"
-                " WHERE guild_id = ? AND kind = ? AND period_key = ?",
-                (message_id, thread_id, parts_sent, guild_id, kind, period_key),
-            )
+        nonce: str,
+        due_at: datetime,
+        now: datetime,
+        next_try_at: datetime,
+        window: tuple[date, date] | None = None,
+        previous_end: date | None = None,
+    ) -> tuple[PostRecord, bool]:
+        """Claim a period and store every part of its post, in one transaction; returns the
+        record and whether this call made it (a second claim gets the first one's record).
 
-    async def finish_post(self, guild_id: int, kind: str, period_key: str, now: datetime) -> None:
+        A check-in's claim holds only if no other check-in was reserved since its window was
+        worked out from `previous_end` (StaleWindow otherwise: work it out again)."""
         async with self.database.transaction() as db:
+            existing = await _get(db, key)
+            if existing is not None:
+                return existing, False
+            if window is not None and await _last_end(db, key[0]) != previous_end:
+                raise StaleWindow(key)
             await db.execute(
-                "UPDATE posts SET posted_at = ? WHERE guild_id = ? AND kind = ? AND period_key = ?",
-                (to_db_time(now), guild_id, kind, period_key),
+                "INSERT INTO posts (guild_id, kind, period_key, nonce, reserved_at, due_at,"
+                " next_try_at, window_start, window_end, thread_name)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    *key,
+                    nonce,
+                    to_db_time(now),
+                    to_db_time(due_at),
+                    to_db_time(next_try_at),
+                    window[0].isoformat() if window else None,
+                    window[1].isoformat() if window else None,
+                    composed.thread_name,
+                ),
             )
+            await db.executemany(
+                "INSERT INTO post_parts (guild_id, kind, period_key, part, body)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [
+                    (*key, number, message.to_json())
+                    for number, message in enumerate(composed.messages, start=1)
+                ],
+            )
+            record = await _get(db, key)
+        assert record is not None
+        return record, True
 
-    async def unsent_posts(self) -> list[PostRecord]:
-        """Reservations whose post is not (completely) out: a crash or an error stopped them."""
-        rows = await self.database.rows(
-            f"SELECT {_POST_COLUMNS} FROM posts WHERE posted_at IS NULL"
-            " ORDER BY reserved_at, guild_id",
+    # --- reading --------------------------------------------------------------------------
+
+    async def post_record(self, guild_id: int, kind: str, period_key: str) -> PostRecord | None:
+        row = await self.database.row(
+            f"SELECT {_POST_COLUMNS} FROM posts WHERE {_KEY}", (guild_id, kind, period_key)
         )
+        return _record(row) if row else None
+
+    async def parts(self, key: tuple[int, str, str]) -> list[PartRecord]:
+        rows = await self.database.rows(
+            "SELECT part, body, state, channel_id, message_id FROM post_parts"
+            f" WHERE {_KEY} ORDER BY part",
+            key,
+        )
+        return [PartRecord(r[0], Outgoing.from_json(r[1]), r[2], r[3], r[4]) for r in rows]
+
+    async def pending_posts(
+        self, *, due_by: datetime | None = None, guild_id: int | None = None
+    ) -> list[PostRecord]:
+        """Posts with parts still to send: all of them, those whose next try has come
+        (`due_by`), or one server's."""
+        sql = f"SELECT {_POST_COLUMNS} FROM posts WHERE state = 'pending'"
+        params: list[object] = []
+        if due_by is not None:
+            sql += " AND coalesce(next_try_at, '') <= ?"
+            params.append(to_db_time(due_by))
+        if guild_id is not None:
+            sql += " AND guild_id = ?"
+            params.append(guild_id)
+        rows = await self.database.rows(sql + " ORDER BY reserved_at, guild_id", tuple(params))
         return [_record(row) for row in rows]
 
-    async def drop_post(self, guild_id: int, kind: str, period_key: str) -> None:
-        """Forget an unsent reservation (never a sent post)."""
+    async def unsent_posts(self) -> list[PostRecord]:
+        return await self.pending_posts()
+
+    # --- delivering -----------------------------------------------------------------------
+
+    async def part_sent(
+        self,
+        key: tuple[int, str, str],
+        part: int,
+        channel_id: int,
+        message_id: int,
+        now: datetime,
+    ) -> PostRecord:
+        """Record one message as soon as Discord accepted it; the post is posted with its last."""
         async with self.database.transaction() as db:
             await db.execute(
-                "DELETE FROM posts WHERE guild_id = ? AND kind = ? AND period_key = ?"
-                " AND posted_at IS NULL",
-                (guild_id, kind, period_key),
+                "UPDATE post_parts SET state = 'sent', channel_id = ?, message_id = ?, sent_at = ?"
+                f" WHERE {_KEY} AND part = ?",
+                (channel_id, message_id, to_db_time(now), *key, part),
+            )
+            if part == 1:
+                await db.execute(
+                    f"UPDATE posts SET channel_id = ?, message_id = ? WHERE {_KEY}",
+                    (channel_id, message_id, *key),
+                )
+            else:
+                await db.execute(
+                    f"UPDATE posts SET parts_sent = max(parts_sent, ?) WHERE {_KEY}",
+                    (part - 1, *key),
+                )
+            await db.execute(
+                "UPDATE posts SET state = 'posted', posted_at = ?, next_try_at = NULL"
+                f" WHERE {_KEY} AND state = 'pending' AND NOT EXISTS (SELECT 1 FROM post_parts AS p"
+                " WHERE p.guild_id = posts.guild_id AND p.kind = posts.kind"
+                " AND p.period_key = posts.period_key AND p.state = 'pending')",
+                (to_db_time(now), *key),
+            )
+            record = await _get(db, key)
+        assert record is not None
+        return record
+
+    async def set_thread(self, key: tuple[int, str, str], thread_id: int) -> PostRecord:
+        async with self.database.transaction() as db:
+            await db.execute(f"UPDATE posts SET thread_id = ? WHERE {_KEY}", (thread_id, *key))
+            record = await _get(db, key)
+        assert record is not None
+        return record
+
+    async def tried(
+        self, key: tuple[int, str, str], now: datetime, next_try_at: datetime, *, failed: bool
+    ) -> None:
+        """A try that did not finish the post; `failed` counts it toward giving up."""
+        async with self.database.transaction() as db:
+            await db.execute(
+                "UPDATE posts SET attempts = attempts + 1, attempted_at = ?,"
+                f" failures = failures + ?, next_try_at = ? WHERE {_KEY} AND state = 'pending'",
+                (to_db_time(now), int(failed), to_db_time(next_try_at), *key),
             )
 
-    async def disable_post(self, guild_id: int, kind: str, note: str, now: datetime) -> None:
-        """After a fault that turns a kind of post off: leave admins a note, and forget its
-        unsent reservations (so it can be posted again once an admin has fixed the channel).
-        The switch itself is the server's setting, turned off next by the publisher."""
+    async def cancel(
+        self,
+        key: tuple[int, str, str],
+        now: datetime,
+        note: tuple[str, str, str] | None = None,
+    ) -> None:
+        """The rest of a post will never be sent; with `note` (topic, text, what clears it),
+        leave it for the admins."""
         async with self.database.transaction() as db:
-            await db.execute(_NOTE, (guild_id, kind, note, to_db_time(now)))
-            await db.execute(
-                "DELETE FROM posts WHERE guild_id = ? AND kind = ? AND posted_at IS NULL"
-                " AND message_id IS NULL",
+            await self._cancel(db, key, now)
+            if note is not None:
+                topic, text, clears = note
+                await db.execute(_NOTE, (key[0], topic, text, to_db_time(now), clears))
+
+    async def cancel_kind(self, guild_id: int, kind: str, now: datetime) -> int:
+        """The off switch: cancel the server's pending posts of `kind`; returns how many."""
+        async with self.database.transaction() as db:
+            rows = await fetch_all(
+                db,
+                "SELECT period_key FROM posts WHERE guild_id = ? AND kind = ?"
+                " AND state = 'pending'",
                 (guild_id, kind),
             )
+            for row in rows:
+                await self._cancel(db, (guild_id, kind, row[0]), now)
+        return len(rows)
 
-    async def give_up_post(
-        self, guild_id: int, kind: str, period_key: str, note: str, now: datetime
+    @staticmethod
+    async def _cancel(db: aiosqlite.Connection, key: tuple[int, str, str], now: datetime) -> None:
+        await db.execute(
+            f"UPDATE post_parts SET state = 'cancelled' WHERE {_KEY} AND state = 'pending'", key
+        )
+        await db.execute(
+            "UPDATE posts SET state = 'cancelled', posted_at = coalesce(posted_at, ?),"
+            f" next_try_at = NULL WHERE {_KEY} AND state = 'pending'",
+            (to_db_time(now), *key),
+        )
+
+    # --- signs of life ---------------------------------------------------------------------
+
+    async def seen(self, now: datetime) -> None:
+        await self.database.set_state("posts:last-seen", to_db_time(now))
+
+    async def last_seen(self) -> datetime | None:
+        value = await self.database.get_state("posts:last-seen")
+        return from_db_time(value) if value else None
+
+    # --- notes for admins -------------------------------------------------------------------
+
+    async def add_note(
+        self, guild_id: int, topic: str, text: str, clears: str, now: datetime
     ) -> None:
-        """Stop retrying a partly sent post: keep it as its period's post (so it is never sent
-        again) and leave admins a note."""
+        async with self.database.transaction() as db:
+            await db.execute(_NOTE, (guild_id, topic, text, to_db_time(now), clears))
+
+    async def clear_notes(self, guild_id: int, topic: str, clears: str) -> None:
         async with self.database.transaction() as db:
             await db.execute(
-                "UPDATE posts SET posted_at = ? WHERE guild_id = ? AND kind = ? AND period_key = ?",
-                (to_db_time(now), guild_id, kind, period_key),
+                "DELETE FROM post_notes WHERE guild_id = ? AND topic = ? AND clears = ?",
+                (guild_id, topic, clears),
             )
-            await db.execute(_NOTE, (guild_id, kind, note, to_db_time(now)))
 
     async def post_notes(self, guild_id: int) -> list[str]:
         rows = await self.database.rows(
-            "SELECT note FROM post_notes WHERE guild_id = ? ORDER BY kind",
-            (guild_id,),
+            "SELECT note FROM post_notes WHERE guild_id = ? ORDER BY topic", (guild_id,)
         )
         return [str(row[0]) for row in rows]
 
-    async def clear_post_note(self, guild_id: int, kind: str) -> None:
+    async def untold(self) -> list[Note]:
+        rows = await self.database.rows(
+            "SELECT guild_id, topic, note, at FROM post_notes WHERE alerted_at IS NULL"
+            " ORDER BY at, guild_id"
+        )
+        return [Note(r[0], r[1], r[2], from_db_time(r[3])) for r in rows]
+
+    async def told(self, note: Note, now: datetime) -> None:
         async with self.database.transaction() as db:
             await db.execute(
-                "DELETE FROM post_notes WHERE guild_id = ? AND kind = ?", (guild_id, kind)
+                "UPDATE post_notes SET alerted_at = ? WHERE guild_id = ? AND topic = ? AND at = ?",
+                (to_db_time(now), note.guild_id, note.topic, to_db_time(note.at)),
             )
 
+    async def forget_member(
+        self, db: aiosqlite.Connection, user_id: int, guild_id: int | None
+    ) -> None:
+        """Inside the transaction that erases a member: the stored parts of posts (sent or
+        not) no longer mention them. A check-in composed before names them; the copy kept here
+        says "someone" instead, and so does a part still to be sent. A message already in a
+        channel is the server's and stays as it was."""
+        mention = f"<@{user_id}>"
+        where, params = ("", ()) if guild_id is None else (" AND guild_id = ?", (guild_id,))
+        await db.execute(
+            f"UPDATE post_parts SET body = replace(body, ?, ?) WHERE instr(body, ?) > 0{where}",
+            (mention, ERASED_MENTION, mention, *params),
+        )
+
     async def erase_server(self, guild_id: int) -> None:
-        """Every post and note of a server the bot left long ago."""
+        """Every post, stored part and note of a server the bot left long ago."""
         async with self.database.transaction() as db:
-            for table in ("posts", "post_notes"):
+            for table in ("post_parts", "posts", "post_notes"):
                 await db.execute(f"DELETE FROM {table} WHERE guild_id = ?", (guild_id,))

@@ -59,15 +59,6 @@ def last_due(settings: GuildSettings, kind: PostKind, now: datetime) -> datetime
     raise AssertionError("unreachable: an earlier candidate is always in the past")
 
 
-def period_key(kind: PostKind, when: datetime, timezone: str) -> str:
-    """The local date (daily) or ISO week, e.g. `2026-W10` (check-in), that a post is for."""
-    day = when.astimezone(ZoneInfo(timezone)).date()
-    if kind is PostKind.DAILY:
-        return day.isoformat()
-    year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"
-
-
 def nonce(guild_id: int, kind: PostKind, key: str) -> str:
     """Stable for one post, so a retry is recognised by Discord as the same message."""
     return hashlib.sha256(f"twopass:{guild_id}:{kind}:{key}".encode()).hexdigest()[:20]

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, time
 from typing import Any
 
+from bot import zones
 from curriculum import Curriculum
 
 
@@ -22,12 +23,15 @@ class GuildSettings:
     curriculum_id: str
     cohort_start: date
     default_pace: float  # hours a week: the cohort's pace, which sets the video of the day
+    admin_channel_id: int | None = None  # where the bot tells admins about trouble with posts
+    setup_by: int | None = None  # who ran /setup last: told in a DM when there is no admin channel
 
 
 # The columns of a settings row, in the order `settings_from_row` reads them.
 SETTINGS_COLUMNS = (
     "guild_id, study_channel_id, timezone, checkin_weekday, checkin_time, daily_time, "
-    "daily_enabled, checkin_enabled, curriculum_id, cohort_start, default_pace"
+    "daily_enabled, checkin_enabled, curriculum_id, cohort_start, default_pace, admin_channel_id, "
+    "setup_by"
 )
 SETTINGS_WIDTH = len(SETTINGS_COLUMNS.split(","))
 
@@ -37,7 +41,7 @@ def settings_from_row(row: Any) -> GuildSettings:
     return GuildSettings(
         guild_id=row[0],
         study_channel_id=row[1],
-        timezone=row[2],
+        timezone=stored_zone(row[2]),
         checkin_weekday=row[3],
         checkin_time=time.fromisoformat(row[4]),
         daily_time=time.fromisoformat(row[5]),
@@ -46,7 +50,16 @@ def settings_from_row(row: Any) -> GuildSettings:
         curriculum_id=row[8],
         cohort_start=date.fromisoformat(row[9]),
         default_pace=row[10],
+        admin_channel_id=row[11],
+        setup_by=row[12],
     )
+
+
+def stored_zone(name: str) -> str:
+    """A zone read back from the database, as every feature may use it: one this host cannot
+    load (a typo from an old version, `localtime`, a zone missing from this tz database) reads as
+    UTC, with a warning logged once, so it never stops start-up or the posts of other servers."""
+    return name if zones.is_usable_zone(name) else zones.safe_zone(name).key
 
 
 def settings_to_row(settings: GuildSettings) -> tuple[object, ...]:
@@ -63,6 +76,8 @@ def settings_to_row(settings: GuildSettings) -> tuple[object, ...]:
         settings.curriculum_id,
         settings.cohort_start.isoformat(),
         settings.default_pace,
+        settings.admin_channel_id,
+        settings.setup_by,
     )
 
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import discord
 
+from bot import zones
 from bot.embeds import (
     GREEN,
     GREY,
@@ -20,16 +21,32 @@ from curriculum import Curriculum
 
 
 def settings(
-    current: GuildSettings, problems: Sequence[str] = (), roadmap: Curriculum | None = None
+    current: GuildSettings,
+    problems: Sequence[str] = (),
+    roadmap: Curriculum | None = None,
+    *,
+    saved: bool = False,
 ) -> discord.Embed:
     channel = (
         f"<#{current.study_channel_id}>"
         if current.study_channel_id
         else "not set (use `/setup channel`)"
     )
-    out = embed("Server settings", colour=GREY)
+    out = (
+        embed("Saved", "The server's settings are now:", GREEN)
+        if saved
+        else embed("Server settings", colour=GREY)
+    )
     add_field(out, "Study channel", channel)
-    add_field(out, "Timezone", f"`{current.timezone}`", inline=True)
+    admins = (
+        f"<#{current.admin_channel_id}>"
+        if current.admin_channel_id
+        else f"a DM to <@{current.setup_by}>"
+        if current.setup_by
+        else "nowhere yet (set `admin_channel` in `/setup channel`)"
+    )
+    add_field(out, "Trouble with posts is reported to", admins)
+    add_field(out, "Timezone", zones.zone_label(current.timezone), inline=True)
     add_field(
         out,
         "Daily video",

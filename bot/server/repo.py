@@ -7,7 +7,7 @@ from datetime import date, datetime, time
 
 import aiosqlite
 
-from bot.db import Database, fetch_one, to_db_time
+from bot.db import Database, fetch_all, fetch_one, to_db_time
 from bot.server.records import (
     SETTINGS_COLUMNS,
     GuildSettings,
@@ -27,6 +27,8 @@ SETTABLE = frozenset(
         "checkin_enabled",
         "cohort_start",
         "default_pace",
+        "admin_channel_id",
+        "setup_by",
     }
 )
 # The flag that turns each kind of scheduled post on or off.
@@ -53,6 +55,15 @@ async def insert_defaults(db: aiosqlite.Connection, defaults: GuildSettings, now
         f" VALUES ({_PLACEHOLDERS}, ?) ON CONFLICT (guild_id) DO NOTHING",
         (*settings_to_row(defaults), to_db_time(now)),
     )
+
+
+async def forget_admin(db: aiosqlite.Connection, user_id: int, guild_id: int | None) -> None:
+    """Inside the transaction that erases a member (in one server, or every one when
+    `guild_id` is None): no server names them as who ran /setup last."""
+    where, params = (
+        ("", (user_id,)) if guild_id is None else (" AND guild_id = ?", (user_id, guild_id))
+    )
+    await db.execute(f"UPDATE guild_settings SET setup_by = NULL WHERE setup_by = ?{where}", params)
 
 
 class ServerRepo:
@@ -165,6 +176,20 @@ class ServerRepo:
             )
             result = await then(db)
         return str(before[0]), settings_from_row(row), result
+
+    async def forget_channel(self, guild_id: int, channel_id: int, now: datetime) -> bool:
+        """A deleted channel is no longer the study or admin channel; whether it was either."""
+        async with self.database.transaction() as db:
+            rows = await fetch_all(
+                db,
+                "UPDATE guild_settings SET"
+                " study_channel_id = nullif(study_channel_id, ?1),"
+                " admin_channel_id = nullif(admin_channel_id, ?1), updated_at = ?2"
+                " WHERE guild_id = ?3 AND ?1 IN (study_channel_id, admin_channel_id)"
+                " RETURNING 1",
+                (channel_id, to_db_time(now), guild_id),
+            )
+        return bool(rows)
 
     async def turn_off_post(self, guild_id: int, kind: str, now: datetime) -> None:
         column = POST_SWITCH[kind]

@@ -57,6 +57,8 @@ class SetupChange:
     checkin_enabled: bool | None = None
     cohort_start: str | None = None  # YYYY-MM-DD
     cohort_pace: float | None = None  # hours a week
+    admin_channel_id: int | None = None
+    by: int | None = None  # the admin making the change: told in a DM about trouble
 
 
 def parse_cohort_start(text: str, today: date) -> date:
@@ -106,4 +108,8 @@ def validated(change: SetupChange, today: date) -> dict[str, object]:
         changes["cohort_start"] = parse_cohort_start(change.cohort_start, today)
     if change.cohort_pace is not None:
         changes["default_pace"] = check_cohort_pace(change.cohort_pace)
+    if change.admin_channel_id is not None:
+        changes["admin_channel_id"] = change.admin_channel_id
+    if change.by is not None:
+        changes["setup_by"] = change.by
     return changes

@@ -12,7 +12,7 @@ from bot import timekeeping
 from bot.errors import BadInput
 from bot.server import rules
 from bot.server.records import GuildSettings, RoadmapSwitch
-from bot.server.repo import ServerRepo
+from bot.server.repo import ServerRepo, forget_admin
 from bot.server.rules import SetupChange
 from curriculum import Curriculum, Roadmaps
 
@@ -23,6 +23,8 @@ class PostsHooks(Protocol):
     async def settings_changed(self, guild_id: int) -> None: ...
 
     async def notes(self, guild_id: int) -> list[str]: ...
+
+    async def study_channel_lost(self, guild_id: int, channel_id: int, now: datetime) -> None: ...
 
 
 class PassesHook(Protocol):
@@ -42,6 +44,9 @@ class TotalsHook(Protocol):
 
 class _NoPosts:
     async def settings_changed(self, guild_id: int) -> None:
+        return None
+
+    async def study_channel_lost(self, guild_id: int, channel_id: int, now: datetime) -> None:
         return None
 
     async def notes(self, guild_id: int) -> list[str]:
@@ -149,6 +154,23 @@ class Servers:
     async def erase(self, guild_id: int) -> None:
         """A left server's settings, last (the other features' data goes first)."""
         await self.repo.delete(guild_id)
+
+    async def forget_member(
+        self, db: aiosqlite.Connection, user_id: int, guild_id: int | None
+    ) -> None:
+        """Part of erasing a member (inside its transaction): the settings no longer name them
+        as who ran /setup last; alerts go to the admin channel, or wait for the next /setup."""
+        await forget_admin(db, user_id, guild_id)
+
+    async def channel_deleted(self, guild_id: int, channel_id: int, now: datetime) -> None:
+        """A channel of the server was deleted: if it was the study (or admin) channel it is no
+        longer set, so `/setup show` says so at once, and the posts tell the admins."""
+        before = await self.repo.get(guild_id)
+        if before is None or not await self.repo.forget_channel(guild_id, channel_id, now):
+            return
+        await self.posts.settings_changed(guild_id)
+        if before.study_channel_id == channel_id:
+            await self.posts.study_channel_lost(guild_id, channel_id, now)
 
     async def turn_off_post(self, guild_id: int, kind: str, now: datetime) -> None:
         """The bot turns a kind of post off after Discord refused it for good."""
