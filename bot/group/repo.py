@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
+import aiosqlite
+
 from bot.db import Database, fetch_all, from_db_time
 from bot.group.board import BoardRow, CohortPass, Totals
 from bot.timekeeping import week_start
@@ -72,6 +74,18 @@ _REBUILD_TOTALS = (
     " SELECT guild_id, week, user_id, sum(minutes), count(*), max(logged_at)"
     " FROM passes GROUP BY guild_id, week, user_id",
 )
+
+
+async def rebuild_server_totals(db: aiosqlite.Connection, guild_id: int) -> None:
+    """One server's kept totals from its passes' points, inside the caller's transaction (the
+    switch of its roadmap, which changed them)."""
+    for statement in _REBUILD_TOTALS:
+        where = " WHERE guild_id = ?"
+        if statement.startswith("DELETE"):
+            await db.execute(statement + where, (guild_id,))
+        else:
+            head, group_by = statement.split(" GROUP BY ")
+            await db.execute(f"{head}{where} GROUP BY {group_by}", (guild_id,))
 
 
 class GroupRepo:
