@@ -29,6 +29,7 @@ from bot.learners.service import Learners
 from bot.server.repo import ServerRepo
 from bot.server.service import Servers
 from curriculum import default_curriculum
+from curriculum.roadmaps import Roadmaps
 
 LARGEST_RUNS = 20
 
@@ -167,9 +168,10 @@ async def _run(data: dataset.Dataset, scale: Scale, seed: int, path: Path) -> di
     results: dict[str, Any] = {"largest_server": {"guild_id": largest, "members": sizes[0][1]}}
     async with await Database.open(path) as database:
         curriculum = default_curriculum()
-        settings = Servers(ServerRepo(database), curriculum.id, "UTC")
-        group = Group(GroupRepo(database), settings, curriculum)
-        learners = Learners(LearnerRepo(database), settings, curriculum)
+        roadmaps = Roadmaps(curriculum)
+        settings = Servers(ServerRepo(database), roadmaps, "UTC")
+        group = Group(GroupRepo(database), settings, roadmaps)
+        learners = Learners(LearnerRepo(database), settings, roadmaps)
         await database.trace(statements)
 
         async def board(

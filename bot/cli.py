@@ -9,17 +9,29 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from bot import private_files
+from bot.db import Database
 from bot.db.migrations import SchemaTooNew
+from bot.group.repo import GroupRepo
+from bot.group.service import Group
+from bot.learners import export as export_files
+from bot.learners.repo import LearnerRepo
+from bot.learners.service import Learners
+from bot.posts.repo import PostRepo
+from bot.server.repo import ServerRepo
+from bot.server.service import Servers
 from bot.settings import Settings
 from bot.startup_checks import (
     EXIT_CONFIG,
     EXIT_RUNTIME,
     StartupError,
+    check_roadmaps,
     describe_schema_too_new,
     open_database,
 )
@@ -27,6 +39,7 @@ from curriculum import (
     DEFAULT_PATH,
     Curriculum,
     CurriculumError,
+    Roadmaps,
     default_curriculum,
     load_curriculum,
 )
@@ -149,6 +162,26 @@ def _parser() -> argparse.ArgumentParser:
         "--fix", action="store_true", help="rebuild the totals when they differ from the history"
     )
     check_db.set_defaults(handler=_db_check)
+    export = db_sub.add_parser(
+        "export",
+        help="write every member's data in a server to a CSV and a JSON file",
+        parents=[with_env],
+    )
+    export.add_argument("--guild", type=int, required=True, metavar="ID", help="the server's id")
+    export.add_argument(
+        "--out", type=Path, default=Path("."), metavar="DIR", help="folder for the files (.)"
+    )
+    export.set_defaults(handler=_db_export)
+    erase = db_sub.add_parser(
+        "erase",
+        help="erase everything stored about a user (a data deletion request)",
+        parents=[with_env],
+    )
+    erase.add_argument("--user", type=int, required=True, metavar="ID", help="the user's id")
+    erase.add_argument(
+        "--guild", type=int, metavar="ID", help="only in this server (default: every server)"
+    )
+    erase.set_defaults(handler=_db_erase)
     return parser
 
 
@@ -442,8 +475,8 @@ def _db_check(args: argparse.Namespace) -> int:
         from bot.server.service import Servers
 
         async with await open_database(settings.database) as db:
-            curriculum = default_curriculum()
-            group = Group(GroupRepo(db), Servers(ServerRepo(db), curriculum.id), curriculum)
+            roadmaps = Roadmaps(default_curriculum())
+            group = Group(GroupRepo(db), Servers(ServerRepo(db), roadmaps), roadmaps)
             problems = await group.check_totals(fix=args.fix)
             if not problems:
                 print(f"{settings.database}: the totals agree with the history")
@@ -467,3 +500,84 @@ def _db_check(args: argparse.Namespace) -> int:
             return 1
 
     return asyncio.run(check())
+
+
+def _services(db: Database, settings: Settings) -> tuple[Learners, Group]:
+    """The services the data commands need, wired as the bot wires them, without Discord."""
+    roadmaps = check_roadmaps(settings)
+    servers = Servers(ServerRepo(db), roadmaps, settings.default_timezone)
+    learners = Learners(LearnerRepo(db), servers, roadmaps)
+    learners.others = [servers, PostRepo(db)]
+    return learners, Group(GroupRepo(db), servers, roadmaps)
+
+
+def _existing_database(settings: Settings) -> Path:
+    if not settings.database.exists():
+        raise CliError(f"no database at {settings.database} (set TWOPASS_DATABASE)")
+    return settings.database
+
+
+def _db_export(args: argparse.Namespace) -> int:
+    """Files on disk have no upload limit: the CSV and the JSON, never zipped."""
+    settings = load_settings(args)
+    path = _existing_database(settings)
+    if not args.out.is_dir():
+        raise CliError(f"--out {args.out}: no such folder")
+
+    async def export() -> int:
+        async with await open_database(path) as db:
+            learners, _ = _services(db, settings)
+            data, _files = await learners.export(args.guild, None, datetime.now(UTC))
+        if data.empty:
+            raise CliError(f"nothing is stored about server {args.guild} in {path}")
+        stem = export_files.file_stem(data)
+        for name, body in (
+            (f"{stem}.csv", export_files.to_csv(data)),
+            (f"{stem}.json", export_files.to_json(data)),
+        ):
+            target = args.out / name
+            private_files.create_file(target)
+            target.write_bytes(body)
+            print(target)
+        print(
+            f"server {args.guild}: {len(data.members)} members, {len(data.passes)} passes, "
+            f"{len(data.history)} history entries"
+        )
+        return 0
+
+    return asyncio.run(export())
+
+
+def _db_erase(args: argparse.Namespace) -> int:
+    settings = load_settings(args)
+    path = _existing_database(settings)
+    where = f"server {args.guild}" if args.guild else "every server"
+
+    async def erase() -> int:
+        async with await open_database(path) as db:
+            learners, group = _services(db, settings)
+            if args.guild:
+                erased = await learners.forget(args.guild, args.user)
+            else:
+                erased = await learners.erase_everywhere(args.user)
+            left = await group.check_totals()
+        if erased.nothing:
+            print(f"nothing is stored about user {args.user} in {where}")
+        else:
+            print(
+                f"erased user {args.user} in {where}: {_count(erased.members, 'membership')}, "
+                f"{_count(erased.passes, 'pass', 'passes')}, "
+                f"{_count(erased.history, 'history entry', 'history entries')}; "
+                f"{_count(erased.corrections, 'correction')} they made to others' logs now "
+                "name no one"
+            )
+        if left:
+            print(f"{len(left)} totals differ from the history; run `twopass db check --fix`")
+            return 1
+        return 0
+
+    return asyncio.run(erase())
+
+
+def _count(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else many or one + 's'}"

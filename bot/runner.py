@@ -23,7 +23,7 @@ from bot.startup_checks import (
     EXIT_CONFIG,
     EXIT_RUNTIME,
     StartupError,
-    check_roadmap,
+    check_roadmaps,
     check_stored_timezones,
     open_database,
 )
@@ -46,7 +46,7 @@ UNREACHABLE = (
 async def serve(settings: Settings) -> int:
     token = settings.discord_token
     assert token is not None, "checked by the caller"
-    curriculum = check_roadmap(settings)
+    roadmaps = check_roadmaps(settings)
     async with await open_database(settings.database) as db:
         await check_stored_timezones(db)
         log.info(
@@ -54,7 +54,7 @@ async def serve(settings: Settings) -> int:
             settings.database.resolve(),
             await db.schema_version(),
         )
-        bot = TwopassBot(settings=settings, db=db, curriculum=curriculum)
+        bot = TwopassBot(settings=settings, db=db, roadmaps=roadmaps)
         stop_on_signals(bot)
         async with bot:
             try:

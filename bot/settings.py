@@ -50,12 +50,16 @@ class Settings(BaseSettings):
     shard_count: int | None = Field(default=None, gt=0)
     shard_ids: Annotated[tuple[int, ...] | None, NoDecode] = None
 
+    # A folder of more roadmap files (`*.toml`, each with its own `id`) that admins can choose
+    # from with `/setup roadmap`; the bundled ones are always offered.
+    roadmaps: Path | None = None
+
     @field_validator("discord_token", mode="before")
     @classmethod
     def _blank_is_missing(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("dev_guild_id", "curriculum", "shard_count", mode="before")
+    @field_validator("dev_guild_id", "curriculum", "roadmaps", "shard_count", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

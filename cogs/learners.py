@@ -28,7 +28,9 @@ class LearnersCog(commands.Cog):
     ) -> list[app_commands.Choice[str]]:
         return [
             app_commands.Choice(name=c.name, value=c.value)
-            for c in choices(self.bot.curriculum, current)
+            for c in choices(
+                await self.bot.learners.roadmap(guild_id(interaction), self.bot.now()), current
+            )
         ]
 
     async def timezone_autocomplete(
@@ -85,7 +87,7 @@ class LearnersCog(commands.Cog):
         )
         # Always private: it says where the member stands against their own plan.
         await interaction.response.send_message(
-            embed=render.today(self.bot.curriculum, result, interaction.user.id), ephemeral=True
+            embed=render.today(result.roadmap, result, interaction.user.id), ephemeral=True
         )
 
     @app_commands.command(description="Log a pass of a video")
@@ -130,15 +132,15 @@ class LearnersCog(commands.Cog):
         if result.corrected_by is not None:
             # An admin's correction is not the member's accomplishment: only the admin sees it.
             await interaction.response.send_message(
-                render.corrected(self.bot.curriculum, result, target.id), ephemeral=True
+                render.corrected(result.roadmap, result, target.id), ephemeral=True
             )
         elif result.edited:
             await interaction.response.send_message(
-                embed=render.edited(self.bot.curriculum, result), ephemeral=True
+                embed=render.edited(result.roadmap, result), ephemeral=True
             )
         else:
             await interaction.response.send_message(
-                embed=render.done(self.bot.curriculum, result, target.id), ephemeral=private
+                embed=render.done(result.roadmap, result, target.id), ephemeral=private
             )
 
     @app_commands.command(description="Remove a pass you logged by mistake")
@@ -190,7 +192,7 @@ class LearnersCog(commands.Cog):
         personal = target.id == interaction.user.id and not share
         await interaction.response.send_message(
             embed=render.progress(
-                self.bot.curriculum,
+                result.roadmap,
                 result,
                 target.id,
                 personal=personal,
@@ -202,9 +204,10 @@ class LearnersCog(commands.Cog):
     @app_commands.guild_only()
     async def roadmap(self, interaction: discord.Interaction[discord.Client]) -> None:
         done = await self.bot.learners.done_passes(guild_id(interaction), interaction.user.id)
-        measured = await self.bot.learners.measured_ratios(guild_id(interaction))
+        roadmap = await self.bot.learners.roadmap(guild_id(interaction), self.bot.now())
+        measured = await self.bot.learners.measured_ratios(guild_id(interaction), roadmap)
         await interaction.response.send_message(
-            embeds=render.roadmap(self.bot.curriculum, done, measured), ephemeral=True
+            embeds=render.roadmap(roadmap, done, measured), ephemeral=True
         )
 
 

@@ -49,7 +49,7 @@ from .model import (
     World,
 )
 from .ratelimit import BucketRule, Fault, RateLimiter, RequestRecord
-from .rest import API_PREFIX, INTERACTION_ACK_SECONDS, RestApi
+from .rest import API_PREFIX, INTERACTION_ACK_SECONDS, UPLOAD_LIMIT, RestApi
 
 ClientT = TypeVar("ClientT", bound=discord.Client)
 _INTENT_MESSAGE_CONTENT = 1 << 15
@@ -125,6 +125,10 @@ class LocalDiscord:
         )
         self.interactions: dict[int, InteractionRecord] = {}
         self.interactions_by_token: dict[str, InteractionRecord] = {}
+        # What was uploaded, by attachment id, so a test can read a file the bot sent.
+        self.uploads: dict[str, bytes] = {}
+        # Discord's per-request upload limit for a server without boosts.
+        self.upload_limit = UPLOAD_LIMIT
         self._changed = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -305,6 +309,22 @@ class LocalDiscord:
     def dispatch(self, event: str, data: JSON) -> None:
         """Sends a raw gateway event to the bot."""
         self.gateway.dispatch(event, data)
+
+    def remove_bot(self, guild: Guild) -> None:
+        """The bot is kicked from `guild` (or the server deleted): GUILD_DELETE without
+        `unavailable`, as Discord sends it. The guild stays in the world for `add_bot`."""
+        self.dispatch("GUILD_DELETE", {"id": str(guild.id)})
+
+    def add_bot(self, guild: Guild) -> None:
+        """The bot is invited back to `guild`: a GUILD_CREATE with the whole guild and no
+        `unavailable` key, which is how a client tells a join from an outage's end."""
+        payload = guild.gateway_payload()
+        del payload["unavailable"]
+        self.dispatch("GUILD_CREATE", payload)
+
+    def attachment_data(self, attachment: JSON) -> bytes:
+        """The bytes of a file the bot uploaded, from its attachment object in a message."""
+        return self.uploads[str(attachment["id"])]
 
     # ---- rate limits and faults ----------------------------------------------------------
 

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 API_PREFIX = "/api/v10"
 INTERACTION_ACK_SECONDS = 3.0
+# Discord's upload limit per request in a server without boosts (10 MiB since 2024).
+UPLOAD_LIMIT = 10 * 1024 * 1024
 NONCE_WINDOW_SECONDS = 300.0
 _INTENT_GUILD_MESSAGES = 1 << 9
 _INTENT_DIRECT_MESSAGES = 1 << 12
@@ -186,6 +188,7 @@ class RestApi:
                             "field": part.name,
                             "filename": part.filename or "file",
                             "size": len(data),
+                            "data": bytes(data),
                             "content_type": part.headers.get(
                                 "Content-Type", "application/octet-stream"
                             ),
@@ -246,10 +249,14 @@ class RestApi:
         """Attachment objects for uploaded files, named as the body's ``attachments`` describe them."""
         source = (request.body or {}) if body is None else body
         described = {str(a.get("id")): a for a in source.get("attachments") or []}
+        total = sum(upload["size"] for upload in request.files)
+        if total > self.core.upload_limit:
+            raise ApiError(413, 40005, "Request entity too large")
         result = []
         for index, upload in enumerate(request.files):
             meta = described.get(str(index), {})
             attachment_id = self.world.ids.next()
+            self.core.uploads[str(attachment_id)] = upload["data"]
             url = f"{self.core.base_url}/attachments/{attachment_id}/{upload['filename']}"
             result.append(
                 {

@@ -7,13 +7,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
+import aiosqlite
+
 from bot.db import Database, fetch_all, from_db_time
 from bot.group.board import BoardRow, CohortPass, Totals
 from bot.timekeeping import week_start
 
 # The one board order: most points first, then whoever reached the score first, then by id.
 BOARD_ORDER = "-minutes, reached_at, user_id"
-# The same order as the board indexes hold it (migration 0012): written so SQLite reads a page
+# The same order as the board indexes hold it (migration 0013): written so SQLite reads a page
 # straight off the index instead of sorting the server.
 _INDEX_ORDER = "minutes DESC, reached_at, user_id"
 
@@ -89,6 +91,18 @@ _REBUILD_TOTALS = (
     f" active) SELECT guild_id, week, user_id, sum(minutes), count(*), max(logged_at), {_ACTIVE}"
     " FROM passes AS p GROUP BY guild_id, week, user_id",
 )
+
+
+async def rebuild_server_totals(db: aiosqlite.Connection, guild_id: int) -> None:
+    """One server's kept totals from its passes' points, inside the caller's transaction (the
+    switch of its roadmap, which changed them)."""
+    for statement in _REBUILD_TOTALS:
+        where = " WHERE guild_id = ?"
+        if statement.startswith("DELETE"):
+            await db.execute(statement + where, (guild_id,))
+        else:
+            head, group_by = statement.split(" GROUP BY ")
+            await db.execute(f"{head}{where} GROUP BY {group_by}", (guild_id,))
 
 
 class GroupRepo:

@@ -19,7 +19,6 @@ class StudyComposer:
     def __init__(self, learners: Learners, group: Group) -> None:
         self.learners = learners
         self.group = group
-        self.curriculum = learners.curriculum
 
     async def compose(
         self,
@@ -38,16 +37,17 @@ class StudyComposer:
             settings.guild_id, day - timedelta(days=1)
         )
         step = self.learners.cohort_step(settings, due)
-        return render_posts.daily(self.curriculum, day, step, studied)
+        return render_posts.daily(self.learners.roadmap_of(settings), day, step, studied)
 
     async def checkin(
         self, settings: GuildSettings, due: datetime, days: tuple[date, date] | None = None
     ) -> Composed:
+        roadmap = self.learners.roadmap_of(settings)
         members = await self.learners.active_members(settings.guild_id)
         joined, passes = await self.group.roster(settings.guild_id)
         # Every number of the post, the top three included, from this one read of the passes.
         week = checkin.summarize(
-            self.curriculum, members, passes, now=due, timezone=settings.timezone, days=days
+            roadmap, members, passes, now=due, timezone=settings.timezone, days=days
         )
-        view = cohort_view(self.curriculum, settings.timezone, joined, passes, due)
-        return render_posts.checkin(self.curriculum, week, view)
+        view = cohort_view(roadmap, settings.timezone, joined, passes, due)
+        return render_posts.checkin(roadmap, week, view)

@@ -19,6 +19,8 @@ _POST_COLUMNS = (
     " window_start, window_end, thread_name"
 )
 _KEY = "guild_id = ? AND kind = ? AND period_key = ?"
+# What a stored post says instead of a mention of a member whose data was erased.
+ERASED_MENTION = "someone"
 # A check-in covers its days if it is still to be sent or any of it is out; one cancelled before
 # anything went out leaves its days to the next check-in.
 _COVERING = "kind = 'checkin' AND (state <> 'cancelled' OR message_id IS NOT NULL)"
@@ -374,3 +376,23 @@ class PostRepo:
                 "UPDATE post_notes SET alerted_at = ? WHERE guild_id = ? AND topic = ? AND at = ?",
                 (to_db_time(now), note.guild_id, note.topic, to_db_time(note.at)),
             )
+
+    async def forget_member(
+        self, db: aiosqlite.Connection, user_id: int, guild_id: int | None
+    ) -> None:
+        """Inside the transaction that erases a member: the stored parts of posts (sent or
+        not) no longer mention them. A check-in composed before names them; the copy kept here
+        says "someone" instead, and so does a part still to be sent. A message already in a
+        channel is the server's and stays as it was."""
+        mention = f"<@{user_id}>"
+        where, params = ("", ()) if guild_id is None else (" AND guild_id = ?", (guild_id,))
+        await db.execute(
+            f"UPDATE post_parts SET body = replace(body, ?, ?) WHERE instr(body, ?) > 0{where}",
+            (mention, ERASED_MENTION, mention, *params),
+        )
+
+    async def erase_server(self, guild_id: int) -> None:
+        """Every post, stored part and note of a server the bot left long ago."""
+        async with self.database.transaction() as db:
+            for table in ("post_parts", "posts", "post_notes"):
+                await db.execute(f"DELETE FROM {table} WHERE guild_id = ?", (guild_id,))

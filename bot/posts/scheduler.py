@@ -247,3 +247,8 @@ class PostScheduler:
         )
         await self.repo.add_note(guild_id, "channel", note, "channel set", now)
         self.spawn(self.publisher.tell_admins())
+
+    async def erase_server(self, guild_id: int) -> None:
+        """A server the bot left long ago: no jobs, no posts, no parts, no notes."""
+        await self.rebuild(guild_id)
+        await self.repo.erase_server(guild_id)

@@ -1,4 +1,4 @@
--- 0012: boards read in index order. A board page, its size and the caller's rank were computed
+-- 0013: boards read in index order. A board page, its size and the caller's rank were computed
 -- by joining a server's whole board to `members` (for who is active), sorting it in a temporary
 -- B-tree and scanning it three times: 43 ms for a 20,000-member server. The kept totals now
 -- carry what the board filters on (`active`, kept in step with `members` by a trigger), and an
@@ -60,7 +60,8 @@ BEGIN
 END;
 
 -- How many are on each board (week '' is all time), kept as rows come, go, leave and return,
--- so a board's size is one lookup rather than a count of its server.
+-- so a board's size is one lookup rather than a count of its server. An empty board has no row
+-- (an erased server leaves none behind).
 CREATE TABLE board_sizes (
     guild_id    INTEGER NOT NULL,
     week        TEXT    NOT NULL,
@@ -81,12 +82,16 @@ END;
 CREATE TRIGGER board_sizes_on_total_gone AFTER DELETE ON member_points WHEN OLD.active = 1
 BEGIN
     UPDATE board_sizes SET members = members - 1 WHERE guild_id = OLD.guild_id AND week = '';
+    DELETE FROM board_sizes WHERE guild_id = OLD.guild_id AND week = '' AND members <= 0;
 END;
 CREATE TRIGGER board_sizes_on_total_active AFTER UPDATE OF active ON member_points
 WHEN NEW.active IS NOT OLD.active
 BEGIN
+    INSERT INTO board_sizes (guild_id, week, members) VALUES (NEW.guild_id, '', 0)
+    ON CONFLICT (guild_id, week) DO NOTHING;
     UPDATE board_sizes SET members = members + (CASE WHEN NEW.active = 1 THEN 1 ELSE -1 END)
     WHERE guild_id = NEW.guild_id AND week = '';
+    DELETE FROM board_sizes WHERE guild_id = NEW.guild_id AND week = '' AND members <= 0;
 END;
 CREATE TRIGGER board_sizes_on_week AFTER INSERT ON member_week_points WHEN NEW.active = 1
 BEGIN
@@ -97,10 +102,14 @@ CREATE TRIGGER board_sizes_on_week_gone AFTER DELETE ON member_week_points WHEN 
 BEGIN
     UPDATE board_sizes SET members = members - 1
     WHERE guild_id = OLD.guild_id AND week = OLD.week;
+    DELETE FROM board_sizes WHERE guild_id = OLD.guild_id AND week = OLD.week AND members <= 0;
 END;
 CREATE TRIGGER board_sizes_on_week_active AFTER UPDATE OF active ON member_week_points
 WHEN NEW.active IS NOT OLD.active
 BEGIN
+    INSERT INTO board_sizes (guild_id, week, members) VALUES (NEW.guild_id, NEW.week, 0)
+    ON CONFLICT (guild_id, week) DO NOTHING;
     UPDATE board_sizes SET members = members + (CASE WHEN NEW.active = 1 THEN 1 ELSE -1 END)
     WHERE guild_id = NEW.guild_id AND week = NEW.week;
+    DELETE FROM board_sizes WHERE guild_id = NEW.guild_id AND week = NEW.week AND members <= 0;
 END;
