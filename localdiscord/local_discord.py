@@ -91,6 +91,7 @@ class LocalDiscord:
         self.problems: list[str] = []
         self.hangs: list[Hang] = []
         self.requests: list[RequestRecord] = []
+        self.attachment_data: dict[int, bytes] = {}  # every uploaded file, by attachment id
         self.limiter = RateLimiter()
         self.world = World(bot_name, self._emit)
         self.app_owner_id = self.world.add_user("app owner").id
@@ -350,6 +351,10 @@ class LocalDiscord:
     def channel_messages(self, channel: Channel) -> list[Message]:
         """Non-ephemeral messages in ``channel``, oldest first."""
         return channel.visible_messages()
+
+    def attachment_bytes(self, attachment: JSON) -> bytes:
+        """The bytes the bot uploaded for an attachment object (as a message carries it)."""
+        return self.attachment_data[int(attachment["id"])]
 
     def dm_messages(self, user: User | Member) -> list[Message]:
         target = user.user if isinstance(user, Member) else user

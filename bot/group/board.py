@@ -4,8 +4,8 @@ history replays to. No Discord, no database."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
 
@@ -101,6 +101,10 @@ class CohortView:
     moved_this_week: tuple[int, ...]
     quiet: tuple[int, ...]  # nothing logged in QUIET_DAYS days
     finished: tuple[int, ...]
+    # What the cohort map draws besides: names as members last gave them (/join), and the
+    # cohort's video of the day (its id; None once the calendar passed the end).
+    names: Mapping[int, str] = field(default_factory=dict)
+    video_of_the_day: str | None = None
 
 
 def cohort_view(
