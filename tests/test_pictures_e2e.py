@@ -5,14 +5,21 @@ the embed too."""
 from __future__ import annotations
 
 import io
+import sys
 
+import pytest
 from PIL import Image
 
+from bot.group import render as group_views
 from bot.learners import render as learner_views
 from bot.pictures import PassState, canvas
+from bot.pictures.cohort import cell_box
+from bot.pictures.cohort import height as cohort_height
 from bot.pictures.progress import day_box, height, tile_box
+from curriculum import Pass
 from localdiscord.model import Message
 from tests.conftest import NOW, Server
+from tests.test_member_experience import text
 
 
 def attached(local: object, message: Message | None, name: str) -> tuple[dict, Image.Image]:
@@ -77,3 +84,71 @@ async def test_progress_of_someone_not_joined_is_a_private_sentence_and_no_pictu
     assert reply.ephemeral and not reply.deferred
     assert reply.message is not None and not reply.message.attachments
     assert "/join" in reply.content
+
+
+NAMES = ("山田太郎", "Дмитрий", "Zoë 🚀", "김민준", "François")
+
+
+async def test_cohort_map_pages_with_buttons_only_the_caller_turns(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The module the bot loaded as an extension (discord.py loads a fresh copy of it).
+    monkeypatch.setattr(sys.modules["cogs.group"], "PAGER_TIMEOUT", 1.0)
+    study = server.bot.learners
+    # 30 members: the first five named in other scripts, each a little further along.
+    for n in range(30):
+        name = NAMES[n] if n < len(NAMES) else f"member{n}"
+        await study.join(server.guild.id, 900_000 + n, NOW, name=name)
+    for video in ("neural-network", "gradient-descent", "backprop-intuition"):
+        await study.log(server.guild.id, 900_000, video, Pass.FIRST, NOW)
+    await study.log(server.guild.id, 900_000, "backprop-intuition", Pass.SECOND, NOW)
+    await study.log(server.guild.id, 900_001, "neural-network", Pass.FIRST, NOW)
+
+    reply = await server.slash(server.bob, "cohort")
+    assert reply.deferred and not reply.ephemeral
+    file, image = attached(server.discord, reply.message, "cohort.png")
+    assert file["description"].startswith("The cohort, page 1 of 2: 25 members by 19 videos.")
+    assert "山田太郎: 1 second, 2 first pass only." in file["description"]
+    assert reply.embeds[0]["image"]["url"] == file["url"]
+    assert "30 active members" in text(reply)  # the numbers stay in words
+    assert [b["label"] for b in reply.buttons] == ["Previous", "Next"]
+    assert reply.buttons[0].get("disabled") and not reply.buttons[1].get("disabled")
+
+    # The furthest along comes first: 山田太郎's row 0, video 3 (column 2) has both passes.
+    view = await server.bot.groups.cohort(server.guild.id, NOW)
+    page1 = group_views.cohort_map(server.bot.curriculum, view, 0)
+    assert page1.rows[0].name == "山田太郎" and page1.rows[1].name == "Дмитрий"
+    assert image.size == (canvas.WIDTH, cohort_height(page1))
+    assert colour_at(image, cell_box(page1, 0, 2)) == canvas.STATE[PassState.SECOND]
+    assert colour_at(image, cell_box(page1, 0, 0)) == canvas.STATE[PassState.FIRST]
+    assert colour_at(image, cell_box(page1, 1, 1)) == canvas.STATE[PassState.NONE]
+
+    stranger = await server.discord.click(server.alice, reply, label="Next")
+    assert stranger.ephemeral and "run `/cohort` yourself" in stranger.content
+    assert file in reply.message.attachments  # nothing changed for them
+
+    await server.discord.click(server.bob, reply, label="Next")
+    await server.discord.wait_until(
+        lambda: "page 2 of 2" in str(reply.message.attachments), what="the second page"
+    )
+    file2, image2 = attached(server.discord, reply.message, "cohort.png")
+    assert file2["description"].startswith("The cohort, page 2 of 2: 5 members")
+    assert reply.embeds[0]["image"]["url"] == file2["url"]
+    page2 = group_views.cohort_map(server.bot.curriculum, view, 1)
+    assert image2.size == (canvas.WIDTH, cohort_height(page2))
+    assert not reply.buttons[0].get("disabled") and reply.buttons[1].get("disabled")
+    # After the timeout the buttons are shown disabled, the picture stays.
+    await server.discord.wait_until(
+        lambda: all(b.get("disabled") for b in reply.buttons), within=3, what="buttons disabled"
+    )
+    assert attached(server.discord, reply.message, "cohort.png")[0] == file2
+
+
+async def test_a_small_cohort_gets_one_map_without_buttons(server: Server) -> None:
+    await server.slash(server.alice, "join")
+    await server.slash(server.alice, "done", video="neural-network", pass_="first")
+    reply = await server.slash(server.bob, "cohort")
+    file, _ = attached(server.discord, reply.message, "cohort.png")
+    assert file["description"].startswith("The cohort, page 1 of 1: 1 members")
+    assert "Moved this week: alice." in file["description"]
+    assert not reply.buttons
