@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import sys
 
+import discord
 import pytest
 from PIL import Image
 
@@ -152,3 +153,16 @@ async def test_a_small_cohort_gets_one_map_without_buttons(server: Server) -> No
     assert file["description"].startswith("The cohort, page 1 of 1: 1 members")
     assert "Moved this week: alice." in file["description"]
     assert not reply.buttons
+
+
+async def test_the_local_discord_checks_uploads_as_discord_would(server: Server) -> None:
+    channel = server.bot.get_partial_messageable(server.study.id)
+    png = io.BytesIO(b"\x89PNG not really")
+    with pytest.raises(discord.HTTPException) as refused:
+        await channel.send(file=discord.File(png, "a.png", description="x" * 1025))
+    assert refused.value.status == 400
+    assert any("attachments.0.description" in p for p in server.discord.take_problems())
+    # An embed showing a file the message does not carry is a broken image on Discord.
+    shown = discord.Embed(title="t").set_image(url="attachment://missing.png")
+    await channel.send(embed=shown, file=discord.File(io.BytesIO(b"x"), "other.png"))
+    assert any("attachment://missing.png" in p for p in server.discord.take_problems())
