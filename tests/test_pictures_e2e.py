@@ -150,7 +150,7 @@ async def test_a_small_cohort_gets_one_map_without_buttons(server: Server) -> No
     await server.slash(server.alice, "done", video="neural-network", pass_="first")
     reply = await server.slash(server.bob, "cohort")
     file, _ = attached(server.discord, reply.message, "cohort.png")
-    assert file["description"].startswith("The cohort, page 1 of 1: 1 members")
+    assert file["description"].startswith("The cohort, page 1 of 1: 1 member by 19 videos.")
     assert "Moved this week: alice." in file["description"]
     assert not reply.buttons
 
