@@ -68,7 +68,11 @@ def test_a_scripted_session_shows_replies_and_the_daily_post(tmp_path: Path) -> 
     assert "You are now bob." in section(out, "alice> :as bob")
     assert "bot (only you see this):" in section(out, "bob> /done 1 first private:yes")
     board = section(out, "bob> /leaderboard")
-    assert "== Leaderboard: this week (2-8 March) ==" in board and "@alice" in board and "@bob" in board
+    assert (
+        "== Leaderboard: this week (2-8 March) ==" in board
+        and "@alice" in board
+        and "@bob" in board
+    )
     refused = section(out, "bob> /done gpt third")
     assert "Discord would not send that" in refused and "'first', 'second'" in refused
 
