@@ -152,6 +152,15 @@ class GroupRepo:
             passes = [CohortPass(r[0], r[1], r[2], date.fromisoformat(r[3]), r[4]) for r in rows]
         return members, passes
 
+    async def names(self, guild_id: int) -> dict[int, str]:
+        """The display names active members last gave (at /join), for pictures."""
+        rows = await self.database.rows(
+            "SELECT user_id, display_name FROM members"
+            " WHERE guild_id = ? AND active = 1 AND display_name IS NOT NULL",
+            (guild_id,),
+        )
+        return {row[0]: row[1] for row in rows}
+
     async def rebuild_totals(self) -> None:
         async with self.database.transaction() as db:
             for statement in _REBUILD_TOTALS:
