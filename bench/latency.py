@@ -1,4 +1,4 @@
-"""Item 1: /done and /today end to end, against the floor of the stack.
+"""Item 1: /done and /today end to end, against the floor of the stack; /progress with its card.
 
 From the emulator dispatching INTERACTION_CREATE to the interaction callback reaching it,
 through the real discord.py client, our tree, cogs, feature services and their repositories
@@ -37,6 +37,7 @@ from bot.settings import Settings
 WARMUP = 50
 PRIVATE_ANSWERS = frozenset({"today"})  # commands whose own answer only the member sees
 GAP_SECONDS = 0.002  # between sequential interactions: the bot finishes its tail work
+PROGRESS_RUNS = 300  # /progress answers with a picture: fewer runs, each ~tens of ms
 
 
 class FloorBot(discord.AutoShardedClient):
@@ -319,6 +320,9 @@ async def _run(data: dataset.Dataset, scale: Scale, seed: int, workdir: Path) ->
                 done_conc, done_wall = await meter.concurrent(
                     conc, in_flight, done(conc_done), "done"
                 )
+                results["progress_card"] = await _progress_card(
+                    local, meter, learners, members, channel_of, min(seq, PROGRESS_RUNS)
+                )
         results["problems"] = local.take_problems()
     results["errors"] = meter.errors[:20]
     results["error_count"] = len(meter.errors)
@@ -355,6 +359,36 @@ async def _run(data: dataset.Dataset, scale: Scale, seed: int, workdir: Path) ->
             ),
         }
     return results
+
+
+async def _progress_card(
+    local: BenchDiscord,
+    meter: Meter,
+    learners: Sequence[dataset.Learner],
+    members: dict[int, Member],
+    channel_of: Callable[[dataset.Learner], Any],
+    count: int,
+) -> dict[str, Any]:
+    """/progress one at a time: from the dispatch to the acknowledgement (the defer), and to
+    the follow-up carrying the card (the member sees the picture then)."""
+    acked, complete = [], []
+    for index in range(count + WARMUP // 5):
+        who = learners[index % len(learners)]
+        reply = await local.slash(members[who.user_id], "progress", channel=channel_of(who))
+        finished = time.monotonic()
+        message = reply.message
+        names = [a.get("filename") for a in (message.attachments if message else [])]
+        if not reply.ephemeral or names != ["progress.png"]:
+            meter.errors.append(f"/progress: {reply.content or names}"[:200])
+            continue
+        if index < WARMUP // 5:
+            continue  # the first renders load the fonts
+        ack = local.latency(reply.interaction.id)
+        if ack is not None:
+            acked.append(ack)
+            complete.append(finished - local.dispatched_at[reply.interaction.id])
+        await asyncio.sleep(GAP_SECONDS)
+    return {"acknowledged": latency_summary(acked), "with_card": latency_summary(complete)}
 
 
 def run(scale: Scale, seed: int) -> dict[str, Any]:

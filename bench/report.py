@@ -111,6 +111,20 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                     "",
                 )
             )
+        card = lat.get("progress_card") or {}
+        for what, figures, note in (
+            ("acknowledged", card.get("acknowledged") or {}, "the defer, before the card is drawn"),
+            ("with its card", card.get("with_card") or {}, "until the follow-up with the PNG"),
+        ):
+            if figures:
+                out.append(
+                    (
+                        "1 /progress",
+                        f"{what} p50 / p99 / max",
+                        f"{_fmt(figures.get('p50_ms'))} / {_fmt(figures.get('p99_ms'))} / {_fmt(figures.get('max_ms'), ' ms')}",
+                        note,
+                    )
+                )
         if lat.get("error_count") or lat.get("problems"):
             out.append(
                 (

@@ -19,6 +19,7 @@ from bot.group.service import Group
 from bot.learners import plan
 from bot.learners.repo import LearnerRepo
 from bot.learners.service import Learners
+from bot.pictures import aio as pictures
 from bot.posts.compose import StudyComposer
 from bot.posts.poster import DiscordPoster
 from bot.posts.publisher import Publisher
@@ -201,6 +202,8 @@ class TwopassBot(commands.AutoShardedBot):
             left = await tree.drain(grace=COMMANDS_GRACE_SECONDS)
             if left:
                 log.warning("closing with %d commands still unanswered", left)
+        # The commands have answered, so the picture threads are idle: this does not wait.
+        pictures.shutdown()
         await super().close()
 
     async def load_cogs(self) -> None:

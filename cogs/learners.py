@@ -10,8 +10,10 @@ from discord.ext import commands
 
 from bot import zones
 from bot.app import TwopassBot
+from bot.embeds import picture
 from bot.learners import inputs, render
 from bot.learners.videos import choices
+from bot.pictures import render_in_thread, render_progress_card
 from cogs.checks import actor, guild_id
 from curriculum import Pass
 
@@ -63,6 +65,7 @@ class LearnersCog(commands.Cog):
             pace_hours=hours_per_week,
             timezone=timezone,
             reminders=reminders,
+            name=interaction.user.display_name,
         )
         await interaction.response.send_message(embed=render.joined(result), ephemeral=True)
 
@@ -190,15 +193,16 @@ class LearnersCog(commands.Cog):
         )
         # Standing against one's own plan is personal: only in the member's own private view.
         personal = target.id == interaction.user.id and not share
-        await interaction.response.send_message(
-            embed=render.progress(
-                result.roadmap,
-                result,
-                target.id,
-                personal=personal,
-            ),
-            ephemeral=not share,
+        # The card takes tens of milliseconds in a worker thread (more when renders queue):
+        # acknowledge first, as private as the answer will be.
+        await interaction.response.defer(ephemeral=not share, thinking=True)
+        card = await render_in_thread(
+            render_progress_card,
+            render.progress_card(result.roadmap, result, target.display_name, personal=personal),
         )
+        out = render.progress(result.roadmap, result, target.id, personal=personal)
+        file = picture(card.png, "progress.png", card.alt, out)
+        await interaction.followup.send(embed=out, file=file, ephemeral=not share)
 
     @app_commands.command(description="The whole roadmap with links, lengths and your ticks")
     @app_commands.guild_only()

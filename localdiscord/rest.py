@@ -256,6 +256,7 @@ class RestApi:
         for index, upload in enumerate(request.files):
             meta = described.get(str(index), {})
             attachment_id = self.world.ids.next()
+            # Kept so a test can open what the bot uploaded (`LocalDiscord.attachment_data`).
             self.core.uploads[str(attachment_id)] = upload["data"]
             url = f"{self.core.base_url}/attachments/{attachment_id}/{upload['filename']}"
             result.append(
@@ -270,6 +271,29 @@ class RestApi:
                 }
             )
         return result
+
+    def link_attachments(self, message: Message) -> None:
+        """What Discord does with `attachment://name` in an embed's image or thumbnail: point it
+        at the message's attachment of that name. A name the message does not carry shows as a
+        broken image on Discord, so it is a problem here."""
+        by_name = {a["filename"]: a for a in message.attachments}
+        for embed in message.embeds:
+            for slot in ("image", "thumbnail"):
+                target = embed.get(slot)
+                url = str((target or {}).get("url") or "")
+                if not url.startswith("attachment://"):
+                    continue
+                found = by_name.get(url.removeprefix("attachment://"))
+                if found is None:
+                    self.core.report(
+                        f"an embed's {slot} refers to {url}, which message {message.id} does not carry"
+                    )
+                    continue
+                embed[slot] = {
+                    **target,
+                    "url": found["url"],
+                    "proxy_url": found["proxy_url"],
+                }
 
     def emit_message(self, event: str, message: Message) -> None:
         intent = (
@@ -439,6 +463,7 @@ async def interaction_callback(api: RestApi, request: ApiRequest) -> Any:
             data = {}
         message = api.world.new_message(record.channel, bot, data, flags=flags)
         message.attachments = api.attachments(request, data)
+        api.link_attachments(message)
         message.type = 20 if record.type == InteractionType.APPLICATION_COMMAND else 0
         message.webhook_id = bot.id
         message.interaction_metadata = {
@@ -457,6 +482,7 @@ async def interaction_callback(api: RestApi, request: ApiRequest) -> Any:
         if kind == CallbackType.UPDATE_MESSAGE:
             message.apply(data)
             message.attachments += api.attachments(request, data)
+            api.link_attachments(message)
             api.emit_message("MESSAGE_UPDATE", message)
         record.original = message
     elif kind == CallbackType.AUTOCOMPLETE_RESULT:
@@ -491,6 +517,7 @@ async def create_followup(api: RestApi, request: ApiRequest) -> Any:
         # The first follow-up after a defer replaces the "thinking" message and keeps its flags.
         original.apply(body)
         original.attachments += api.attachments(request)
+        api.link_attachments(original)
         message = original
         api.emit_message("MESSAGE_UPDATE", message)
     else:
@@ -503,6 +530,7 @@ async def create_followup(api: RestApi, request: ApiRequest) -> Any:
         flags = int(body.get("flags") or 0) & MessageFlag.EPHEMERAL
         message = api.world.new_message(channel, api.world.bot_user, body, flags=flags)
         message.attachments = api.attachments(request)
+        api.link_attachments(message)
         message.webhook_id = api.world.bot_user.id
         api.emit_message("MESSAGE_CREATE", message)
     record.followups.append(message)
@@ -525,6 +553,7 @@ async def edit_interaction_message(api: RestApi, request: ApiRequest) -> Any:
     message = api.interaction_message(record, request.params.get("message_id", "@original"))
     message.apply(request.body or {})
     message.attachments += api.attachments(request)
+    api.link_attachments(message)
     api.emit_message("MESSAGE_UPDATE", message)
     return message.payload()
 
@@ -598,6 +627,7 @@ async def create_message(api: RestApi, request: ApiRequest) -> Any:
     message = api.world.new_message(channel, api.world.bot_user, body)
     message.flags &= ~(MessageFlag.EPHEMERAL | MessageFlag.LOADING)
     message.attachments = api.attachments(request)
+    api.link_attachments(message)
     if reference is not None:
         message.message_reference, message.type = reference, 19
     if nonce is not None:
@@ -640,6 +670,7 @@ async def edit_message(api: RestApi, request: ApiRequest) -> Any:
         raise ApiError(403, 50005, "Cannot edit a message authored by another user")
     message.apply(request.body or {})
     message.attachments += api.attachments(request)
+    api.link_attachments(message)
     api.emit_message("MESSAGE_UPDATE", message)
     return message.payload()
 
@@ -719,6 +750,7 @@ async def create_thread(api: RestApi, request: ApiRequest) -> Any:
     if forum and body.get("message"):
         first = api.world.new_message(thread, api.world.bot_user, body["message"], flags=0)
         first.attachments = api.attachments(request)
+        api.link_attachments(first)
         result["message"] = first.payload()
     return ApiResponse(result, 201)
 

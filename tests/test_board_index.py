@@ -1,4 +1,4 @@
-"""Boards read in index order (migration 0013): the page, the board's size and the caller's rank
+"""Boards read in index order (migration 0014): the page, the board's size and the caller's rank
 come from the board indexes and kept counters, and must be exactly what ranking every active
 member's passes by hand gives, through /leave, /join again, /undo, ties and a rebuild."""
 

@@ -15,7 +15,7 @@ from bot.timekeeping import week_start
 
 # The one board order: most points first, then whoever reached the score first, then by id.
 BOARD_ORDER = "-minutes, reached_at, user_id"
-# The same order as the board indexes hold it (migration 0013): written so SQLite reads a page
+# The same order as the board indexes hold it (migration 0014): written so SQLite reads a page
 # straight off the index instead of sorting the server.
 _INDEX_ORDER = "minutes DESC, reached_at, user_id"
 
@@ -170,6 +170,15 @@ class GroupRepo:
             )
             passes = [CohortPass(r[0], r[1], r[2], date.fromisoformat(r[3]), r[4]) for r in rows]
         return members, passes
+
+    async def names(self, guild_id: int) -> dict[int, str]:
+        """The display names active members last gave (at /join), for pictures."""
+        rows = await self.database.rows(
+            "SELECT user_id, display_name FROM members"
+            " WHERE guild_id = ? AND active = 1 AND display_name IS NOT NULL",
+            (guild_id,),
+        )
+        return {row[0]: row[1] for row in rows}
 
     async def rebuild_totals(self) -> None:
         async with self.database.transaction() as db:

@@ -3,6 +3,7 @@ window of days; and the totals check behind `twopass db check`."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 
 import aiosqlite
@@ -11,6 +12,7 @@ from bot import timekeeping
 from bot.group import board as rules
 from bot.group.board import Board, BoardEntry, CohortPass, CohortView, Period
 from bot.group.repo import GroupRepo, rebuild_server_totals
+from bot.learners import plan
 from bot.server.service import Servers
 from curriculum import Roadmaps
 
@@ -70,7 +72,18 @@ class Group:
         settings = await self.servers.settings(guild_id, now)
         joined, passes = await self.repo.cohort_passes(guild_id)
         roadmap = self.roadmaps.of(settings.curriculum_id)
-        return rules.cohort_view(roadmap, settings.timezone, joined, passes, now)
+        view = rules.cohort_view(roadmap, settings.timezone, joined, passes, now)
+        step = plan.cohort_step(
+            roadmap,
+            start=settings.cohort_start,
+            pace_hours=settings.default_pace,
+            day=timekeeping.local_today(now, settings.timezone),
+        )
+        return replace(
+            view,
+            names=await self.repo.names(guild_id),
+            video_of_the_day=step.video.id if step else None,
+        )
 
     async def rebuild_totals(self) -> None:
         await self.repo.rebuild_totals()

@@ -11,6 +11,7 @@ from bot.learners.plan import Standing, Step
 from bot.learners.progress import Progress, bar
 from bot.learners.service import DoneResult, JoinResult, MemberProgress, TodayResult
 from bot.learners.streaks import streak_sentence
+from bot.pictures import PassState, PhaseState, ProgressCard, VideoState
 from bot.text import escape_user_text, masked_link
 from curriculum import Curriculum, Pass
 
@@ -219,6 +220,41 @@ def progress(
             notes.append(f"**{title}** ({Pass(logged.pass_no).label}, {stamp}): {detail}")
         add_field(out, "Latest notes and links", "\n".join(notes))
     return out
+
+
+def progress_card(
+    curriculum: Curriculum, result: MemberProgress, name: str, *, personal: bool
+) -> ProgressCard:
+    """The /progress picture's input: every video's passes phase by phase, the streak, the days
+    studied and this week's hours. The weekly target (the member's pace) only in their own
+    private view, like the rest of their plan."""
+    phases = []
+    for phase in result.progress.phases:
+        videos = tuple(
+            VideoState(
+                str(curriculum.number_of(video.id)),
+                PassState.SECOND
+                if (video.id, 2) in result.done
+                else PassState.FIRST
+                if (video.id, 1) in result.done
+                else PassState.NONE,
+            )
+            for video in phase.phase.videos
+        )
+        phases.append(
+            PhaseState(phase.phase.title, videos, phase.minutes_done / 60, phase.minutes_total / 60)
+        )
+    streak = result.progress.streak
+    return ProgressCard(
+        name=name,
+        phases=tuple(phases),
+        current_streak=streak.current,
+        best_streak=streak.best,
+        study_days=result.study_days,
+        today=result.today,
+        week_hours=result.week_minutes / 60,
+        week_target_hours=result.member.pace_hours if personal else None,
+    )
 
 
 def roadmap(

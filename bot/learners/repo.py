@@ -48,7 +48,7 @@ class LogResult:
 
 MEMBER_COLUMNS = (
     "guild_id, user_id, joined_at, pace_hours, timezone, active, reminders, plan_start,"
-    " plan_credit, active_since"
+    " plan_credit, active_since, display_name"
 )
 _PASS_COLUMNS = "user_id, video_id, pass, logged_at, study_date, note, link"
 # What a read returns about a pass: the columns above, then what the rules stored with it.
@@ -68,6 +68,7 @@ def member_from_row(row: Any) -> Member:
         date.fromisoformat(row[7]) if row[7] else None,
         row[8],
         from_db_time(row[9]) if row[9] else None,
+        row[10],
     )
 
 
@@ -166,11 +167,12 @@ class LearnerRepo:
         now: datetime,
         reminders: bool | None = None,
         plan: tuple[date, float] | None = None,
+        name: str | None = None,
     ) -> tuple[Member, Member | None]:
         """Add or re-activate a member; returns (member now, member before or None).
 
         `plan` (start day, study minutes done by then) re-anchors the member's plan; None keeps
-        the one they have."""
+        the one they have. `name` (their display name now) replaces the one kept, if given."""
         plan_start, plan_credit = (plan[0].isoformat(), plan[1]) if plan else (None, None)
         async with self.database.transaction() as db:
             before_row = await fetch_one(
@@ -182,14 +184,15 @@ class LearnerRepo:
                 db,
                 f"INSERT INTO members ({MEMBER_COLUMNS})"
                 " VALUES (:guild, :user, :now, :pace, :zone, 1, coalesce(:reminders, 0),"
-                " :plan_start, coalesce(:plan_credit, 0), :now)"
+                " :plan_start, coalesce(:plan_credit, 0), :now, :name)"
                 " ON CONFLICT (guild_id, user_id) DO UPDATE SET"
                 " active_since = CASE WHEN members.active THEN members.active_since"
                 " ELSE excluded.active_since END,"
                 " pace_hours = excluded.pace_hours, timezone = excluded.timezone, active = 1,"
                 " reminders = coalesce(:reminders, reminders),"
                 " plan_start = coalesce(:plan_start, plan_start),"
-                " plan_credit = coalesce(:plan_credit, plan_credit)"
+                " plan_credit = coalesce(:plan_credit, plan_credit),"
+                " display_name = coalesce(:name, display_name)"
                 f" RETURNING {MEMBER_COLUMNS}",
                 {
                     "guild": guild_id,
@@ -200,6 +203,7 @@ class LearnerRepo:
                     "reminders": reminders,
                     "plan_start": plan_start,
                     "plan_credit": plan_credit,
+                    "name": name,
                 },
             )
         return member_from_row(after_row), (member_from_row(before_row) if before_row else None)

@@ -100,6 +100,11 @@ class MemberProgress:
     roadmap: Curriculum  # the server's
     # The member's own second passes with a reported time: (minutes reported, video minutes).
     second_pass_time: tuple[float, float] = (0.0, 0.0)
+    # What the progress card draws: the passes held, the local days studied, this week's points
+    # (the server's week).
+    done: frozenset[PassKey] = frozenset()
+    study_days: frozenset[date] = frozenset()
+    week_minutes: float = 0.0
 
 
 class MemberData(Protocol):
@@ -137,6 +142,7 @@ class Learners:
         pace_hours: float | None = None,
         timezone: str | None = None,
         reminders: bool | None = None,
+        name: str | None = None,
     ) -> JoinResult:
         zone = timekeeping.parse_timezone(timezone) if timezone else None
         pace = inputs.check_pace(pace_hours) if pace_hours is not None else None
@@ -154,7 +160,7 @@ class Learners:
         restart = existing is None or not existing.active or existing.pace_hours != new_pace
         anchor = (today, plan.credit(roadmap, done)) if restart else None
         member, before = await self.repo.join(
-            guild_id, user_id, new_pace, new_zone, now, reminders, plan=anchor
+            guild_id, user_id, new_pace, new_zone, now, reminders, plan=anchor, name=name
         )
         finish = plan.projected_finish(roadmap, done, pace_hours=member.pace_hours, today=today)
         changed_pace = existing is not None and existing.active and existing.pace_hours != new_pace
@@ -360,6 +366,7 @@ class Learners:
         today = timekeeping.local_today(now, member.timezone)
         done = _keys(snap.passes)
         roadmap = self.roadmap_of(snap.settings)
+        settings = snap.settings or self.servers.defaults(guild_id, now)
         reported = [p for p in snap.passes if p.pass_no == 2 and p.spent_minutes]
         videos = [roadmap.video(p.video_id) for p in reported]
         return MemberProgress(
@@ -374,6 +381,9 @@ class Learners:
                 ),
                 float(sum(v.minutes for v in videos if v)),
             ),
+            done=frozenset(done),
+            study_days=frozenset(p.study_date for p in snap.passes),
+            week_minutes=_week_minutes(snap.passes, timekeeping.this_week(now, settings.timezone)),
         )
 
     async def measured_ratios(

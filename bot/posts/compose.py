@@ -8,6 +8,7 @@ from bot import timekeeping
 from bot.group.board import cohort_view
 from bot.group.service import Group
 from bot.learners.service import Learners
+from bot.pictures import render_checkin_chart, render_in_thread
 from bot.posts import checkin
 from bot.posts import render as render_posts
 from bot.posts.messages import Composed
@@ -50,4 +51,12 @@ class StudyComposer:
             roadmap, members, passes, now=due, timezone=settings.timezone, days=days
         )
         view = cohort_view(roadmap, settings.timezone, joined, passes, due)
-        return render_posts.checkin(roadmap, week, view)
+        names = {m.user_id: m.name for m in members if m.name}
+        # Drawn now and stored with the post, so a retry uploads these very bytes. A window
+        # without a pass has nothing to draw: its text says so.
+        chart = (
+            await render_in_thread(render_checkin_chart, render_posts.checkin_chart(week, names))
+            if week.passes
+            else None
+        )
+        return render_posts.checkin(roadmap, week, view, chart)

@@ -193,10 +193,10 @@ class PostRepo:
                 ),
             )
             await db.executemany(
-                "INSERT INTO post_parts (guild_id, kind, period_key, part, body)"
-                " VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO post_parts (guild_id, kind, period_key, part, body, file)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
                 [
-                    (*key, number, message.to_json())
+                    (*key, number, message.to_json(), message.file.data if message.file else None)
                     for number, message in enumerate(composed.messages, start=1)
                 ],
             )
@@ -214,11 +214,11 @@ class PostRepo:
 
     async def parts(self, key: tuple[int, str, str]) -> list[PartRecord]:
         rows = await self.database.rows(
-            "SELECT part, body, state, channel_id, message_id FROM post_parts"
+            "SELECT part, body, state, channel_id, message_id, file FROM post_parts"
             f" WHERE {_KEY} ORDER BY part",
             key,
         )
-        return [PartRecord(r[0], Outgoing.from_json(r[1]), r[2], r[3], r[4]) for r in rows]
+        return [PartRecord(r[0], Outgoing.from_json(r[1], r[5]), r[2], r[3], r[4]) for r in rows]
 
     async def pending_posts(
         self, *, due_by: datetime | None = None, guild_id: int | None = None

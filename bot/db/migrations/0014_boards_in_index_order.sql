@@ -1,4 +1,4 @@
--- 0013: boards read in index order. A board page, its size and the caller's rank were computed
+-- 0014: boards read in index order. A board page, its size and the caller's rank were computed
 -- by joining a server's whole board to `members` (for who is active), sorting it in a temporary
 -- B-tree and scanning it three times: 43 ms for a 20,000-member server. The kept totals now
 -- carry what the board filters on (`active`, kept in step with `members` by a trigger), and an
