@@ -20,12 +20,12 @@ from bot.learners import plan
 from bot.learners.repo import LearnerRepo
 from bot.learners.service import Learners
 from bot.pictures import aio as pictures
+from bot.posts import throttle
 from bot.posts.compose import StudyComposer
 from bot.posts.poster import DiscordPoster
 from bot.posts.publisher import Publisher
 from bot.posts.repo import PostRepo
 from bot.posts.scheduler import PostScheduler
-from bot.posts import throttle
 from bot.server.repo import ServerRepo
 from bot.server.service import Servers
 from bot.settings import Settings

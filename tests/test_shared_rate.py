@@ -13,8 +13,10 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
+from pydantic import ValidationError
 
 from bot.posts.throttle import REDIS_RETRY, SharedBucket, TokenBucket, for_processes
+from bot.settings import Settings
 from bot.sharding import share_of
 
 # Redis's clock moves on between two calls of a test by a few milliseconds at most.
@@ -96,6 +98,20 @@ def test_without_redis_each_process_paces_at_its_shards_share() -> None:
     bucket = for_processes(45.0, 1 / 3, "redis://127.0.0.1:1/0")
     assert isinstance(bucket, SharedBucket)
     assert bucket.rate == 45.0 and bucket.fallback.rate == pytest.approx(15.0)
+
+
+def test_the_redis_url_setting_is_a_secret_redis_url_or_empty(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TWOPASS_REDIS_URL", "redis://:hunter2@cache.internal:6379/0")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.redis_url is not None and "hunter2" not in repr(settings)
+    monkeypatch.setenv("TWOPASS_REDIS_URL", " ")
+    assert Settings(_env_file=None).redis_url is None  # type: ignore[call-arg]
+    monkeypatch.setenv("TWOPASS_REDIS_URL", "cache.internal:6379")
+    with pytest.raises(ValidationError, match="redis_url") as refused:
+        Settings(_env_file=None)  # type: ignore[call-arg]
+    assert "must start with redis://" in str(refused.value)
 
 
 class Proxy:
