@@ -69,6 +69,14 @@ async def main() -> None:
     parser.add_argument("--gateway", required=True)
     parser.add_argument("--token", required=True)
     parser.add_argument("--guilds", type=Path, help="file of guild ids whose check-in to post")
+    # One process of a cluster (bench/cluster.py): its shards, and the Redis they share.
+    parser.add_argument("--shards")
+    parser.add_argument("--shard-count", type=int)
+    parser.add_argument("--redis")
+    parser.add_argument("--post-rate", type=float)
+    parser.add_argument(
+        "--at", help="the clock at start (ISO); default an hour before the check-in"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR, stream=sys.stderr)
     discord.http.Route.BASE = args.base
@@ -76,11 +84,18 @@ async def main() -> None:
 
     # Before the check-in is due: the start-up catch-up finds last week's posted and today's
     # daily video too late, so start-up sends nothing.
-    clock = Clock(CHECKIN_DUE - timedelta(hours=1))
+    clock = Clock(datetime.fromisoformat(args.at) if args.at else CHECKIN_DUE - timedelta(hours=1))
+    cluster: dict[str, Any] = {
+        "shard_ids": args.shards,
+        "shard_count": args.shard_count,
+        "redis_url": args.redis,
+    }
+    if args.post_rate:
+        cluster["post_rate"] = args.post_rate
     db = await Database.open(args.db)
     opened = time.time()
     bot = TimedBot(
-        settings=Settings(_env_file=None),  # type: ignore[call-arg]
+        settings=Settings(_env_file=None, **cluster),  # type: ignore[call-arg]
         db=db,
         clock=clock,
         guild_ready_timeout=0.05,
@@ -123,8 +138,10 @@ async def main() -> None:
             sampler.start()
             clock.set(CHECKIN_DUE + timedelta(seconds=1))
             # What the check-in job does at 18:00 on Monday for the servers keeping that
-            # schedule (here the listed ones, not every server of the data set).
-            bot.posts.spawn(bot.posts.fire(guilds, PostKind.CHECKIN))
+            # schedule (here the listed ones this process serves, not every server of the
+            # data set).
+            mine = [g for g in guilds if bot.posts.job_of(g, PostKind.CHECKIN) is not None]
+            bot.posts.spawn(bot.posts.fire(mine, PostKind.CHECKIN))
             emit("triggered", servers=len(guilds))
         elif line == "stop":
             break

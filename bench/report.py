@@ -293,6 +293,22 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 "",
             )
         )
+    c = b.get("cluster")
+    if c and "failed" not in c:
+        for run, label in (
+            ("three_processes", "3 processes"),
+            ("one_killed_and_restarted", "1 of 3 killed"),
+        ):
+            r = c.get(run) or {}
+            out.append(
+                (
+                    "cluster",
+                    f"{label}: {_fmt(r.get('servers'))} servers, {_fmt(r.get('shards'))} shards",
+                    f"{_fmt(r.get('seconds'), ' s')} ({_fmt(r.get('vs_floor'), 'x')} floor)",
+                    f"target <= 1.1x; 429s {_fmt(r.get('rate_limited'))}; "
+                    f"posted {_fmt(r.get('posted'))}, not once {r.get('not_exactly_once') or 0}",
+                )
+            )
     for name, result in b.items():
         if "failed" in result:
             out.append((name, "FAILED", result["failed"], ""))

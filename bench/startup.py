@@ -21,6 +21,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,13 @@ class BotProcess:
 
     @classmethod
     async def start(
-        cls, local: BenchDiscord, db: Path, guilds_file: Path | None = None
+        cls,
+        local: BenchDiscord,
+        db: Path,
+        guilds_file: Path | None = None,
+        *,
+        options: Sequence[str] = (),
+        log_name: str = "bot-stderr.log",
     ) -> BotProcess:
         command = [
             sys.executable,
@@ -64,8 +71,9 @@ class BotProcess:
         ]
         if guilds_file is not None:
             command += ["--guilds", str(guilds_file)]
+        command += options
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        log = db.parent / "bot-stderr.log"
+        log = db.parent / log_name
         spawned = time.time()
         with log.open("wb") as stderr:
             process = await asyncio.create_subprocess_exec(
