@@ -259,19 +259,16 @@ def _sandbox(args: argparse.Namespace) -> int:
 
 
 def _import_sandbox() -> Any:
-    """The sandbox lives in the local Discord, a development package beside `bot/` in a checkout
-    and not installed with the bot: import it from there, or say how to get it."""
+    """The sandbox lives in the local Discord, which is installed with the bot but needs the
+    development extras (its spec validation): import it, or say how to get it."""
     import importlib
 
-    root = Path(__file__).resolve().parent.parent
-    if (root / "localdiscord" / "sandbox.py").exists() and str(root) not in sys.path:
-        sys.path.append(str(root))
     try:
         return importlib.import_module("localdiscord.sandbox")
     except ModuleNotFoundError as missing:
         if missing.name and missing.name.split(".")[0] == "localdiscord":
             raise CliError(
-                "the sandbox needs the local Discord (the localdiscord/ folder of a checkout); "
+                "the sandbox needs the local Discord (localdiscord), which this install lacks; "
                 "run it from a clone of the repository installed with pip install -e '.[dev]'"
             ) from None
         raise CliError(

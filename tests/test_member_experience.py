@@ -392,3 +392,17 @@ async def test_a_note_can_be_corrected_and_the_history_keeps_the_old_one(server:
     assert stored.note == "fixed"
     edits = await server.bot.learners.repo.edits_of(server.guild.id, server.alice.id)
     assert edits == [("gpt", 1, server.alice.id, "fixed")]
+
+
+async def test_a_check_in_says_who_moved_in_its_own_days(server: Server) -> None:
+    # A Monday check-in covers the seven days before it: the cohort part of the post must name
+    # the same members as its numbers, not "this week", which has only just begun.
+    await server.slash(server.admin, "setup channel", channel_=server.study)
+    await server.slash(server.alice, "join")
+    await server.slash(server.alice, "done", video="neural-network", pass_="first")
+    server.clock.advance(days=7)  # Monday 9 March, after the day's check-in time
+    await server.slash(server.admin, "checkin now")
+    (thread,) = server.study.threads
+    posted = "".join(text(m) for m in thread.visible_messages())
+    assert f"Moved in these days: <@{server.alice.id}>" in posted
+    assert "Moved this week" not in posted
