@@ -143,7 +143,8 @@ async def reply_error(interaction: discord.Interaction[discord.Client], message:
 async def late_reply(interaction: discord.Interaction[discord.Client], message: str) -> None:
     """Reach the member after the interaction's own answer is lost: a private follow-up while
     its token still works (it was answered by someone else), else a short note in the channel
-    that mentions them. Failing both, the warning already logged is all there is."""
+    that mentions them, saying only that the answer was lost (what it said may be private).
+    Failing both, the warning already logged is all there is."""
     if not interaction.is_expired():
         try:
             await interaction.followup.send(message, ephemeral=True)
@@ -155,7 +156,8 @@ async def late_reply(interaction: discord.Interaction[discord.Client], message: 
         return
     try:
         await channel.send(  # type: ignore[union-attr]
-            f"{interaction.user.mention} {message}",
+            f"{interaction.user.mention} Discord closed my answer to {_what(interaction)} before "
+            "it arrived; please run it again.",
             allowed_mentions=discord.AllowedMentions(users=[interaction.user]),
         )
     except discord.HTTPException:

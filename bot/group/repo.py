@@ -13,11 +13,10 @@ from bot.db import Database, fetch_all, from_db_time
 from bot.group.board import BoardRow, CohortPass, Totals
 from bot.timekeeping import week_start
 
-# The one board order: most points first, then whoever reached the score first, then by id.
-BOARD_ORDER = "-minutes, reached_at, user_id"
-# The same order as the board indexes hold it (migration 0014): written so SQLite reads a page
-# straight off the index instead of sorting the server.
-_INDEX_ORDER = "minutes DESC, reached_at, user_id"
+# The one board order: most points first, then whoever reached the score first, then by id;
+# written as the board indexes hold it (migration 0014), so SQLite reads a page straight off the
+# index instead of sorting the server.
+BOARD_ORDER = "minutes DESC, reached_at, user_id"
 
 # One page of a board, the caller's own line and the board's size, in one statement, each part
 # an index read: the page a LIMIT over the board index, the size a kept counter, the caller's
@@ -37,7 +36,7 @@ _BOARD_PAGE = f"""
         FROM (
             SELECT user_id, minutes, passes, reached_at FROM {{table}}
             WHERE guild_id = :guild {{week}} AND active = 1
-            ORDER BY {_INDEX_ORDER}
+            ORDER BY {BOARD_ORDER}
             LIMIT :last - :first + 1 OFFSET :first - 1
         )
     )
