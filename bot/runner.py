@@ -46,11 +46,7 @@ async def serve(settings: Settings) -> int:
     curriculum = check_roadmap(settings)
     async with await open_database(settings.database) as db:
         await check_stored_timezones(db)
-        log.info(
-            "database %s at schema version %d",
-            settings.database.resolve(),
-            await db.schema_version(),
-        )
+        log.info("database %s at schema version %d", db.name, await db.schema_version())
         bot = TwopassBot(settings=settings, db=db, curriculum=curriculum)
         stop_on_signals(bot)
         async with bot:

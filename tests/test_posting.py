@@ -18,6 +18,7 @@ import pytest_asyncio
 import time_machine
 
 from bot.app import TwopassBot
+from bot.db.postgres import PostgresDatabase
 from bot.posts import schedule
 from bot.posts.messages import Mark, Outgoing, visible
 from bot.posts.publisher import MAX_TRIES, Outcome, Publisher, Status
@@ -101,8 +102,8 @@ class World:
 
 
 @pytest_asyncio.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    async with LocalDiscord() as discord, await Store.open(tmp_path / "bot.sqlite3") as store:
+async def world(database_url: str) -> AsyncIterator[World]:
+    async with LocalDiscord() as discord, await Store.open(database_url) as store:
         berlin = discord.add_guild("Berlin Study Hall")
         york = discord.add_guild("New York Study Hall")
         admin = berlin.add_member("admin", admin=True)
@@ -444,19 +445,32 @@ async def test_turning_a_post_off_cancels_its_pending_retry(world: World) -> Non
     assert [p.state for p in parts] == ["cancelled"]
 
 
+async def refuse_writes(store: Store, refuse: bool) -> None:
+    """Make the database refuse (or accept again) what a reservation writes, as a full disk
+    would: SQLite goes read-only; PostgreSQL gets a constraint no new post can meet."""
+    if isinstance(store.db, PostgresDatabase):
+        await store.db.rows(
+            "ALTER TABLE posts ADD CONSTRAINT refuse_all CHECK (false) NOT VALID"
+            if refuse
+            else "ALTER TABLE posts DROP CONSTRAINT refuse_all"
+        )
+    else:
+        await store.db.rows(f"PRAGMA query_only = {'ON' if refuse else 'OFF'}")
+
+
 async def test_a_reservation_the_database_refused_goes_out_once_writes_work_again(
     world: World,
 ) -> None:
     """Defect 3: a failed reservation lost the post for good."""
     await world.configure(world.berlin, world.berlin_study)
     world.clock.now = local(2026, 3, 3, 9, 0).astimezone(UTC)
-    await world.store.db.rows("PRAGMA query_only = ON")  # the database refuses every write
+    await refuse_writes(world.store, True)  # the database refuses every write
     outcome = await world.publisher.fire(world.berlin.id, PostKind.DAILY)
     assert outcome.status is Status.FAILED and "not reserved" in outcome.detail
     world.clock.advance(seconds=15)
     assert [o.status for o in await world.sweep()] == [Status.FAILED]
     assert world.posted(world.berlin_study) == []
-    await world.store.db.rows("PRAGMA query_only = OFF")  # the disk has room again
+    await refuse_writes(world.store, False)  # the disk has room again
     world.clock.advance(minutes=30)
     assert [o.status for o in await world.sweep()] == [Status.POSTED]
     world.clock.advance(seconds=15)

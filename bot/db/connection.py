@@ -1,5 +1,6 @@
 """The SQLite connection every feature's repository shares: opening, migrations, transactions,
-backup, and the small key-value state of the deployment (`app_state`)."""
+backup, and the small key-value state of the deployment (`app_state`). The embedded default;
+`bot.db.postgres` is the same interface (`bot.db.interface.Database`) over PostgreSQL."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import aiosqlite
 
 from bot import private_files
 from bot.db import migrations
+from bot.db.interface import Connection, Params
 
 log = logging.getLogger(__name__)
 
@@ -37,21 +39,18 @@ def from_db_time(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
-Params = tuple[Any, ...] | dict[str, Any]
-
-
-async def fetch_all(db: aiosqlite.Connection, sql: str, params: Params = ()) -> list[Any]:
+async def fetch_all(db: Connection, sql: str, params: Params = ()) -> list[Any]:
     """Rows of one statement in a single trip to the database thread (execute, fetch and close
     through a cursor would be three)."""
     return list(await db.execute_fetchall(sql, params))
 
 
-async def fetch_one(db: aiosqlite.Connection, sql: str, params: Params = ()) -> Any:
+async def fetch_one(db: Connection, sql: str, params: Params = ()) -> Any:
     rows = await fetch_all(db, sql, params)
     return rows[0] if rows else None
 
 
-class Database:
+class SQLiteDatabase:
     """Owns one aiosqlite connection. Open it once at start-up and close it at shutdown; each
     feature's repository runs its SQL through it."""
 
@@ -62,6 +61,10 @@ class Database:
         # interleave statements inside one another's transaction.
         self._lock = asyncio.Lock()
         self._checkpoints: asyncio.Task[None] | None = None
+
+    @property
+    def name(self) -> str:
+        return str(self.path)
 
     @classmethod
     async def open(cls, path: Path | str, *, migrate: bool = True) -> Self:

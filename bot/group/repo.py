@@ -30,12 +30,13 @@ _BOARD_PAGE = f"""
     SELECT 0, NULL, NULL, NULL, NULL, (SELECT count(*) FROM board)
     UNION ALL
     SELECT * FROM (
-        SELECT :first - 1 + row_number() OVER (), user_id, minutes, passes, reached_at, NULL
+        SELECT :first - 1 + row_number() OVER (), user_id, minutes, passes, reached_at,
+               CAST(NULL AS BIGINT)
         FROM (
             SELECT * FROM board ORDER BY {BOARD_ORDER}
             LIMIT :last - :first + 1 OFFSET :first - 1
-        )
-    )
+        ) AS ordered
+    ) AS page
     UNION ALL
     SELECT 1 + (
             SELECT count(*) FROM board AS ahead, me
@@ -56,7 +57,7 @@ _BOARD_SINCE = f"""
         JOIN members AS m ON m.guild_id = p.guild_id AND m.user_id = p.user_id AND m.active = 1
         WHERE p.guild_id = :guild AND p.study_date BETWEEN :since AND :until
         GROUP BY p.user_id
-    )
+    ) AS sums
     ORDER BY {BOARD_ORDER}
     LIMIT :limit
 """

@@ -89,7 +89,7 @@ def _prefixed(alias: str, columns: str) -> str:
 _SNAPSHOT_SQL = f"""
     SELECT {_prefixed("g", SETTINGS_COLUMNS)}, {_prefixed("m", MEMBER_COLUMNS)},
            {_prefixed("p", _PASS_READ)}
-    FROM (SELECT ? AS guild_id, ? AS user_id) AS asked
+    FROM (SELECT CAST(? AS BIGINT) AS guild_id, CAST(? AS BIGINT) AS user_id) AS asked
     LEFT JOIN guild_settings AS g ON g.guild_id = asked.guild_id
     LEFT JOIN members AS m ON m.guild_id = asked.guild_id AND m.user_id = asked.user_id
     LEFT JOIN passes AS p ON p.guild_id = asked.guild_id AND p.user_id = asked.user_id
@@ -99,8 +99,9 @@ _MEMBER_WIDTH = len(MEMBER_COLUMNS.split(","))
 
 # One statement logs a pass: the rules that need data are folded into its WHERE, the history
 # entry comes from a trigger (migration 0004), and RETURNING hands back the stored row and every
-# pass the member holds now, this one included: what it completed is decided from the database,
-# so two last passes logged at once cannot both (or neither) finish the roadmap.
+# other pass the member holds: what it completed is decided from the database, so two last
+# passes logged at once cannot both finish the roadmap. (The other passes, not all: a subquery
+# in RETURNING sees the new row on SQLite but not on PostgreSQL.)
 _LOG_SQL = f"""
     INSERT INTO passes (guild_id, {_PASS_COLUMNS}, logged_by, minutes, week, spent_minutes)
     SELECT :guild, :user, :video, :pass, :at, :day, :note, :link, :actor, :minutes, :week, :spent
@@ -111,7 +112,7 @@ _LOG_SQL = f"""
     ON CONFLICT DO NOTHING
     RETURNING {_PASS_READ},
         (SELECT group_concat(video_id || ':' || pass, ' ') FROM passes
-         WHERE guild_id = :guild AND user_id = :user)
+         WHERE guild_id = :guild AND user_id = :user AND NOT (video_id = :video AND pass = :pass))
 """
 
 
@@ -178,12 +179,12 @@ class LearnerRepo:
                 " VALUES (:guild, :user, :now, :pace, :zone, 1, coalesce(:reminders, 0),"
                 " :plan_start, coalesce(:plan_credit, 0), :now)"
                 " ON CONFLICT (guild_id, user_id) DO UPDATE SET"
-                " active_since = CASE WHEN members.active THEN members.active_since"
+                " active_since = CASE WHEN members.active = 1 THEN members.active_since"
                 " ELSE excluded.active_since END,"
                 " pace_hours = excluded.pace_hours, timezone = excluded.timezone, active = 1,"
-                " reminders = coalesce(:reminders, reminders),"
-                " plan_start = coalesce(:plan_start, plan_start),"
-                " plan_credit = coalesce(:plan_credit, plan_credit)"
+                " reminders = coalesce(:reminders, members.reminders),"
+                " plan_start = coalesce(:plan_start, members.plan_start),"
+                " plan_credit = coalesce(:plan_credit, members.plan_credit)"
                 f" RETURNING {MEMBER_COLUMNS}",
                 {
                     "guild": guild_id,
@@ -248,9 +249,10 @@ class LearnerRepo:
         }
         row = await self.database.row(_LOG_SQL, params)
         if row:
+            others = row[-1].split(" ") if row[-1] else []
             held = frozenset(
-                (key.rsplit(":", 1)[0], int(key.rsplit(":", 1)[1])) for key in row[-1].split(" ")
-            )
+                (key.rsplit(":", 1)[0], int(key.rsplit(":", 1)[1])) for key in others
+            ) | {(video_id, pass_no)}
             return LogResult(LogOutcome.LOGGED, _pass(row), held)
         # Refused: say why. Rare, so a second look is fine here.
         member = await self.database.row(

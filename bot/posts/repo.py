@@ -8,9 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-import aiosqlite
-
-from bot.db import Database, fetch_all, fetch_one, from_db_time, to_db_time
+from bot.db import Connection, Database, fetch_all, fetch_one, from_db_time, to_db_time
 from bot.posts.messages import Composed, Outgoing
 
 _POST_COLUMNS = (
@@ -108,12 +106,12 @@ def _record(row: Any) -> PostRecord:
     )
 
 
-async def _get(db: aiosqlite.Connection, key: tuple[int, str, str]) -> PostRecord | None:
+async def _get(db: Connection, key: tuple[int, str, str]) -> PostRecord | None:
     row = await fetch_one(db, f"SELECT {_POST_COLUMNS} FROM posts WHERE {_KEY}", key)
     return _record(row) if row else None
 
 
-async def _last_end(db: aiosqlite.Connection, guild_id: int) -> date | None:
+async def _last_end(db: Connection, guild_id: int) -> date | None:
     row = await fetch_one(
         db, f"SELECT max(window_end) FROM posts WHERE guild_id = ? AND {_COVERING}", (guild_id,)
     )
@@ -125,7 +123,7 @@ _NOTE = (
     "INSERT INTO post_notes (guild_id, topic, note, at, clears) VALUES (?, ?, ?, ?, ?)"
     " ON CONFLICT (guild_id, topic) DO UPDATE SET note = excluded.note, at = excluded.at,"
     " clears = excluded.clears,"
-    " alerted_at = CASE WHEN note = excluded.note THEN alerted_at END"
+    " alerted_at = CASE WHEN post_notes.note = excluded.note THEN post_notes.alerted_at END"
 )
 
 
@@ -261,8 +259,8 @@ class PostRepo:
                 )
             else:
                 await db.execute(
-                    f"UPDATE posts SET parts_sent = max(parts_sent, ?) WHERE {_KEY}",
-                    (part - 1, *key),
+                    f"UPDATE posts SET parts_sent = ? WHERE {_KEY} AND parts_sent < ?",
+                    (part - 1, *key, part - 1),
                 )
             await db.execute(
                 "UPDATE posts SET state = 'posted', posted_at = ?, next_try_at = NULL"
@@ -321,7 +319,7 @@ class PostRepo:
         return len(rows)
 
     @staticmethod
-    async def _cancel(db: aiosqlite.Connection, key: tuple[int, str, str], now: datetime) -> None:
+    async def _cancel(db: Connection, key: tuple[int, str, str], now: datetime) -> None:
         await db.execute(
             f"UPDATE post_parts SET state = 'cancelled' WHERE {_KEY} AND state = 'pending'", key
         )

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, time
 
-import aiosqlite
-
-from bot.db import Database, fetch_all, fetch_one, to_db_time
+from bot.db import Connection, Database, fetch_all, fetch_one, to_db_time
 from bot.server.records import (
     SETTINGS_COLUMNS,
     GuildSettings,
@@ -42,7 +40,7 @@ def _to_db(value: object) -> object:
     return value
 
 
-async def insert_defaults(db: aiosqlite.Connection, defaults: GuildSettings, now: datetime) -> None:
+async def insert_defaults(db: Connection, defaults: GuildSettings, now: datetime) -> None:
     """A server's first settings row, every column from `defaults` (the table's own DEFAULTs are
     never relied on: one definition of a new server, in `bot.server.rules`)."""
     await db.execute(
