@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from bench import dataset
+from bench import backend, dataset
 from bench.config import NOW, Scale
 from bench.stats import latency_summary
 from bot.db import Database
@@ -123,7 +123,11 @@ async def _run(data: dataset.Dataset, scale: Scale, seed: int, path: Path) -> di
     rng.shuffle(servers)
     statements = Statements()
     results: dict[str, Any] = {"largest_server": {"guild_id": largest, "members": sizes[0][1]}}
-    async with await Database.open(path) as database:
+    results["backend"] = backend.name()
+    async with (
+        backend.database_at(path, results) as location,
+        await Database.open(location) as database,
+    ):
         curriculum = default_curriculum()
         settings = Servers(ServerRepo(database), curriculum.id, "UTC")
         group = Group(GroupRepo(database), settings, curriculum)
@@ -164,7 +168,8 @@ async def _run(data: dataset.Dataset, scale: Scale, seed: int, path: Path) -> di
             await db.set_trace_callback(None)
     for name, values in timings.items():
         results[name] = latency_summary(values)
-    plans = explain(path, statements.seen)
+    # SQLite's plans; PostgreSQL's differ in form and are read with EXPLAIN by hand.
+    plans = explain(path, statements.seen) if backend.name() == "sqlite" else []
     results["plans"] = plans
     results["full_scans_of_passes"] = sum(len(p.get("full_scan_of_passes", [])) for p in plans)
     results["full_index_scans_of_passes"] = sum(

@@ -6,10 +6,12 @@ The repositories' SQL is written once. This module runs it on PostgreSQL as it i
 The schema (`bot/db/pg_migrations/`) keeps SQLite's column types as text and 0/1 flags, so every
 row reads back as it does from SQLite and no repository knows which engine it talks to.
 
-Write transactions take one advisory lock per schema, as SQLite's BEGIN IMMEDIATE takes its one
-write lock: the repositories' read-then-write transactions (reserve a post, join, undo) stay
-correct across processes without retry loops. Single statements (`rows`, `/done`'s insert) take
-no such lock and run side by side."""
+Every write, a transaction or a single statement, holds one advisory lock per schema while it
+runs, as every write on SQLite holds its one write lock: what the repositories decide from what
+they read stays true across processes without retry loops (a post reserved once; two last
+passes logged at once celebrate the roadmap once, since the second one's statement starts after
+the first committed and sees it). Reads take no lock and run side by side. The price is one
+writer at a time per schema, as on SQLite; a write is a few milliseconds."""
 
 from __future__ import annotations
 
@@ -92,6 +94,17 @@ _TOKENS = re.compile(
     """,
     re.VERBOSE | re.IGNORECASE,
 )
+
+
+_WRITES = re.compile(
+    r"^\s*(?:INSERT|UPDATE|DELETE)\b|^\s*WITH\b.*\b(?:INSERT|UPDATE|DELETE)\b", re.I | re.S
+)
+
+
+@functools.lru_cache(maxsize=1024)
+def writes(sql: str) -> bool:
+    """Whether a statement changes rows (and so takes the write lock)."""
+    return _WRITES.search(sql) is not None
 
 
 @functools.lru_cache(maxsize=1024)
@@ -208,9 +221,21 @@ class PostgresDatabase:
         await self.close()
 
     async def rows(self, sql: str, params: Params = ()) -> list[Any]:
-        """The rows of one statement, on whichever pooled connection is free."""
+        """The rows of one statement, on whichever pooled connection is free; a write holds
+        the write lock (see the module's docstring), and its snapshot starts once it has it."""
         text, names = translate(sql)
-        return list(await self._pool.fetch(text, *_arguments(names, params)))
+        arguments = _arguments(names, params)
+        if not writes(sql):
+            return list(await self._pool.fetch(text, *arguments))
+        async with self._pool.acquire() as connection:
+            await connection.execute(_BEGIN_WRITE)
+            try:
+                rows = await connection.fetch(text, *arguments)
+            except BaseException:
+                await connection.execute("ROLLBACK")
+                raise
+            await connection.execute("COMMIT")
+        return list(rows)
 
     async def row(self, sql: str, params: Params = ()) -> Any:
         rows = await self.rows(sql, params)
