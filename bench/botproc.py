@@ -24,7 +24,7 @@ from typing import Any  # noqa: E402
 import discord  # noqa: E402
 import yarl  # noqa: E402
 
-from bench.config import CHECKIN_DUE  # noqa: E402
+from bench.config import BOT_IDENTIFY_INTERVAL, CHECKIN_DUE  # noqa: E402
 from bench.stats import RssSampler, peak_rss_mb, rss_mb  # noqa: E402
 from bot.app import TwopassBot  # noqa: E402
 from bot.db import Database  # noqa: E402
@@ -53,9 +53,14 @@ class Clock:
 
 
 class TimedBot(TwopassBot):
+    shard_ready_at: dict[int, float]
+
     async def setup_hook(self) -> None:
         await super().setup_hook()
         self.setup_done = time.time()
+
+    async def on_shard_ready(self, shard_id: int) -> None:
+        self.shard_ready_at[shard_id] = time.time()
 
 
 async def main() -> None:
@@ -80,7 +85,9 @@ async def main() -> None:
         db=db,
         clock=clock,
         guild_ready_timeout=0.05,
+        identify_interval=BOT_IDENTIFY_INTERVAL,
     )
+    bot.shard_ready_at = {}
     task = asyncio.create_task(bot.start(args.token))
     while not bot.is_ready():
         if task.done():
@@ -97,6 +104,8 @@ async def main() -> None:
         ready=ready,
         jobs=len(bot.posts.scheduler.get_jobs()),
         guilds=len(bot.guilds),
+        shards=bot.shard_count,
+        shard_ready=[bot.shard_ready_at.get(k) for k in sorted(bot.shards)],
         rss_mb=round(rss_mb(), 1),
         peak_rss_mb=round(peak_rss_mb(), 1),
     )

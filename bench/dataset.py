@@ -32,8 +32,8 @@ from bot.posts.schedule import PostKind
 from curriculum import default_curriculum
 
 # 2: passes carry their points and week (migrations 0009, 0011), the points are marked in sync,
-# and the posts are an outbox's (0010).
-GENERATOR_VERSION = 2
+# and the posts are an outbox's (0010). 3: guild ids spread over shards.
+GENERATOR_VERSION = 3
 
 # Snowflake-sized ids, far apart so they never collide with one another or with the emulator's.
 GUILD_BASE = 1_200_000_000_000_000_000
@@ -74,7 +74,13 @@ LAST_CHECKIN_DUE = datetime(2026, 3, 2, 18, 0, tzinfo=UTC)
 
 
 def guild_id(index: int) -> int:
-    return GUILD_BASE + index
+    # A millisecond apart, like servers created over time: Discord puts a server on shard
+    # (guild_id >> 22) % shard_count, so consecutive ids would all share one shard.
+    return GUILD_BASE + (index << 22)
+
+
+def guild_index(guild: int) -> int:
+    return (guild - GUILD_BASE) >> 22
 
 
 def channel_id(index: int) -> int:

@@ -1,4 +1,4 @@
-"""Item 1: /done and /today end to end, against the floor of the stack.
+"""Item 1: /done and /today end to end, against the floor of the stack; /progress with its card.
 
 From the emulator dispatching INTERACTION_CREATE to the interaction callback reaching it,
 through the real discord.py client, our tree, cogs, feature services and their repositories
@@ -20,7 +20,7 @@ import discord
 from discord import app_commands
 
 from bench import backend, dataset
-from bench.config import NOW, Scale
+from bench.config import BOT_IDENTIFY_INTERVAL, NOW, Scale
 from bench.stats import latency_summary
 from bench.world import BenchDiscord, Member
 from bot.app import TwopassBot
@@ -30,10 +30,12 @@ from bot.settings import Settings
 WARMUP = 50
 PRIVATE_ANSWERS = frozenset({"today"})  # commands whose own answer only the member sees
 GAP_SECONDS = 0.002  # between sequential interactions: the bot finishes its tail work
+PROGRESS_RUNS = 300  # /progress answers with a picture: fewer runs, each ~tens of ms
 
 
-class FloorBot(discord.Client):
-    """The least a discord.py bot can do for a slash command."""
+class FloorBot(discord.AutoShardedClient):
+    """The least a discord.py bot can do for a slash command (sharded as the bot is: the full
+    data set's servers need more than one shard)."""
 
     def __init__(self) -> None:
         super().__init__(intents=discord.Intents(guilds=True), guild_ready_timeout=0.05)
@@ -49,6 +51,10 @@ class FloorBot(discord.Client):
 
     async def setup_hook(self) -> None:
         await self.tree.sync()
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        if not initial:
+            await asyncio.sleep(BOT_IDENTIFY_INTERVAL)
 
 
 def _constant_embed() -> discord.Embed:
@@ -122,7 +128,7 @@ def _world(local: BenchDiscord, learners: Sequence[dataset.Learner]) -> dict[int
     members: dict[int, Member] = {}
     for learner in learners:
         if learner.guild_id not in guilds:
-            index = learner.guild_id - dataset.GUILD_BASE
+            index = dataset.guild_index(learner.guild_id)
             guilds[learner.guild_id] = local.add_study_server(
                 learner.guild_id, dataset.channel_id(index), f"server {index}"
             )
@@ -150,7 +156,7 @@ async def _run(data: dataset.Dataset, scale: Scale, seed: int, workdir: Path) ->
         meter = Meter(local)
 
         def channel_of(learner: dataset.Learner) -> Any:
-            return local.world.channel(dataset.channel_id(learner.guild_id - dataset.GUILD_BASE))
+            return local.world.channel(dataset.channel_id(dataset.guild_index(learner.guild_id)))
 
         def ping(pool: Sequence[dataset.Learner], command: str = "ping") -> Send:
             async def send(i: int) -> Any:
@@ -209,6 +215,7 @@ async def _run(data: dataset.Dataset, scale: Scale, seed: int, workdir: Path) ->
                 db=db,
                 clock=lambda: NOW,
                 guild_ready_timeout=0.05,
+                identify_interval=BOT_IDENTIFY_INTERVAL,
             )
             async with local.running(bot):
                 await bot.posts.wait_idle()  # the start-up catch-up: not part of the figures
@@ -222,6 +229,9 @@ async def _run(data: dataset.Dataset, scale: Scale, seed: int, workdir: Path) ->
                 )
                 done_conc, done_wall = await meter.concurrent(
                     conc, in_flight, done(conc_done), "done"
+                )
+                results["progress_card"] = await _progress_card(
+                    local, meter, learners, members, channel_of, min(seq, PROGRESS_RUNS)
                 )
         results["problems"] = local.take_problems()
     results["errors"] = meter.errors[:20]
@@ -247,6 +257,36 @@ async def _run(data: dataset.Dataset, scale: Scale, seed: int, workdir: Path) ->
             ),
         }
     return results
+
+
+async def _progress_card(
+    local: BenchDiscord,
+    meter: Meter,
+    learners: Sequence[dataset.Learner],
+    members: dict[int, Member],
+    channel_of: Callable[[dataset.Learner], Any],
+    count: int,
+) -> dict[str, Any]:
+    """/progress one at a time: from the dispatch to the acknowledgement (the defer), and to
+    the follow-up carrying the card (the member sees the picture then)."""
+    acked, complete = [], []
+    for index in range(count + WARMUP // 5):
+        who = learners[index % len(learners)]
+        reply = await local.slash(members[who.user_id], "progress", channel=channel_of(who))
+        finished = time.monotonic()
+        message = reply.message
+        names = [a.get("filename") for a in (message.attachments if message else [])]
+        if not reply.ephemeral or names != ["progress.png"]:
+            meter.errors.append(f"/progress: {reply.content or names}"[:200])
+            continue
+        if index < WARMUP // 5:
+            continue  # the first renders load the fonts
+        ack = local.latency(reply.interaction.id)
+        if ack is not None:
+            acked.append(ack)
+            complete.append(finished - local.dispatched_at[reply.interaction.id])
+        await asyncio.sleep(GAP_SECONDS)
+    return {"acknowledged": latency_summary(acked), "with_card": latency_summary(complete)}
 
 
 def run(scale: Scale, seed: int) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from bot.learners.service import Learners
 from bot.server.repo import ServerRepo
 from bot.server.service import Servers
 from curriculum import default_curriculum
+from curriculum.roadmaps import Roadmaps
 
 LARGEST_RUNS = 20
 
@@ -129,9 +130,10 @@ async def _run(data: dataset.Dataset, scale: Scale, seed: int, path: Path) -> di
         await Database.open(location) as database,
     ):
         curriculum = default_curriculum()
-        settings = Servers(ServerRepo(database), curriculum.id, "UTC")
-        group = Group(GroupRepo(database), settings, curriculum)
-        learners = Learners(LearnerRepo(database), settings, curriculum)
+        roadmaps = Roadmaps(curriculum)
+        settings = Servers(ServerRepo(database), roadmaps, "UTC")
+        group = Group(GroupRepo(database), settings, roadmaps)
+        learners = Learners(LearnerRepo(database), settings, roadmaps)
         db = getattr(database, "_db", None)
         if db is not None:
             await db.set_trace_callback(statements)

@@ -84,6 +84,20 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                     "",
                 )
             )
+        card = lat.get("progress_card") or {}
+        for what, figures, note in (
+            ("acknowledged", card.get("acknowledged") or {}, "the defer, before the card is drawn"),
+            ("with its card", card.get("with_card") or {}, "until the follow-up with the PNG"),
+        ):
+            if figures:
+                out.append(
+                    (
+                        "1 /progress",
+                        f"{what} p50 / p99 / max",
+                        f"{_fmt(figures.get('p50_ms'))} / {_fmt(figures.get('p99_ms'))} / {_fmt(figures.get('max_ms'), ' ms')}",
+                        note,
+                    )
+                )
         if lat.get("error_count") or lat.get("problems"):
             out.append(
                 (
@@ -172,12 +186,14 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     if s and "failed" not in s:
         servers = _fmt(s.get("servers"))
         jobs = _fmt(s.get("jobs"))
+        shards = _fmt(s.get("shards"))
         out.append(
             (
                 "5 startup",
                 f"process start -> ready, {servers} servers",
                 _fmt(s.get("ready_seconds"), " s"),
-                f"{jobs} jobs scheduled",
+                f"{jobs} jobs scheduled, {shards} shards "
+                f"(+{_fmt(s.get('discord_identify_wait_seconds'), ' s')} of Discord's identify spacing)",
             )
         )
         identify = _fmt(s.get("emulator_identify_seconds"), " s")

@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from bench.config import IDENTIFY_INTERVAL
 from localdiscord import Channel, Guild, LocalDiscord, Member, RequestRecord
 from localdiscord.interactions import InteractionRecord
 
@@ -32,6 +33,9 @@ class ChosenIds:
 
     def next(self) -> int:
         return self.queue.popleft() if self.queue else int(self.fallback.next())
+
+    def next_guild(self) -> int:
+        return self.queue.popleft() if self.queue else int(self.fallback.next_guild())
 
 
 class _RequestLog(list[RequestRecord]):
@@ -49,6 +53,7 @@ class _RequestLog(list[RequestRecord]):
 
 class BenchDiscord(LocalDiscord):
     def __init__(self, **options: Any) -> None:
+        options.setdefault("identify_interval", IDENTIFY_INTERVAL)
         super().__init__(**options)
         self.ids = ChosenIds(self.world.ids)
         self.world.ids = self.ids  # type: ignore[assignment]

@@ -9,19 +9,30 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from bot import private_files
 from bot.db import Database, SQLiteDatabase
 from bot.db.migrations import SchemaTooNew
 from bot.db.target import parse as parse_target
+from bot.group.repo import GroupRepo
+from bot.group.service import Group
+from bot.learners import export as export_files
+from bot.learners.repo import LearnerRepo
+from bot.learners.service import Learners
+from bot.posts.repo import PostRepo
+from bot.server.repo import ServerRepo
+from bot.server.service import Servers
 from bot.settings import Settings
 from bot.startup_checks import (
     EXIT_CONFIG,
     EXIT_RUNTIME,
     StartupError,
+    check_roadmaps,
     describe_schema_too_new,
     open_database,
 )
@@ -29,6 +40,7 @@ from curriculum import (
     DEFAULT_PATH,
     Curriculum,
     CurriculumError,
+    Roadmaps,
     default_curriculum,
     load_curriculum,
 )
@@ -85,6 +97,17 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser(
         "run", help="connect to Discord and serve the study group", parents=[with_env]
+    )
+    run.add_argument(
+        "--shards",
+        metavar="IDS",
+        help="run only these shards, e.g. 0-3 or 0,2 (needs --shard-count or TWOPASS_SHARD_COUNT)",
+    )
+    run.add_argument(
+        "--shard-count",
+        type=int,
+        metavar="N",
+        help="total shards across every process (default: as many as Discord recommends)",
     )
     run.set_defaults(handler=_run)
 
@@ -151,6 +174,26 @@ def _parser() -> argparse.ArgumentParser:
     copy.add_argument("source", metavar="SRC")
     copy.add_argument("destination", metavar="DEST")
     copy.set_defaults(handler=_db_copy)
+    export = db_sub.add_parser(
+        "export",
+        help="write every member's data in a server to a CSV and a JSON file",
+        parents=[with_env],
+    )
+    export.add_argument("--guild", type=int, required=True, metavar="ID", help="the server's id")
+    export.add_argument(
+        "--out", type=Path, default=Path("."), metavar="DIR", help="folder for the files (.)"
+    )
+    export.set_defaults(handler=_db_export)
+    erase = db_sub.add_parser(
+        "erase",
+        help="erase everything stored about a user (a data deletion request)",
+        parents=[with_env],
+    )
+    erase.add_argument("--user", type=int, required=True, metavar="ID", help="the user's id")
+    erase.add_argument(
+        "--guild", type=int, metavar="ID", help="only in this server (default: every server)"
+    )
+    erase.set_defaults(handler=_db_erase)
     return parser
 
 
@@ -164,16 +207,26 @@ def env_file(args: argparse.Namespace) -> Path:
     return path
 
 
-def load_settings(args: argparse.Namespace) -> Settings:
+def load_settings(args: argparse.Namespace, **overrides: Any) -> Settings:
+    """Settings from the environment and the settings file; ``overrides`` (command-line flags)
+    win."""
     path = env_file(args)
     try:
-        return Settings(_env_file=path)  # type: ignore[call-arg]
+        return Settings(_env_file=path, **overrides)  # type: ignore[call-arg]
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc']) or 'settings'}: {error['msg']}"
+            ".".join(str(part) for part in error["loc"]) + ": " + _reason(error["msg"])
+            if error["loc"]
+            else _reason(error["msg"])
             for error in exc.errors()
         )
-        raise CliError(f"invalid settings in the environment or {path}: {problems}") from None
+        flags = "the command line, " if overrides else ""
+        where = f"{flags}the environment or {path}"
+        raise CliError(f"invalid settings in {where}: {problems}") from None
+
+
+def _reason(message: str) -> str:
+    return message.removeprefix("Value error, ")
 
 
 def configure_logging(level: str) -> None:
@@ -193,7 +246,12 @@ def configure_logging(level: str) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    settings = load_settings(args)
+    flags: dict[str, Any] = {}
+    if args.shard_count is not None:
+        flags["shard_count"] = args.shard_count
+    if args.shards is not None:
+        flags["shard_ids"] = args.shards
+    settings = load_settings(args, **flags)
     if settings.discord_token is None:
         print(NO_TOKEN.format(env_file=env_file(args).absolute()), file=sys.stderr)
         return EXIT_CONFIG
@@ -334,10 +392,9 @@ def command_payload() -> list[dict[str, Any]]:
 
         async with await Database.open(":memory:") as db:
             bot = TwopassBot(settings=Settings(_env_file=None), db=db)  # type: ignore[call-arg]
-            await bot.load_cogs()
-            payload = bot.command_payload()
-            await bot.close()
-            return payload
+            async with bot:  # sets up what a sharded bot's close() needs, without connecting
+                await bot.load_cogs()
+                return bot.command_payload()
 
     return asyncio.run(build())
 
@@ -443,8 +500,8 @@ def _db_check(args: argparse.Namespace) -> int:
         from bot.server.service import Servers
 
         async with await open_database(settings.database) as db:
-            curriculum = default_curriculum()
-            group = Group(GroupRepo(db), Servers(ServerRepo(db), curriculum.id), curriculum)
+            roadmaps = Roadmaps(default_curriculum())
+            group = Group(GroupRepo(db), Servers(ServerRepo(db), roadmaps), roadmaps)
             problems = await group.check_totals(fix=args.fix)
             if not problems:
                 print(f"{db.name}: the totals agree with the history")
@@ -472,13 +529,8 @@ def _db_check(args: argparse.Namespace) -> int:
 
 async def totals_problems(db: Database) -> list[str]:
     """What `twopass db check` reports: kept totals that differ from the history."""
-    from bot.group.repo import GroupRepo
-    from bot.group.service import Group
-    from bot.server.repo import ServerRepo
-    from bot.server.service import Servers
-
-    curriculum = default_curriculum()
-    group = Group(GroupRepo(db), Servers(ServerRepo(db), curriculum.id), curriculum)
+    roadmaps = Roadmaps(default_curriculum())
+    group = Group(GroupRepo(db), Servers(ServerRepo(db), roadmaps), roadmaps)
     return await group.check_totals()
 
 
@@ -518,3 +570,84 @@ def _db_copy(args: argparse.Namespace) -> int:
         return 0
 
     return asyncio.run(run())
+
+
+def _services(db: Database, settings: Settings) -> tuple[Learners, Group]:
+    """The services the data commands need, wired as the bot wires them, without Discord."""
+    roadmaps = check_roadmaps(settings)
+    servers = Servers(ServerRepo(db), roadmaps, settings.default_timezone)
+    learners = Learners(LearnerRepo(db), servers, roadmaps)
+    learners.others = [servers, PostRepo(db)]
+    return learners, Group(GroupRepo(db), servers, roadmaps)
+
+
+def _existing_database(settings: Settings) -> str:
+    """The database settings name; an SQLite file must exist (a PostgreSQL one is asked)."""
+    _sqlite_file(settings.database)
+    return settings.database
+
+
+def _db_export(args: argparse.Namespace) -> int:
+    """Files on disk have no upload limit: the CSV and the JSON, never zipped."""
+    settings = load_settings(args)
+    path = _existing_database(settings)
+    if not args.out.is_dir():
+        raise CliError(f"--out {args.out}: no such folder")
+
+    async def export() -> int:
+        async with await open_database(path) as db:
+            learners, _ = _services(db, settings)
+            data, _files = await learners.export(args.guild, None, datetime.now(UTC))
+        if data.empty:
+            raise CliError(f"nothing is stored about server {args.guild} in {path}")
+        stem = export_files.file_stem(data)
+        for name, body in (
+            (f"{stem}.csv", export_files.to_csv(data)),
+            (f"{stem}.json", export_files.to_json(data)),
+        ):
+            target = args.out / name
+            private_files.create_file(target)
+            target.write_bytes(body)
+            print(target)
+        print(
+            f"server {args.guild}: {len(data.members)} members, {len(data.passes)} passes, "
+            f"{len(data.history)} history entries"
+        )
+        return 0
+
+    return asyncio.run(export())
+
+
+def _db_erase(args: argparse.Namespace) -> int:
+    settings = load_settings(args)
+    path = _existing_database(settings)
+    where = f"server {args.guild}" if args.guild else "every server"
+
+    async def erase() -> int:
+        async with await open_database(path) as db:
+            learners, group = _services(db, settings)
+            if args.guild:
+                erased = await learners.forget(args.guild, args.user)
+            else:
+                erased = await learners.erase_everywhere(args.user)
+            left = await group.check_totals()
+        if erased.nothing:
+            print(f"nothing is stored about user {args.user} in {where}")
+        else:
+            print(
+                f"erased user {args.user} in {where}: {_count(erased.members, 'membership')}, "
+                f"{_count(erased.passes, 'pass', 'passes')}, "
+                f"{_count(erased.history, 'history entry', 'history entries')}; "
+                f"{_count(erased.corrections, 'correction')} they made to others' logs now "
+                "name no one"
+            )
+        if left:
+            print(f"{len(left)} totals differ from the history; run `twopass db check --fix`")
+            return 1
+        return 0
+
+    return asyncio.run(erase())
+
+
+def _count(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else many or one + 's'}"

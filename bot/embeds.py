@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable
 from datetime import date
 
@@ -14,6 +15,7 @@ FIELDS_MAX = 25
 FIELD_NAME_MAX = 256
 FIELD_VALUE_MAX = 1024
 EMBED_TOTAL_MAX = 6000
+ALT_TEXT_MAX = 1024  # an attachment's description (Discord's alt text)
 
 
 GREEN = discord.Colour(0x2ECC71)
@@ -45,6 +47,13 @@ def add_field(
         return False
     target.add_field(name=name, value=value, inline=inline)
     return True
+
+
+def picture(png: bytes, filename: str, alt: str, shown_in: discord.Embed) -> discord.File:
+    """A PNG as an attachment with its alt text, shown as `shown_in`'s image (Discord draws an
+    embed's image under its text, so the numbers read first and the picture shows them)."""
+    shown_in.set_image(url=f"attachment://{filename}")
+    return discord.File(io.BytesIO(png), filename=filename, description=clip(alt, ALT_TEXT_MAX))
 
 
 def mention(user_id: int) -> str:

@@ -20,15 +20,18 @@ import discord
 from bot.app import TwopassBot
 from bot.settings import Settings
 from bot.startup_checks import (
+    EXIT_CONFIG,
     EXIT_RUNTIME,
     StartupError,
-    check_roadmap,
+    check_roadmaps,
     check_stored_timezones,
     open_database,
 )
 
 log = logging.getLogger(__name__)
 
+# The gateway's close code for a connection that would carry too many servers.
+SHARDING_REQUIRED = 4011
 # What a failed first contact with Discord raises: DNS, refused or reset connections, timeouts,
 # and Discord's own 5xx answers.
 UNREACHABLE = (
@@ -43,11 +46,11 @@ UNREACHABLE = (
 async def serve(settings: Settings) -> int:
     token = settings.discord_token
     assert token is not None, "checked by the caller"
-    curriculum = check_roadmap(settings)
+    roadmaps = check_roadmaps(settings)
     async with await open_database(settings.database) as db:
         await check_stored_timezones(db)
         log.info("database %s at schema version %d", db.name, await db.schema_version())
-        bot = TwopassBot(settings=settings, db=db, curriculum=curriculum)
+        bot = TwopassBot(settings=settings, db=db, roadmaps=roadmaps)
         stop_on_signals(bot)
         async with bot:
             try:
@@ -63,6 +66,10 @@ async def serve(settings: Settings) -> int:
                     "Discord asked for a privileged intent; this bot should need none",
                     EXIT_RUNTIME,
                 ) from None
+            except discord.ConnectionClosed as exc:
+                if exc.code != SHARDING_REQUIRED:
+                    raise
+                raise sharding_required(settings, bot, exc) from None
             except UNREACHABLE as exc:
                 raise StartupError(
                     f"cannot reach Discord ({_reason(exc)}); exiting with {EXIT_RUNTIME} "
@@ -74,6 +81,28 @@ async def serve(settings: Settings) -> int:
             await bot.close()
     log.info("stopped")
     return 0
+
+
+def sharding_required(
+    settings: Settings, bot: TwopassBot, exc: discord.ConnectionClosed
+) -> StartupError:
+    """Discord closed a shard with 4011: it would carry more than 2,500 servers. A count set in
+    the settings is too low (fix it: exit 2); Discord's own recommendation fell behind a
+    growing bot (restarting asks again: exit 1)."""
+    shard = exc.shard_id if exc.shard_id is not None else 0
+    count = bot.shard_count or 1
+    if settings.shard_count is not None:
+        return StartupError(
+            f"Discord requires more shards: shard {shard} of {count} would carry more than "
+            "2,500 servers (close code 4011). Raise TWOPASS_SHARD_COUNT (--shard-count), or "
+            "leave it unset to use the count Discord recommends",
+            EXIT_CONFIG,
+        )
+    return StartupError(
+        f"Discord requires more shards: shard {shard} of the {count} it recommended would carry "
+        "more than 2,500 servers (close code 4011); restarting asks Discord again",
+        EXIT_RUNTIME,
+    )
 
 
 def _reason(exc: BaseException) -> str:

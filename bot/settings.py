@@ -8,12 +8,13 @@ relative to the current folder too.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal, Self
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot import zones
+from bot.sharding import check_shards, parse_shard_ids
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
@@ -43,6 +44,15 @@ class Settings(BaseSettings):
     # Another roadmap file of the same shape (`twopass curriculum check` it first); empty means
     # the bundled one. Video ids already logged must stay in it.
     curriculum: Path | None = None
+    # Shards: unset, the bot runs as many as Discord recommends (one per 1,000 servers; Discord
+    # refuses more than 2,500 servers on one). Set the count to fix it, and the ids ("0-3" or
+    # "0,2") to run only some shards in this process (the others elsewhere, same count).
+    shard_count: int | None = Field(default=None, gt=0)
+    shard_ids: Annotated[tuple[int, ...] | None, NoDecode] = None
+
+    # A folder of more roadmap files (`*.toml`, each with its own `id`) that admins can choose
+    # from with `/setup roadmap`; the bundled ones are always offered.
+    roadmaps: Path | None = None
 
     @field_validator("discord_token", mode="before")
     @classmethod
@@ -54,10 +64,22 @@ class Settings(BaseSettings):
     def _path_as_text(cls, value: object) -> object:
         return str(value) if isinstance(value, Path) else value
 
-    @field_validator("dev_guild_id", "curriculum", mode="before")
+    @field_validator("dev_guild_id", "curriculum", "roadmaps", "shard_count", mode="before")
     @classmethod
-    def _blank_guild(cls, value: object) -> object:
+    def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _shard_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return parse_shard_ids(value) if value.strip() else None
+        return value
+
+    @model_validator(mode="after")
+    def _shards_fit(self) -> Self:
+        check_shards(self.shard_ids, self.shard_count)
+        return self
 
     @field_validator("log_level", mode="before")
     @classmethod

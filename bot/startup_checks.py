@@ -25,7 +25,15 @@ from bot.db import Database, SQLiteDatabase
 from bot.db.migrations import LATEST, SchemaTooNew
 from bot.db.target import Target, parse
 from bot.settings import Settings
-from curriculum import DEFAULT_PATH, Curriculum, CurriculumError, load_curriculum
+from curriculum import (
+    DEFAULT_PATH,
+    Curriculum,
+    CurriculumError,
+    DuplicateRoadmap,
+    Roadmaps,
+    load_curriculum,
+)
+from curriculum.roadmaps import assemble, roadmap_files
 
 EXIT_OK = 0
 EXIT_RUNTIME = 1
@@ -53,13 +61,36 @@ def roadmap_path(settings: Settings) -> Path:
 
 def check_roadmap(settings: Settings) -> Curriculum:
     """Load the roadmap first: a broken file stops start-up before the database is touched."""
-    path = roadmap_path(settings)
+    return _load_roadmap(roadmap_path(settings))
+
+
+def _load_roadmap(path: Path) -> Curriculum:
     try:
         return load_curriculum(path)
     except CurriculumError as exc:
         raise StartupError(
             f"roadmap {exc} - run `twopass curriculum check {path}` for every fault",
             EXIT_CONFIG,
+        ) from None
+
+
+def check_roadmaps(settings: Settings) -> Roadmaps:
+    """Every roadmap a server may choose: the default (`TWOPASS_CURRICULUM`), the bundled ones
+    and each `*.toml` in `TWOPASS_ROADMAPS`. The first broken file stops start-up, in the same
+    one line as the default's, before the database is touched."""
+    folder = settings.roadmaps
+    if folder is not None and not folder.is_dir():
+        raise StartupError(
+            f"roadmaps {folder}: no such folder (TWOPASS_ROADMAPS names a folder of *.toml "
+            "roadmap files)",
+            EXIT_CONFIG,
+        )
+    loaded = [(path, _load_roadmap(path)) for path in roadmap_files(roadmap_path(settings), folder)]
+    try:
+        return assemble(loaded)
+    except DuplicateRoadmap as exc:
+        raise StartupError(
+            f"roadmap {exc}; give each roadmap file its own id", EXIT_CONFIG
         ) from None
 
 

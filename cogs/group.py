@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Literal
+from typing import Any, Literal
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.app import TwopassBot
+from bot.embeds import picture
 from bot.group import render
-from bot.group.board import Board, Period
+from bot.group.board import Board, CohortView, Period
+from bot.pictures import render_cohort_map, render_in_thread
 from bot.tree import handle_error
 from cogs.checks import guild_id
 
@@ -19,20 +21,22 @@ PERIODS = {"this week": Period.WEEK, "all time": Period.ALL_TIME}
 PAGER_TIMEOUT = 300.0  # seconds a board's buttons work; then they are shown disabled
 
 
-class BoardPager(discord.ui.View):
-    """Previous/next buttons; only the member who asked can turn the pages."""
+class OwnedPager(discord.ui.View):
+    """Previous/next buttons that only the member who asked can turn; shown disabled once they
+    time out."""
 
-    def __init__(
-        self, bot: TwopassBot, board: Board, owner_id: int, timeout: float = PAGER_TIMEOUT
-    ) -> None:
+    command = ""  # named in the answer to anyone else who clicks
+
+    def __init__(self, owner_id: int, timeout: float = PAGER_TIMEOUT) -> None:
         super().__init__(timeout=timeout)
-        self.bot = bot
-        self.board = board
         self.owner_id = owner_id
-        # The board's message, edited through its channel: the interaction's token that sent
+        # The pager's message, edited through its channel: the interaction's token that sent
         # it expires after 15 minutes, and every click restarts the buttons' timeout.
         self.message: discord.PartialMessage | None = None
-        self._update_buttons()
+
+    def attach_to(self, interaction: discord.Interaction[discord.Client], message_id: int) -> None:
+        if interaction.channel is not None:
+            self.message = interaction.channel.get_partial_message(message_id)  # type: ignore[union-attr]
 
     async def on_timeout(self) -> None:
         # Buttons that still look live but fail when clicked are worse than none.
@@ -48,10 +52,33 @@ class BoardPager(discord.ui.View):
         self,
         interaction: discord.Interaction[discord.Client],
         error: Exception,
-        item: discord.ui.Item[BoardPager],
+        item: discord.ui.Item[Any],
     ) -> None:
         # The same policy as commands: a sentence for the member, never "This interaction failed".
         await handle_error(interaction, error)
+
+    async def interaction_check(self, interaction: discord.Interaction[discord.Client]) -> bool:
+        if interaction.user.id != self.owner_id:
+            await interaction.response.send_message(
+                f"These buttons belong to whoever asked; run `/{self.command}` yourself.",
+                ephemeral=True,
+            )
+            return False
+        return True
+
+
+class BoardPager(OwnedPager):
+    """The leaderboard's pages."""
+
+    command = "leaderboard"
+
+    def __init__(
+        self, bot: TwopassBot, board: Board, owner_id: int, timeout: float = PAGER_TIMEOUT
+    ) -> None:
+        super().__init__(owner_id, timeout=timeout)
+        self.bot = bot
+        self.board = board
+        self._update_buttons()
 
     def _update_buttons(self) -> None:
         self.previous.disabled = self.board.page <= 0
@@ -59,15 +86,6 @@ class BoardPager(discord.ui.View):
 
     def current(self) -> discord.Embed:
         return render.leaderboard(self.board, self.owner_id)
-
-    async def interaction_check(self, interaction: discord.Interaction[discord.Client]) -> bool:
-        if interaction.user.id != self.owner_id:
-            await interaction.response.send_message(
-                "These buttons belong to whoever asked; run `/leaderboard` yourself.",
-                ephemeral=True,
-            )
-            return False
-        return True
 
     async def _turn(self, interaction: discord.Interaction[discord.Client], by: int) -> None:
         # Each page is read when shown, from the same week the board was opened on.
@@ -98,6 +116,55 @@ class BoardPager(discord.ui.View):
         await self._turn(interaction, +1)
 
 
+class CohortPager(OwnedPager):
+    """The cohort map's pages: each turn draws the next page of the same snapshot, so a page
+    keeps its members while they are turned."""
+
+    command = "cohort"
+
+    def __init__(
+        self, bot: TwopassBot, view: CohortView, owner_id: int, timeout: float = PAGER_TIMEOUT
+    ) -> None:
+        super().__init__(owner_id, timeout=timeout)
+        self.bot = bot
+        self.view = view
+        self.page = 0
+        self.pages = render.cohort_pages(view)
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        self.previous.disabled = self.page <= 0
+        self.next.disabled = self.page >= self.pages - 1
+
+    async def current(self) -> tuple[list[discord.Embed], discord.File]:
+        """This page's message: the cohort in words (the numbers) and the page's map under it."""
+        drawn = await render_in_thread(render_cohort_map, render.cohort_map(self.view, self.page))
+        embeds = render.cohort(self.view)
+        return embeds, picture(drawn.png, "cohort.png", drawn.alt, embeds[0])
+
+    async def _turn(self, interaction: discord.Interaction[discord.Client], by: int) -> None:
+        # Drawing a page can queue behind other pictures: acknowledge the click first.
+        await interaction.response.defer()
+        self.page = min(max(self.page + by, 0), self.pages - 1)
+        self._update_buttons()
+        embeds, file = await self.current()
+        await interaction.edit_original_response(embeds=embeds, attachments=[file], view=self)
+
+    @discord.ui.button(
+        label="Previous", style=discord.ButtonStyle.secondary, custom_id="cohort:previous"
+    )
+    async def previous(
+        self, interaction: discord.Interaction[discord.Client], _: discord.ui.Button[CohortPager]
+    ) -> None:
+        await self._turn(interaction, -1)
+
+    @discord.ui.button(label="Next", style=discord.ButtonStyle.secondary, custom_id="cohort:next")
+    async def next(
+        self, interaction: discord.Interaction[discord.Client], _: discord.ui.Button[CohortPager]
+    ) -> None:
+        await self._turn(interaction, +1)
+
+
 class GroupCog(commands.Cog):
     def __init__(self, bot: TwopassBot) -> None:
         self.bot = bot
@@ -120,8 +187,8 @@ class GroupCog(commands.Cog):
             return
         pager = BoardPager(self.bot, board, interaction.user.id, timeout=PAGER_TIMEOUT)
         sent = await interaction.response.send_message(embed=pager.current(), view=pager)
-        if isinstance(sent.resource, discord.InteractionMessage) and interaction.channel:
-            pager.message = interaction.channel.get_partial_message(sent.resource.id)  # type: ignore[union-attr]
+        if isinstance(sent.resource, discord.InteractionMessage):
+            pager.attach_to(interaction, sent.resource.id)
 
     @app_commands.command(
         description="Who is on which video, who moved this week, who has gone quiet"
@@ -132,7 +199,16 @@ class GroupCog(commands.Cog):
         # that can outlast Discord's 3 seconds, so acknowledge first.
         await interaction.response.defer(thinking=True)
         view = await self.bot.groups.cohort(guild_id(interaction), self.bot.now())
-        await interaction.followup.send(embeds=render.cohort(view))
+        if not view.members:
+            await interaction.followup.send(embeds=render.cohort(view))
+            return
+        pager = CohortPager(self.bot, view, interaction.user.id, timeout=PAGER_TIMEOUT)
+        embeds, file = await pager.current()
+        if pager.pages == 1:
+            await interaction.followup.send(embeds=embeds, file=file)
+            return
+        sent = await interaction.followup.send(embeds=embeds, file=file, view=pager, wait=True)
+        pager.attach_to(interaction, sent.id)
 
 
 async def setup(bot: TwopassBot) -> None:

@@ -10,8 +10,10 @@ from discord.ext import commands
 
 from bot import zones
 from bot.app import TwopassBot
+from bot.embeds import picture
 from bot.learners import inputs, render
 from bot.learners.videos import choices
+from bot.pictures import render_in_thread, render_progress_card
 from cogs.checks import actor, guild_id
 from curriculum import Pass
 
@@ -28,7 +30,9 @@ class LearnersCog(commands.Cog):
     ) -> list[app_commands.Choice[str]]:
         return [
             app_commands.Choice(name=c.name, value=c.value)
-            for c in choices(self.bot.curriculum, current)
+            for c in choices(
+                await self.bot.learners.roadmap(guild_id(interaction), self.bot.now()), current
+            )
         ]
 
     async def timezone_autocomplete(
@@ -61,6 +65,7 @@ class LearnersCog(commands.Cog):
             pace_hours=hours_per_week,
             timezone=timezone,
             reminders=reminders,
+            name=interaction.user.display_name,
         )
         await interaction.response.send_message(embed=render.joined(result), ephemeral=True)
 
@@ -85,7 +90,7 @@ class LearnersCog(commands.Cog):
         )
         # Always private: it says where the member stands against their own plan.
         await interaction.response.send_message(
-            embed=render.today(self.bot.curriculum, result, interaction.user.id), ephemeral=True
+            embed=render.today(result.roadmap, result, interaction.user.id), ephemeral=True
         )
 
     @app_commands.command(description="Log a pass of a video")
@@ -130,15 +135,15 @@ class LearnersCog(commands.Cog):
         if result.corrected_by is not None:
             # An admin's correction is not the member's accomplishment: only the admin sees it.
             await interaction.response.send_message(
-                render.corrected(self.bot.curriculum, result, target.id), ephemeral=True
+                render.corrected(result.roadmap, result, target.id), ephemeral=True
             )
         elif result.edited:
             await interaction.response.send_message(
-                embed=render.edited(self.bot.curriculum, result), ephemeral=True
+                embed=render.edited(result.roadmap, result), ephemeral=True
             )
         else:
             await interaction.response.send_message(
-                embed=render.done(self.bot.curriculum, result, target.id), ephemeral=private
+                embed=render.done(result.roadmap, result, target.id), ephemeral=private
             )
 
     @app_commands.command(description="Remove a pass you logged by mistake")
@@ -188,23 +193,25 @@ class LearnersCog(commands.Cog):
         )
         # Standing against one's own plan is personal: only in the member's own private view.
         personal = target.id == interaction.user.id and not share
-        await interaction.response.send_message(
-            embed=render.progress(
-                self.bot.curriculum,
-                result,
-                target.id,
-                personal=personal,
-            ),
-            ephemeral=not share,
+        # The card takes tens of milliseconds in a worker thread (more when renders queue):
+        # acknowledge first, as private as the answer will be.
+        await interaction.response.defer(ephemeral=not share, thinking=True)
+        card = await render_in_thread(
+            render_progress_card,
+            render.progress_card(result.roadmap, result, target.display_name, personal=personal),
         )
+        out = render.progress(result.roadmap, result, target.id, personal=personal)
+        file = picture(card.png, "progress.png", card.alt, out)
+        await interaction.followup.send(embed=out, file=file, ephemeral=not share)
 
     @app_commands.command(description="The whole roadmap with links, lengths and your ticks")
     @app_commands.guild_only()
     async def roadmap(self, interaction: discord.Interaction[discord.Client]) -> None:
         done = await self.bot.learners.done_passes(guild_id(interaction), interaction.user.id)
-        measured = await self.bot.learners.measured_ratios(guild_id(interaction))
+        roadmap = await self.bot.learners.roadmap(guild_id(interaction), self.bot.now())
+        measured = await self.bot.learners.measured_ratios(guild_id(interaction), roadmap)
         await interaction.response.send_message(
-            embeds=render.roadmap(self.bot.curriculum, done, measured), ephemeral=True
+            embeds=render.roadmap(roadmap, done, measured), ephemeral=True
         )
 
 

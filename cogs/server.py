@@ -1,4 +1,4 @@
-"""/setup: where and when the bot posts (Manage Server only)."""
+"""/setup: where and when the bot posts, the roadmap and cohort, members' data (Manage Server)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,14 @@ from discord.ext import commands
 
 from bot import zones
 from bot.app import TwopassBot
+from bot.embeds import clip
 from bot.errors import BadInput
 from bot.server import render
+from bot.server.records import GuildSettings
 from bot.server.rules import SetupChange
 from cogs.checks import guild_id, require_manage_guild
+from cogs.data import ask_to_erase, send_export
+from curriculum import Curriculum
 
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 OnOff = Literal["on", "off"]
@@ -91,7 +95,9 @@ def channel_problems(channel: discord.abc.GuildChannel, me: discord.Member) -> l
 @app_commands.default_permissions(manage_guild=True)
 @app_commands.guild_only()
 class ServerCog(
-    commands.GroupCog, group_name="setup", group_description="Where and when the bot posts"
+    commands.GroupCog,
+    group_name="setup",
+    group_description="The server's posts, roadmap, cohort and members' data",
 ):
     def __init__(self, bot: TwopassBot) -> None:
         self.bot = bot
@@ -144,7 +150,9 @@ class ServerCog(
         )
         saved = await self.bot.servers.setup(guild_id(interaction), change, self.bot.now())
         await interaction.followup.send(
-            embed=render.settings(saved, channel_problems(target, guild.me), saved=True),
+            embed=render.settings(
+                saved, channel_problems(target, guild.me), self._roadmap(saved), saved=True
+            ),
             ephemeral=True,
         )
 
@@ -172,7 +180,7 @@ class ServerCog(
                 problems.extend(channel_problems(channel, guild.me))
         problems.extend(notes)
         await interaction.response.send_message(
-            embed=render.settings(current, problems), ephemeral=True
+            embed=render.settings(current, problems, self._roadmap(current)), ephemeral=True
         )
 
     @app_commands.command(
@@ -193,7 +201,87 @@ class ServerCog(
             checkin_enabled=None if checkin is None else checkin == "on",
         )
         saved = await self.bot.servers.setup(guild_id(interaction), change, self.bot.now())
-        await interaction.followup.send(embed=render.settings(saved, saved=True), ephemeral=True)
+        await interaction.followup.send(
+            embed=render.settings(saved, roadmap=self._roadmap(saved), saved=True), ephemeral=True
+        )
+
+    @app_commands.command(name="roadmap", description="Choose the roadmap this server follows")
+    @app_commands.describe(roadmap="The roadmap: start typing its name")
+    async def roadmap(
+        self,
+        interaction: discord.Interaction[discord.Client],
+        roadmap: app_commands.Range[str, 1, 40],
+    ) -> None:
+        # Re-crediting the server's passes and rescheduling its posts: acknowledge first.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        switch = await self.bot.servers.set_roadmap(guild_id(interaction), roadmap, self.bot.now())
+        await interaction.followup.send(embed=render.roadmap_switch(switch), ephemeral=True)
+
+    @roadmap.autocomplete("roadmap")
+    async def _roadmaps(
+        self, interaction: discord.Interaction[discord.Client], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [
+            app_commands.Choice(name=clip(f"{r.title} ({r.id})", 100), value=r.id)
+            for r in self.bot.servers.roadmaps.matching(current)
+        ]
+
+    @app_commands.command(name="cohort", description="Set the cohort's start date and pace")
+    @app_commands.describe(
+        start="The cohort's first day, YYYY-MM-DD: the daily video counts from it",
+        pace="The cohort's pace in hours a week: how fast the daily video moves on",
+    )
+    async def cohort(
+        self,
+        interaction: discord.Interaction[discord.Client],
+        start: app_commands.Range[str, 1, 20] | None = None,
+        pace: app_commands.Range[float, 1, 60] | None = None,
+    ) -> None:
+        if start is None and pace is None:
+            raise BadInput(
+                "Say what to change: `start` (YYYY-MM-DD), `pace` (hours a week) or both."
+            )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        change = SetupChange(cohort_start=start, cohort_pace=pace)
+        saved = await self.bot.servers.setup(guild_id(interaction), change, self.bot.now())
+        await interaction.followup.send(
+            embed=render.settings(saved, roadmap=self._roadmap(saved), saved=True), ephemeral=True
+        )
+
+    @app_commands.command(
+        name="export", description="Every member's data in this server, as CSV and JSON files"
+    )
+    async def export(self, interaction: discord.Interaction[discord.Client]) -> None:
+        data, files = await self.bot.learners.export(guild_id(interaction), None, self.bot.now())
+        await send_export(interaction, data, files)
+
+    @app_commands.command(
+        name="forget", description="Erase everything this bot stores about a member here"
+    )
+    @app_commands.describe(
+        member="The member whose data to erase",
+        user_id="Or their user id, for someone who has left the server",
+    )
+    async def forget(
+        self,
+        interaction: discord.Interaction[discord.Client],
+        member: discord.User | None = None,
+        user_id: app_commands.Range[str, 1, 20] | None = None,
+    ) -> None:
+        if (member is None) == (user_id is None):
+            raise BadInput("Name one member: `member`, or `user_id` for someone who has left.")
+        if member is not None:
+            target = member.id
+        elif user_id is not None and user_id.strip().isdigit():
+            target = int(user_id.strip())
+        else:
+            raise BadInput(
+                f"`{user_id}` is not a user id: it is a number like `123456789012345678`."
+            )
+        await ask_to_erase(self.bot, interaction, target)
+
+    def _roadmap(self, settings: GuildSettings) -> Curriculum:
+        return self.bot.servers.roadmaps.of(settings.curriculum_id)
 
 
 async def setup(bot: TwopassBot) -> None:

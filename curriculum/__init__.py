@@ -7,6 +7,7 @@ from pathlib import Path
 
 from curriculum.check import Fault, check_text
 from curriculum.models import Curriculum, Phase, Video
+from curriculum.roadmaps import DuplicateRoadmap, Roadmaps
 from curriculum.timemodel import SECOND_PASS_FACTOR, Pass
 
 __all__ = [
@@ -14,9 +15,11 @@ __all__ = [
     "SECOND_PASS_FACTOR",
     "Curriculum",
     "CurriculumError",
+    "DuplicateRoadmap",
     "Fault",
     "Pass",
     "Phase",
+    "Roadmaps",
     "Video",
     "default_curriculum",
     "load_curriculum",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import math
 import secrets
 import socket
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
@@ -14,7 +15,13 @@ import discord
 import yarl
 from aiohttp import web
 
-from .gateway import Gateway
+from .gateway import (
+    IDENTIFY_INTERVAL,
+    MAX_GUILDS_PER_SHARD,
+    RECOMMENDED_GUILDS_PER_SHARD,
+    Gateway,
+    shard_of,
+)
 from .interactions import (
     CallbackType,
     CommandStore,
@@ -42,7 +49,7 @@ from .model import (
     World,
 )
 from .ratelimit import BucketRule, Fault, RateLimiter, RequestRecord
-from .rest import API_PREFIX, INTERACTION_ACK_SECONDS, RestApi
+from .rest import API_PREFIX, INTERACTION_ACK_SECONDS, UPLOAD_LIMIT, RestApi
 
 ClientT = TypeVar("ClientT", bound=discord.Client)
 _INTENT_MESSAGE_CONTENT = 1 << 15
@@ -84,7 +91,19 @@ class LocalDiscord:
         bot_name: str = "Test Bot",
         timeout: float = 5.0,
         interaction_ack_seconds: float = INTERACTION_ACK_SECONDS,
+        max_guilds_per_shard: int = MAX_GUILDS_PER_SHARD,
+        guilds_per_shard: int = RECOMMENDED_GUILDS_PER_SHARD,
+        max_concurrency: int = 1,
+        identify_interval: float = IDENTIFY_INTERVAL,
     ) -> None:
+        """Discord's sharding limits are parameters so a test can use a small world:
+        ``max_guilds_per_shard`` (2,500: an IDENTIFY past it is closed with 4011),
+        ``guilds_per_shard`` (1,000: the ``shards`` GET /gateway/bot recommends is one per
+        that many guilds), and ``max_concurrency`` shards may identify per
+        ``identify_interval`` seconds (1 per 5 s)."""
+        if guilds_per_shard < 1:
+            raise ValueError("guilds_per_shard must be positive")
+        self.guilds_per_shard = guilds_per_shard
         self.token = f"local.{secrets.token_urlsafe(24)}"
         self.timeout = timeout
         self.interaction_ack_seconds = interaction_ack_seconds
@@ -95,9 +114,21 @@ class LocalDiscord:
         self.world = World(bot_name, self._emit)
         self.app_owner_id = self.world.add_user("app owner").id
         self.commands = CommandStore(self.world)
-        self.gateway = Gateway(self.world, self.token, self.report, self.notify)
+        self.gateway = Gateway(
+            self.world,
+            self.token,
+            self.report,
+            self.notify,
+            max_guilds_per_shard=max_guilds_per_shard,
+            max_concurrency=max_concurrency,
+            identify_interval=identify_interval,
+        )
         self.interactions: dict[int, InteractionRecord] = {}
         self.interactions_by_token: dict[str, InteractionRecord] = {}
+        # What was uploaded, by attachment id, so a test can read a file the bot sent.
+        self.uploads: dict[str, bytes] = {}
+        # Discord's per-request upload limit for a server without boosts.
+        self.upload_limit = UPLOAD_LIMIT
         self._changed = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -162,6 +193,7 @@ class LocalDiscord:
         Give the client a small ``guild_ready_timeout`` (e.g. 0.05): discord.py otherwise
         waits 2 s after the last GUILD_CREATE before it is ready.
         """
+        self.gateway.new_client()
         with self.redirect():
             task = asyncio.create_task(client.start(self.token))
             try:
@@ -203,6 +235,23 @@ class LocalDiscord:
     @property
     def bot_user(self) -> User:
         return self.world.bot_user
+
+    # ---- shards ------------------------------------------------------------------------------
+
+    @property
+    def recommended_shards(self) -> int:
+        """What GET /gateway/bot recommends: a shard per ``guilds_per_shard`` guilds, at least 1."""
+        return max(1, math.ceil(len(self.world.guilds) / self.guilds_per_shard))
+
+    @staticmethod
+    def shard_of(guild: Guild | int, shard_count: int) -> int:
+        """The shard a guild's events go to: ``(guild_id >> 22) % shard_count``."""
+        return shard_of(guild.id if isinstance(guild, Guild) else guild, shard_count)
+
+    def shard_guild_ids(self, shard_id: int) -> set[int]:
+        """The guilds whose events went to the session of ``shard_id`` (READY's and later)."""
+        session = self.gateway.sessions.get(shard_id)
+        return set() if session is None else set(session.guild_ids)
 
     # ---- problems, waiting, logs ---------------------------------------------------------
 
@@ -249,9 +298,10 @@ class LocalDiscord:
 
     # ---- gateway control -----------------------------------------------------------------
 
-    async def drop_connection(self, code: int = 4000) -> None:
-        """Closes the gateway socket (4000 makes discord.py RESUME); events sent meanwhile are replayed."""
-        await self.gateway.drop(code)
+    async def drop_connection(self, code: int = 4000, *, shard_id: int | None = None) -> None:
+        """Closes the gateway sockets, or one shard's (4000 makes discord.py RESUME); events
+        sent meanwhile are replayed."""
+        await self.gateway.drop(code, shard_id=shard_id)
 
     async def wait_connected(self) -> None:
         await self.wait_until(lambda: self.gateway.connected, what="the gateway to (re)connect")
@@ -259,6 +309,22 @@ class LocalDiscord:
     def dispatch(self, event: str, data: JSON) -> None:
         """Sends a raw gateway event to the bot."""
         self.gateway.dispatch(event, data)
+
+    def remove_bot(self, guild: Guild) -> None:
+        """The bot is kicked from `guild` (or the server deleted): GUILD_DELETE without
+        `unavailable`, as Discord sends it. The guild stays in the world for `add_bot`."""
+        self.dispatch("GUILD_DELETE", {"id": str(guild.id)})
+
+    def add_bot(self, guild: Guild) -> None:
+        """The bot is invited back to `guild`: a GUILD_CREATE with the whole guild and no
+        `unavailable` key, which is how a client tells a join from an outage's end."""
+        payload = guild.gateway_payload()
+        del payload["unavailable"]
+        self.dispatch("GUILD_CREATE", payload)
+
+    def attachment_data(self, attachment: JSON) -> bytes:
+        """The bytes of a file the bot uploaded, from its attachment object in a message."""
+        return self.uploads[str(attachment["id"])]
 
     # ---- rate limits and faults ----------------------------------------------------------
 

@@ -113,6 +113,14 @@ class Snowflakes:
         self._last = max(self._last + 1, stamp)
         return self._last
 
+    def next_guild(self) -> int:
+        """An id in a millisecond of its own. A shard is ``(guild_id >> 22) % shard_count``, so
+        guilds made in one burst would otherwise all land on one shard; with this they take
+        turns, as guilds created over years do."""
+        stamp = int(time.time() * 1000) - DISCORD_EPOCH_MS
+        self._last = max((self._last >> 22) + 1, stamp) << 22
+        return self._last
+
 
 @dataclass(eq=False)
 class User:
@@ -460,7 +468,7 @@ class Guild:
 
     def __init__(self, world: World, name: str, *, bot_permissions: int) -> None:
         self.world = world
-        self.id = world.ids.next()
+        self.id = world.ids.next_guild()
         self.name = name
         self.roles: dict[int, Role] = {}
         self.members: dict[int, Member] = {}

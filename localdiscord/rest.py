@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 API_PREFIX = "/api/v10"
 INTERACTION_ACK_SECONDS = 3.0
+# Discord's upload limit per request in a server without boosts (10 MiB since 2024).
+UPLOAD_LIMIT = 10 * 1024 * 1024
 NONCE_WINDOW_SECONDS = 300.0
 _INTENT_GUILD_MESSAGES = 1 << 9
 _INTENT_DIRECT_MESSAGES = 1 << 12
@@ -123,7 +125,7 @@ class RestApi:
         record = RequestRecord(request.method, request.path, None, time.monotonic(), 404)
         self.core.requests.append(record)
         self.core.report(
-            f"unknown route: {request.method} {request.path} (add it to tests/emulator/rest.py)"
+            f"unknown route: {request.method} {request.path} (add it to localdiscord/rest.py)"
         )
         return _json_response(404, {"message": "404: Not Found", "code": 0})
 
@@ -186,6 +188,7 @@ class RestApi:
                             "field": part.name,
                             "filename": part.filename or "file",
                             "size": len(data),
+                            "data": bytes(data),
                             "content_type": part.headers.get(
                                 "Content-Type", "application/octet-stream"
                             ),
@@ -246,10 +249,15 @@ class RestApi:
         """Attachment objects for uploaded files, named as the body's ``attachments`` describe them."""
         source = (request.body or {}) if body is None else body
         described = {str(a.get("id")): a for a in source.get("attachments") or []}
+        total = sum(upload["size"] for upload in request.files)
+        if total > self.core.upload_limit:
+            raise ApiError(413, 40005, "Request entity too large")
         result = []
         for index, upload in enumerate(request.files):
             meta = described.get(str(index), {})
             attachment_id = self.world.ids.next()
+            # Kept so a test can open what the bot uploaded (`LocalDiscord.attachment_data`).
+            self.core.uploads[str(attachment_id)] = upload["data"]
             url = f"{self.core.base_url}/attachments/{attachment_id}/{upload['filename']}"
             result.append(
                 {
@@ -263,6 +271,29 @@ class RestApi:
                 }
             )
         return result
+
+    def link_attachments(self, message: Message) -> None:
+        """What Discord does with `attachment://name` in an embed's image or thumbnail: point it
+        at the message's attachment of that name. A name the message does not carry shows as a
+        broken image on Discord, so it is a problem here."""
+        by_name = {a["filename"]: a for a in message.attachments}
+        for embed in message.embeds:
+            for slot in ("image", "thumbnail"):
+                target = embed.get(slot)
+                url = str((target or {}).get("url") or "")
+                if not url.startswith("attachment://"):
+                    continue
+                found = by_name.get(url.removeprefix("attachment://"))
+                if found is None:
+                    self.core.report(
+                        f"an embed's {slot} refers to {url}, which message {message.id} does not carry"
+                    )
+                    continue
+                embed[slot] = {
+                    **target,
+                    "url": found["url"],
+                    "proxy_url": found["proxy_url"],
+                }
 
     def emit_message(self, event: str, message: Message) -> None:
         intent = (
@@ -290,6 +321,24 @@ class RestApi:
         if message is None or message.deleted:
             raise unknown("Message", 10008)
         return message
+
+
+# ---- gateway -------------------------------------------------------------------------------
+
+
+@route("GET", "/gateway")
+async def get_gateway(api: RestApi, request: ApiRequest) -> Any:
+    return {"url": api.core.gateway_url}
+
+
+@route("GET", "/gateway/bot")
+async def get_bot_gateway(api: RestApi, request: ApiRequest) -> Any:
+    # The URL to connect to, the shard count Discord recommends, and how many sessions may start.
+    return {
+        "url": api.core.gateway_url,
+        "shards": api.core.recommended_shards,
+        "session_start_limit": api.core.gateway.session_start_limit(),
+    }
 
 
 # ---- users and application ---------------------------------------------------------------
@@ -414,6 +463,7 @@ async def interaction_callback(api: RestApi, request: ApiRequest) -> Any:
             data = {}
         message = api.world.new_message(record.channel, bot, data, flags=flags)
         message.attachments = api.attachments(request, data)
+        api.link_attachments(message)
         message.type = 20 if record.type == InteractionType.APPLICATION_COMMAND else 0
         message.webhook_id = bot.id
         message.interaction_metadata = {
@@ -432,6 +482,7 @@ async def interaction_callback(api: RestApi, request: ApiRequest) -> Any:
         if kind == CallbackType.UPDATE_MESSAGE:
             message.apply(data)
             message.attachments += api.attachments(request, data)
+            api.link_attachments(message)
             api.emit_message("MESSAGE_UPDATE", message)
         record.original = message
     elif kind == CallbackType.AUTOCOMPLETE_RESULT:
@@ -466,6 +517,7 @@ async def create_followup(api: RestApi, request: ApiRequest) -> Any:
         # The first follow-up after a defer replaces the "thinking" message and keeps its flags.
         original.apply(body)
         original.attachments += api.attachments(request)
+        api.link_attachments(original)
         message = original
         api.emit_message("MESSAGE_UPDATE", message)
     else:
@@ -478,6 +530,7 @@ async def create_followup(api: RestApi, request: ApiRequest) -> Any:
         flags = int(body.get("flags") or 0) & MessageFlag.EPHEMERAL
         message = api.world.new_message(channel, api.world.bot_user, body, flags=flags)
         message.attachments = api.attachments(request)
+        api.link_attachments(message)
         message.webhook_id = api.world.bot_user.id
         api.emit_message("MESSAGE_CREATE", message)
     record.followups.append(message)
@@ -500,6 +553,7 @@ async def edit_interaction_message(api: RestApi, request: ApiRequest) -> Any:
     message = api.interaction_message(record, request.params.get("message_id", "@original"))
     message.apply(request.body or {})
     message.attachments += api.attachments(request)
+    api.link_attachments(message)
     api.emit_message("MESSAGE_UPDATE", message)
     return message.payload()
 
@@ -573,6 +627,7 @@ async def create_message(api: RestApi, request: ApiRequest) -> Any:
     message = api.world.new_message(channel, api.world.bot_user, body)
     message.flags &= ~(MessageFlag.EPHEMERAL | MessageFlag.LOADING)
     message.attachments = api.attachments(request)
+    api.link_attachments(message)
     if reference is not None:
         message.message_reference, message.type = reference, 19
     if nonce is not None:
@@ -615,6 +670,7 @@ async def edit_message(api: RestApi, request: ApiRequest) -> Any:
         raise ApiError(403, 50005, "Cannot edit a message authored by another user")
     message.apply(request.body or {})
     message.attachments += api.attachments(request)
+    api.link_attachments(message)
     api.emit_message("MESSAGE_UPDATE", message)
     return message.payload()
 
@@ -694,6 +750,7 @@ async def create_thread(api: RestApi, request: ApiRequest) -> Any:
     if forum and body.get("message"):
         first = api.world.new_message(thread, api.world.bot_user, body["message"], flags=0)
         first.attachments = api.attachments(request)
+        api.link_attachments(first)
         result["message"] = first.payload()
     return ApiResponse(result, 201)
 

@@ -33,6 +33,7 @@ from typing import Any
 from bot.app import TwopassBot
 from bot.db import Database
 from bot.posts import schedule
+from bot.posts.messages import visible
 from bot.posts.schedule import PostKind
 from bot.settings import Settings
 
@@ -56,7 +57,6 @@ command's options in order. /help lists every command.
 
 DURATION = re.compile(r"(\d+)\s*([wdhm])")
 UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes"}
-INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\u2063\ufeff]")
 MENTION = re.compile(r"<(@!?|@&|#)(\d+)>")
 TIMESTAMP = re.compile(r"<t:(\d+)(?::[tTdDfFR])?>")
 TRUE = {"true", "yes", "on", "1"}
@@ -419,7 +419,7 @@ class Sandbox:
             return f"@{member.name}" if member else match.group(0)
 
         # The posts' marks are zero-width characters: invisible in Discord, noise in a terminal.
-        text = INVISIBLE.sub("", MENTION.sub(name, text))
+        text = visible(MENTION.sub(name, text))
         return TIMESTAMP.sub(lambda m: when(datetime.fromtimestamp(int(m.group(1)), UTC)), text)
 
     def report_problems(self) -> None:

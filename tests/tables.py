@@ -23,7 +23,7 @@ from bot.server.records import SETTINGS_COLUMNS, GuildSettings, settings_to_row
 from bot.server.repo import ServerRepo
 from bot.server.service import Servers
 from bot.timekeeping import week_start
-from curriculum import Curriculum, default_curriculum
+from curriculum import Curriculum, Roadmaps, default_curriculum
 
 
 class Store:
@@ -110,12 +110,18 @@ class Study:
     """Every feature's service over one database, as the app wires them (without Discord), so a
     test can call any use case by name."""
 
-    def __init__(self, store: Store, curriculum: Curriculum, default_timezone: str = "UTC") -> None:
+    def __init__(
+        self, store: Store, curriculum: Curriculum | Roadmaps, default_timezone: str = "UTC"
+    ) -> None:
+        roadmaps = curriculum if isinstance(curriculum, Roadmaps) else Roadmaps(curriculum)
         self.store = store
-        self.servers = Servers(store.servers, curriculum.id, default_timezone)
-        self.learners = Learners(store.learners, self.servers, curriculum)
-        self.groups = Group(store.groups, self.servers, curriculum)
-        self.curriculum = curriculum
+        self.servers = Servers(store.servers, roadmaps, default_timezone)
+        self.learners = Learners(store.learners, self.servers, roadmaps)
+        self.groups = Group(store.groups, self.servers, roadmaps)
+        self.servers.passes = self.learners
+        self.servers.totals = self.groups
+        self.learners.others = [self.servers, store.posts]
+        self.curriculum = roadmaps.default
 
     def __getattr__(self, name: str) -> Any:
         for service in (self.learners, self.groups, self.servers):

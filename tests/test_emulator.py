@@ -515,3 +515,14 @@ async def test_enforced_limits_pace_the_client(world: World) -> None:
     last = local.requests_to("POST", MESSAGES)[-1]
     assert last.status == 200
     local.enforce_rate_limits(enabled=False)
+
+
+async def test_uploads_are_kept_and_held_to_discords_limit(world: World) -> None:
+    user = await world.client.fetch_user(world.alice.id)
+    await user.send(file=discord.File(io.BytesIO(b"loss went down"), filename="notes.txt"))
+    (attachment,) = world.local.dm_messages(world.alice)[-1].attachments
+    assert world.local.attachment_data(attachment) == b"loss went down"
+    world.local.upload_limit = 10
+    with pytest.raises(discord.HTTPException) as caught:
+        await user.send(file=discord.File(io.BytesIO(b"x" * 11), filename="big.txt"))
+    assert caught.value.status == 413 and caught.value.code == 40005

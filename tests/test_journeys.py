@@ -52,8 +52,10 @@ async def test_login_syncs_exactly_the_reviewed_payload(server: Server) -> None:
         "roadmap": "The whole roadmap with links, lengths and your ticks",
         "leaderboard": "Members ranked by estimated study hours",
         "cohort": "Who is on which video, who moved this week, who has gone quiet",
-        "setup": "Where and when the bot posts",
+        "setup": "The server's posts, roadmap, cohort and members' data",
         "checkin": "The weekly check-in",
+        "export": "Your passes, notes, links and history in this server, as CSV and JSON files",
+        "forget": "Erase everything this bot stores about you in this server",
         "help": "The two-pass method and every command",
     }
     assert {c["name"]: c["description"] for c in synced} == reviewed
@@ -68,6 +70,26 @@ async def test_login_syncs_exactly_the_reviewed_payload(server: Server) -> None:
     assert sync.body == offline
     setup = next(c for c in synced if c["name"] == "setup")
     assert int(setup["default_member_permissions"]) == Permission.MANAGE_GUILD
+    # /setup's subcommands and their options, as reviewed.
+    assert {
+        sub["name"]: [option["name"] for option in sub.get("options", [])]
+        for sub in setup["options"]
+    } == {
+        "channel": [
+            "channel",
+            "timezone",
+            "checkin_day",
+            "checkin_time",
+            "daily_time",
+            "admin_channel",
+        ],
+        "show": [],
+        "posts": ["daily", "checkin"],
+        "roadmap": ["roadmap"],
+        "cohort": ["start", "pace"],
+        "export": [],
+        "forget": ["member", "user_id"],
+    }
 
 
 async def test_sync_only_when_commands_change(tmp_path: Path) -> None:
@@ -304,7 +326,7 @@ async def test_help_anywhere_and_commands_only_in_servers(server: Server) -> Non
     dm_help = await server.discord.slash(server.alice, "help", dm=True)
     assert "two passes" in text(dm_help).lower()
     # Discord itself offers the other commands only in servers (guild_only).
-    for command in ("today", "done", "join", "leaderboard", "setup", "checkin"):
+    for command in ("today", "done", "join", "leaderboard", "setup", "checkin", "export", "forget"):
         with pytest.raises(EmulatorError, match="not available in DMs"):
             await server.discord.slash(server.alice, command, dm=True)
 

@@ -6,6 +6,7 @@ permissions, and a database that refuses writes."""
 from __future__ import annotations
 
 import asyncio
+import io
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -16,9 +17,13 @@ from zoneinfo import ZoneInfo
 import pytest
 import pytest_asyncio
 import time_machine
+from PIL import Image
 
 from bot.app import TwopassBot
 from bot.db.postgres import PostgresDatabase
+from bot.pictures import CheckinChart, DayPasses, MemberHours, PassState, canvas
+from bot.pictures.checkin import day_bar
+from bot.pictures.checkin import height as chart_height
 from bot.posts import schedule
 from bot.posts.messages import Mark, Outgoing, visible
 from bot.posts.publisher import MAX_TRIES, Outcome, Publisher, Status
@@ -723,3 +728,65 @@ async def test_daily_post_names_the_video_and_yesterday(world: World) -> None:
 async def test_a_nonce_stays_within_discords_limit() -> None:
     key = "2026-03-01"
     assert len(schedule.part_nonce(schedule.nonce(1, PostKind.CHECKIN, key), 99)) <= 25
+
+
+# --- the check-in's chart -------------------------------------------------------------------
+
+
+async def test_the_check_in_head_carries_its_chart_once_across_a_lost_answer(
+    world: World,
+) -> None:
+    await world.configure(
+        world.berlin, world.berlin_study, checkin_day="monday", start=date(2026, 2, 23)
+    )
+    for user, name in ((1, "山田太郎"), (2, "Zoë 🚀")):
+        await world.study.join(world.berlin.id, user, datetime(2026, 2, 1, tzinfo=UTC), name=name)
+    at = datetime(2026, 2, 24, 9, tzinfo=UTC)
+    await world.study.log(world.berlin.id, 1, "neural-network", Pass.FIRST, at)
+    await world.study.log(world.berlin.id, 1, "neural-network", Pass.SECOND, at + timedelta(2))
+    await world.study.log(world.berlin.id, 2, "neural-network", Pass.FIRST, at + timedelta(2))
+    fast(world)
+    world.clock.now = local(2026, 3, 2, 18, 0).astimezone(UTC)
+    # Discord creates the head, with its upload, but its answer never comes back.
+    world.local.hang("POST", SEND, handled=True)
+    assert (await world.publisher.fire(world.berlin.id, PostKind.CHECKIN)).status is Status.FAILED
+    world.clock.advance(seconds=35)
+    assert [o.status for o in await world.sweep()] == [Status.POSTED]
+
+    heads = world.heads(world.berlin_study)
+    assert len(heads) == 1  # the repeated nonce was answered with the message Discord had
+    head = heads[0]
+    assert [a["filename"] for a in head.attachments] == ["checkin.png"]
+    chart = head.attachments[0]
+    assert head.embeds[0]["image"]["url"] == chart["url"]
+    # The numbers stay in words, in the embed and in the alt text.
+    assert "**3 passes** logged" in head.embeds[0]["description"]
+    assert chart["description"].startswith("Weekly check-in")
+    assert "3 passes" in chart["description"] and "山田太郎" in chart["description"]
+    # Uploaded as composed and stored: the retry sent the very bytes of the first try.
+    uploaded = world.local.attachment_data(chart)
+    stored = await world.store.db.row("SELECT file FROM post_parts WHERE part = 1")
+    assert stored is not None and stored[0] == uploaded
+    sends = world.local.requests_to("POST", SEND)
+    assert len({r.body["nonce"] for r in sends[:2]}) == 1  # the head, twice, with one nonce
+
+    image = Image.open(io.BytesIO(uploaded)).convert("RGB")
+    days = [DayPasses(date(2026, 2, 23) + timedelta(n), 0, 0) for n in range(7)]
+    days[1] = DayPasses(date(2026, 2, 24), 1, 0)
+    days[3] = DayPasses(date(2026, 2, 26), 1, 1)
+    shape = CheckinChart("", tuple(days), (MemberHours("a", 1.0), MemberHours("b", 0.3)))
+    assert image.size == (canvas.WIDTH, chart_height(shape))
+    left, top, right, bottom = day_bar(shape, 3)
+    assert image.getpixel(((left + right) // 2, bottom - 3)) == canvas.STATE[PassState.SECOND]
+    assert image.getpixel(((left + right) // 2, top + 3)) == canvas.STATE[PassState.FIRST]
+    assert day_bar(shape, 2)[1] == bottom  # no passes on the 25th: no bar
+
+
+async def test_a_check_in_without_passes_has_no_chart(world: World) -> None:
+    await world.configure(
+        world.berlin, world.berlin_study, checkin_day="monday", start=date(2026, 2, 23)
+    )
+    world.clock.now = local(2026, 3, 2, 18, 0).astimezone(UTC)
+    assert (await world.publisher.fire(world.berlin.id, PostKind.CHECKIN)).status is Status.POSTED
+    head = world.heads(world.berlin_study)[0]
+    assert not head.attachments and "image" not in head.embeds[0]

@@ -79,7 +79,7 @@ def test_progress_with_long_notes_fits() -> None:
     ]
     member = Member(1, 1, at, 5, "UTC", True, False)
     result = MemberProgress(
-        member, progress(ROADMAP, passes, at.date()), Standing(0, 0, 0, None), at.date()
+        member, progress(ROADMAP, passes, at.date()), Standing(0, 0, 0, None), at.date(), ROADMAP
     )
     embed = render.progress(ROADMAP, result, 1, personal=True)
     within_limits(embed)

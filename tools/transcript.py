@@ -26,6 +26,7 @@ from typing import Any
 from bot.app import TwopassBot
 from bot.db import Database
 from bot.learners import plan
+from bot.posts.messages import visible
 from bot.posts.schedule import PostKind
 from bot.settings import Settings
 from localdiscord import Channel, LocalDiscord, Member
@@ -59,6 +60,7 @@ class Story:
     # --- writing -------------------------------------------------------------------------
 
     def readable(self, text: str) -> str:
+        text = visible(text)  # the posts' invisible marks
         text = MENTION.sub(lambda m: "@" + self.names.get(int(m[1]), "someone"), text)
         text = CHANNEL.sub("#study", text)
         text = JUMP.sub("[link to the message]", text)
@@ -72,7 +74,8 @@ class Story:
             out += [f"**{embed['title']}**"] if embed.get("title") else []
             out += [embed["description"]] if embed.get("description") else []
             out += [f"{f['name']}: {f['value']}" for f in embed.get("fields", [])]
-            out += [f"({embed['footer']['text']})"] if embed.get("footer") else []
+            footer = visible((embed.get("footer") or {}).get("text", ""))
+            out += [f"({footer})"] if footer else []
         return [line for part in out for line in self.readable(part).split("\n")]
 
     def write(self, header: str, lines: list[str]) -> None:

@@ -4,8 +4,8 @@ history replays to. No Discord, no database."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
 
@@ -92,6 +92,7 @@ class VideoCrowd:
     first_only: tuple[int, ...]
     both: tuple[int, ...]
     on_it: tuple[int, ...]  # members whose next pass is on this video
+    phase: int = 0  # the index of the video's phase in its roadmap
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +102,10 @@ class CohortView:
     moved_this_week: tuple[int, ...]
     quiet: tuple[int, ...]  # nothing logged in QUIET_DAYS days
     finished: tuple[int, ...]
+    # What the cohort map draws besides: names as members last gave them (/join), and the
+    # cohort's video of the day (its id; None once the calendar passed the end).
+    names: Mapping[int, str] = field(default_factory=dict)
+    video_of_the_day: str | None = None
 
 
 def cohort_view(
@@ -148,8 +153,10 @@ def cohort_view(
                 tuple(first_only[video.id]),
                 tuple(both[video.id]),
                 tuple(on_it[video.id]),
+                phase,
             )
-            for _, video in curriculum.videos()
+            for phase, stage in enumerate(curriculum.phases)
+            for video in stage.videos
         ),
         members=tuple(members),
         moved_this_week=tuple(u for u in members if u in last_day and last_day[u] >= monday),

@@ -19,8 +19,10 @@ from bot.embeds import (
     plural,
 )
 from bot.group.board import Board, BoardEntry, CohortView, Period
+from bot.pictures import CohortMap, MemberRow, PassState, VideoColumn
 
 _SIX_DAYS = timedelta(days=6)
+MAP_PAGE_SIZE = 25  # members on one page of the cohort map: ~920 px tall, legible on a phone
 
 
 def _line(entry: BoardEntry, caller_id: int) -> str:
@@ -90,3 +92,61 @@ def cohort(view: CohortView) -> list[discord.Embed]:
         if not add_field(out, crowd.video.title, "\n".join(parts), budget=budget):
             break
     return [out, moves]
+
+
+def _map_order(view: CohortView) -> list[int]:
+    """The map's rows: furthest along first (most passes), then in join order, so the picture
+    reads as a staircase down the roadmap and a page keeps its members between turns."""
+    held = {user: 0 for user in view.members}
+    for crowd in view.videos:
+        for user in (*crowd.first_only, *crowd.both, *crowd.both):
+            if user in held:
+                held[user] += 1
+    return sorted(view.members, key=lambda user: -held[user])
+
+
+def cohort_pages(view: CohortView) -> int:
+    return max(1, -(-len(view.members) // MAP_PAGE_SIZE))
+
+
+def cohort_map(view: CohortView, page: int) -> CohortMap:
+    """Page `page` (0-based, clamped) of the cohort map: members by videos, each cell the pass
+    they hold, the video of the day framed, who moved this week marked."""
+    pages = cohort_pages(view)
+    page = min(max(page, 0), pages - 1)
+    columns = tuple(
+        VideoColumn(str(number), crowd.phase) for number, crowd in enumerate(view.videos, start=1)
+    )
+    moved = set(view.moved_this_week)
+    both = [set(crowd.both) for crowd in view.videos]
+    first = [set(crowd.first_only) for crowd in view.videos]
+    shown = _map_order(view)[page * MAP_PAGE_SIZE : (page + 1) * MAP_PAGE_SIZE]
+    rows = []
+    for user in shown:
+        states = tuple(
+            PassState.SECOND
+            if user in both[column]
+            else PassState.FIRST
+            if user in first[column]
+            else PassState.NONE
+            for column in range(len(view.videos))
+        )
+        rows.append(MemberRow(member_name(view, user), states, moved_this_week=user in moved))
+    today = next(
+        (i for i, crowd in enumerate(view.videos) if crowd.video.id == view.video_of_the_day),
+        None,
+    )
+    return CohortMap(
+        title="The cohort",
+        columns=columns,
+        rows=tuple(rows),
+        video_of_the_day=today,
+        page=page + 1,
+        pages=pages,
+    )
+
+
+def member_name(view: CohortView, user_id: int) -> str:
+    """The name a picture draws: as the member gave it at /join, else the end of their id (a
+    member who joined before names were kept, until they /join again)."""
+    return view.names.get(user_id) or f"member …{str(user_id)[-4:]}"

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from bot.db import Database, fetch_all, from_db_time
+from bot.db import Connection, Database, fetch_all, from_db_time
 from bot.group.board import BoardRow, CohortPass, Totals
 from bot.timekeeping import week_start
 
@@ -75,6 +75,18 @@ _REBUILD_TOTALS = (
 )
 
 
+async def rebuild_server_totals(db: Connection, guild_id: int) -> None:
+    """One server's kept totals from its passes' points, inside the caller's transaction (the
+    switch of its roadmap, which changed them)."""
+    for statement in _REBUILD_TOTALS:
+        where = " WHERE guild_id = ?"
+        if statement.startswith("DELETE"):
+            await db.execute(statement + where, (guild_id,))
+        else:
+            head, group_by = statement.split(" GROUP BY ")
+            await db.execute(f"{head}{where} GROUP BY {group_by}", (guild_id,))
+
+
 class GroupRepo:
     def __init__(self, database: Database) -> None:
         self.database = database
@@ -138,6 +150,15 @@ class GroupRepo:
             )
             passes = [CohortPass(r[0], r[1], r[2], date.fromisoformat(r[3]), r[4]) for r in rows]
         return members, passes
+
+    async def names(self, guild_id: int) -> dict[int, str]:
+        """The display names active members last gave (at /join), for pictures."""
+        rows = await self.database.rows(
+            "SELECT user_id, display_name FROM members"
+            " WHERE guild_id = ? AND active = 1 AND display_name IS NOT NULL",
+            (guild_id,),
+        )
+        return {row[0]: row[1] for row in rows}
 
     async def rebuild_totals(self) -> None:
         async with self.database.transaction() as db:

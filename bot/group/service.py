@@ -3,21 +3,24 @@ window of days; and the totals check behind `twopass db check`."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 
 from bot import timekeeping
+from bot.db import Connection
 from bot.group import board as rules
 from bot.group.board import Board, BoardEntry, CohortPass, CohortView, Period
-from bot.group.repo import GroupRepo
+from bot.group.repo import GroupRepo, rebuild_server_totals
+from bot.learners import plan
 from bot.server.service import Servers
-from curriculum import Curriculum
+from curriculum import Roadmaps
 
 
 class Group:
-    def __init__(self, repo: GroupRepo, servers: Servers, curriculum: Curriculum) -> None:
+    def __init__(self, repo: GroupRepo, servers: Servers, roadmaps: Roadmaps) -> None:
         self.repo = repo
         self.servers = servers
-        self.curriculum = curriculum
+        self.roadmaps = roadmaps
 
     async def leaderboard(
         self,
@@ -67,10 +70,26 @@ class Group:
     async def cohort(self, guild_id: int, now: datetime) -> CohortView:
         settings = await self.servers.settings(guild_id, now)
         joined, passes = await self.repo.cohort_passes(guild_id)
-        return rules.cohort_view(self.curriculum, settings.timezone, joined, passes, now)
+        roadmap = self.roadmaps.of(settings.curriculum_id)
+        view = rules.cohort_view(roadmap, settings.timezone, joined, passes, now)
+        step = plan.cohort_step(
+            roadmap,
+            start=settings.cohort_start,
+            pace_hours=settings.default_pace,
+            day=timekeeping.local_today(now, settings.timezone),
+        )
+        return replace(
+            view,
+            names=await self.repo.names(guild_id),
+            video_of_the_day=step.video.id if step else None,
+        )
 
     async def rebuild_totals(self) -> None:
         await self.repo.rebuild_totals()
+
+    async def rebuild_server(self, db: Connection, guild_id: int) -> None:
+        """Part of switching a server's roadmap (inside its transaction): its totals anew."""
+        await rebuild_server_totals(db, guild_id)
 
     async def check_totals(self, *, fix: bool = False) -> list[str]:
         """Compare the kept totals with what the history alone implies; each difference is a

@@ -22,6 +22,7 @@ class Member:
     plan_start: date | None = None
     plan_credit: float = 0.0
     active_since: datetime | None = None  # last (re)joined; None: since joined_at
+    name: str | None = None  # their display name at their last /join, for pictures
 
     @property
     def member_since(self) -> datetime:

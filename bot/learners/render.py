@@ -5,11 +5,13 @@ from __future__ import annotations
 import discord
 
 from bot import wording, zones
-from bot.embeds import BLUE, GOLD, GREEN, add_field, day_label, embed, hours, mention
+from bot.embeds import BLUE, GOLD, GREEN, add_field, day_label, embed, hours, mention, plural
+from bot.learners.export import Erased, Export
 from bot.learners.plan import Standing, Step
 from bot.learners.progress import Progress, bar
 from bot.learners.service import DoneResult, JoinResult, MemberProgress, TodayResult
 from bot.learners.streaks import streak_sentence
+from bot.pictures import PassState, PhaseState, ProgressCard, VideoState
 from bot.text import escape_user_text, masked_link
 from curriculum import Curriculum, Pass
 
@@ -220,6 +222,41 @@ def progress(
     return out
 
 
+def progress_card(
+    curriculum: Curriculum, result: MemberProgress, name: str, *, personal: bool
+) -> ProgressCard:
+    """The /progress picture's input: every video's passes phase by phase, the streak, the days
+    studied and this week's hours. The weekly target (the member's pace) only in their own
+    private view, like the rest of their plan."""
+    phases = []
+    for phase in result.progress.phases:
+        videos = tuple(
+            VideoState(
+                str(curriculum.number_of(video.id)),
+                PassState.SECOND
+                if (video.id, 2) in result.done
+                else PassState.FIRST
+                if (video.id, 1) in result.done
+                else PassState.NONE,
+            )
+            for video in phase.phase.videos
+        )
+        phases.append(
+            PhaseState(phase.phase.title, videos, phase.minutes_done / 60, phase.minutes_total / 60)
+        )
+    streak = result.progress.streak
+    return ProgressCard(
+        name=name,
+        phases=tuple(phases),
+        current_streak=streak.current,
+        best_streak=streak.best,
+        study_days=result.study_days,
+        today=result.today,
+        week_hours=result.week_minutes / 60,
+        week_target_hours=result.member.pace_hours if personal else None,
+    )
+
+
 def roadmap(
     curriculum: Curriculum,
     done: set[tuple[str, int]],
@@ -275,10 +312,78 @@ HELP = (
     "`/leaderboard` - members by study hours, this week or all time\n"
     "`/cohort` - who is on which video, who moved this week\n"
     "`/roadmap` - every video with links, lengths and your ticks\n"
-    "`/setup` - (admins) the study channel and when the bot posts\n"
+    "`/export` - your data in this server as CSV and JSON files; `/forget` - erase it\n"
+    "`/setup` - (admins) the study and admin channels, posting times, roadmap, cohort and members' data\n"
     "`/checkin now` - (admins) post this week's check-in now"
 )
 
 
 def help_embed() -> discord.Embed:
     return embed("twopass", HELP, BLUE)
+
+
+# --- members' data: /export and /forget ------------------------------------------------------
+
+
+def exported(data: Export, files: list[tuple[str, bytes]]) -> str:
+    whose = "This server's data" if data.user_id is None else "Your data in this server"
+    members = f"{plural(len(data.members), 'member')}, " if data.user_id is None else ""
+    zipped = (
+        " (zipped: together they were too big for one Discord upload)" if len(files) == 1 else ""
+    )
+    return (
+        f"{whose}: {members}{plural(len(data.passes), 'pass')} held now and "
+        f"{_entries(len(data.history))}{zipped}. The CSV opens in a spreadsheet; "
+        "the JSON has everything, settings included."
+    )
+
+
+def nothing_to_export(user_id: int | None) -> str:
+    if user_id is None:
+        return "Nothing is stored about this server's members yet."
+    return "Nothing is stored about you in this server: you have not joined or logged a pass."
+
+
+def forget_prompt(user_id: int, own: bool) -> discord.Embed:
+    if own:
+        title, whose, their, keep = "Erase your data in this server?", "you", "your", "/export"
+    else:
+        title, whose, their, keep = (
+            "Erase a member's data?",
+            mention(user_id),
+            "their",
+            "/setup export",
+        )
+    lines = [
+        f"This erases everything twopass stores about {whose} in this server: {their} "
+        f"membership and pace, every pass with {their} notes and links, {their} history and "
+        f"{their} place on the boards. It cannot be undone; `{keep}` first to keep a copy.",
+        "Messages already posted in channels are the server's and stay.",
+    ]
+    if own:
+        lines.append("A later `/join` starts from zero.")
+    return embed(title, "\n".join(lines), GOLD)
+
+
+def forgotten(erased: Erased, user_id: int, own: bool) -> str:
+    if erased.nothing:
+        return (
+            "Nothing was stored about you in this server."
+            if own
+            else f"Nothing was stored about {mention(user_id)} in this server."
+        )
+    whose = "Your" if own else f"{mention(user_id)}'s"
+    return (
+        f"Erased. {whose} data in this server is gone: {plural(erased.passes, 'pass')} and "
+        f"{_entries(erased.history)}." + (" `/join` to start again from zero." if own else "")
+    )
+
+
+FORGET_EXPIRED = (
+    "Nothing was erased: the confirmation expired. Run the command again if you meant it."
+)
+FORGET_CANCELLED = "Cancelled: nothing was erased."
+
+
+def _entries(count: int) -> str:
+    return f"{count} history {'entry' if count == 1 else 'entries'}"

@@ -1,13 +1,16 @@
-"""The SQL of `members`, `passes` and `pass_history`, which this feature alone writes."""
+"""The SQL of `members`, `passes`, `pass_history` and `pass_edits`, which this feature alone
+writes."""
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from bot.db import Database, fetch_one, from_db_time, to_db_time
+from bot.db import Connection, Database, fetch_all, fetch_one, from_db_time, to_db_time
+from bot.learners.export import EditRow, Erased, HistoryRow, PassRow
 from bot.learners.records import HistoryEntry, LoggedPass, Member
 from bot.server.records import (
     SETTINGS_COLUMNS,
@@ -43,7 +46,7 @@ class LogResult:
 
 MEMBER_COLUMNS = (
     "guild_id, user_id, joined_at, pace_hours, timezone, active, reminders, plan_start,"
-    " plan_credit, active_since"
+    " plan_credit, active_since, display_name"
 )
 _PASS_COLUMNS = "user_id, video_id, pass, logged_at, study_date, note, link"
 # What a read returns about a pass: the columns above, then what the rules stored with it.
@@ -63,6 +66,7 @@ def member_from_row(row: Any) -> Member:
         date.fromisoformat(row[7]) if row[7] else None,
         row[8],
         from_db_time(row[9]) if row[9] else None,
+        row[10],
     )
 
 
@@ -161,11 +165,12 @@ class LearnerRepo:
         now: datetime,
         reminders: bool | None = None,
         plan: tuple[date, float] | None = None,
+        name: str | None = None,
     ) -> tuple[Member, Member | None]:
         """Add or re-activate a member; returns (member now, member before or None).
 
         `plan` (start day, study minutes done by then) re-anchors the member's plan; None keeps
-        the one they have."""
+        the one they have. `name` (their display name now) replaces the one kept, if given."""
         plan_start, plan_credit = (plan[0].isoformat(), plan[1]) if plan else (None, None)
         async with self.database.transaction() as db:
             before_row = await fetch_one(
@@ -177,14 +182,15 @@ class LearnerRepo:
                 db,
                 f"INSERT INTO members ({MEMBER_COLUMNS})"
                 " VALUES (:guild, :user, :now, :pace, :zone, 1, coalesce(:reminders, 0),"
-                " :plan_start, coalesce(:plan_credit, 0), :now)"
+                " :plan_start, coalesce(:plan_credit, 0), :now, :name)"
                 " ON CONFLICT (guild_id, user_id) DO UPDATE SET"
                 " active_since = CASE WHEN members.active = 1 THEN members.active_since"
                 " ELSE excluded.active_since END,"
                 " pace_hours = excluded.pace_hours, timezone = excluded.timezone, active = 1,"
                 " reminders = coalesce(:reminders, members.reminders),"
                 " plan_start = coalesce(:plan_start, members.plan_start),"
-                " plan_credit = coalesce(:plan_credit, members.plan_credit)"
+                " plan_credit = coalesce(:plan_credit, members.plan_credit),"
+                " display_name = coalesce(:name, members.display_name)"
                 f" RETURNING {MEMBER_COLUMNS}",
                 {
                     "guild": guild_id,
@@ -195,6 +201,7 @@ class LearnerRepo:
                     "reminders": reminders,
                     "plan_start": plan_start,
                     "plan_credit": plan_credit,
+                    "name": name,
                 },
             )
         return member_from_row(after_row), (member_from_row(before_row) if before_row else None)
@@ -448,6 +455,108 @@ class LearnerRepo:
         )
         return int(row[0]) if row else 0
 
+    async def erase_member(
+        self,
+        user_id: int,
+        guild_id: int | None,
+        then: Callable[[Connection], Awaitable[None]] | None = None,
+    ) -> Erased:
+        """Everything stored about a user in one server (every server when `guild_id` is
+        None), and `then` (the other features' rows that name them), in one transaction. The
+        totals follow from the passes' delete triggers."""
+        async with self.database.transaction() as db:
+            erased = await _erase(db, user_id, guild_id)
+            if then is not None:
+                await then(db)
+        return erased
+
+    async def erase_server(self, guild_id: int) -> int:
+        """Every member, pass, history entry and note edit of a server; returns the members
+        erased."""
+        async with self.database.transaction() as db:
+            for table in ("passes", "pass_history", "pass_edits"):
+                await db.execute(f"DELETE FROM {table} WHERE guild_id = ?", (guild_id,))
+            cursor = await db.execute("DELETE FROM members WHERE guild_id = ?", (guild_id,))
+            return max(cursor.rowcount, 0)
+
+    async def export_rows(
+        self, guild_id: int, user_id: int | None
+    ) -> tuple[list[Member], list[PassRow], list[HistoryRow], list[EditRow]]:
+        """A member's rows in a server (or every member's), read in one snapshot."""
+        who, params = (
+            ("", (guild_id,))
+            if user_id is None
+            else (
+                " AND user_id = ?",
+                (guild_id, user_id),
+            )
+        )
+        async with self.database.reading() as db:
+            members = await fetch_all(
+                db,
+                f"SELECT {MEMBER_COLUMNS} FROM members WHERE guild_id = ?{who}"
+                " ORDER BY joined_at, user_id",
+                params,
+            )
+            passes = await fetch_all(
+                db,
+                f"SELECT {_PASS_COLUMNS}, minutes, logged_by, spent_minutes FROM passes"
+                f" WHERE guild_id = ?{who} ORDER BY user_id, logged_at, video_id, pass",
+                params,
+            )
+            history = await fetch_all(
+                db,
+                "SELECT id, user_id, video_id, pass, action, actor_id, at, study_date, note,"
+                f" link, minutes, spent_minutes FROM pass_history WHERE guild_id = ?{who}"
+                " ORDER BY id",
+                params,
+            )
+            edits = await fetch_all(
+                db,
+                "SELECT id, user_id, video_id, pass, actor_id, at, note_before, link_before,"
+                f" note, link FROM pass_edits WHERE guild_id = ?{who} ORDER BY id",
+                params,
+            )
+        return (
+            [member_from_row(r) for r in members],
+            [
+                PassRow(
+                    r[0],
+                    r[1],
+                    r[2],
+                    from_db_time(r[3]),
+                    date.fromisoformat(r[4]),
+                    r[5],
+                    r[6],
+                    r[7],
+                    r[8],
+                    r[9],
+                )
+                for r in passes
+            ],
+            [
+                HistoryRow(
+                    r[0],
+                    r[1],
+                    r[2],
+                    r[3],
+                    r[4],
+                    r[5],
+                    from_db_time(r[6]),
+                    date.fromisoformat(r[7]),
+                    r[8],
+                    r[9],
+                    r[10],
+                    r[11],
+                )
+                for r in history
+            ],
+            [
+                EditRow(r[0], r[1], r[2], r[3], r[4], from_db_time(r[5]), r[6], r[7], r[8], r[9])
+                for r in edits
+            ],
+        )
+
     async def recredit(self, curriculum_id: str, minutes: dict[tuple[str, int], float]) -> int:
         """Give the passes (and their history) of every server on roadmap `curriculum_id` the
         points `minutes` says, after the roadmap's lengths changed; returns the passes changed.
@@ -474,3 +583,95 @@ class LearnerRepo:
             )
             changed += max(cursor.rowcount, 0)
         return changed
+
+
+# Who made a change, once that user's data was erased: the change stays in the other member's
+# history, the name does not.
+ERASED_ACTOR = 0
+
+
+def _scope(guild_id: int | None) -> tuple[str, tuple[int, ...]]:
+    return ("", ()) if guild_id is None else (" AND guild_id = ?", (guild_id,))
+
+
+async def _erase(db: Connection, user_id: int, guild_id: int | None) -> Erased:
+    where, extra = _scope(guild_id)
+    # The passes' delete trigger (migration 0009) takes the member off the kept totals too.
+    cursor = await db.execute(f"DELETE FROM passes WHERE user_id = ?{where}", (user_id, *extra))
+    passes = max(cursor.rowcount, 0)
+    cursor = await db.execute(
+        f"DELETE FROM pass_history WHERE user_id = ?{where}", (user_id, *extra)
+    )
+    history = max(cursor.rowcount, 0)
+    # Their note and link corrections, with what the notes said before (migration 0011).
+    cursor = await db.execute(f"DELETE FROM pass_edits WHERE user_id = ?{where}", (user_id, *extra))
+    history += max(cursor.rowcount, 0)
+    # Corrections they made to others' logs and notes: the entries, and the pass it logged.
+    corrections = 0
+    for table in ("pass_history", "pass_edits"):
+        cursor = await db.execute(
+            f"UPDATE {table} SET actor_id = ? WHERE actor_id = ?{where}",
+            (ERASED_ACTOR, user_id, *extra),
+        )
+        corrections += max(cursor.rowcount, 0)
+    await db.execute(
+        f"UPDATE passes SET logged_by = ? WHERE logged_by = ?{where}",
+        (ERASED_ACTOR, user_id, *extra),
+    )
+    cursor = await db.execute(f"DELETE FROM members WHERE user_id = ?{where}", (user_id, *extra))
+    return Erased(max(cursor.rowcount, 0), passes, history, corrections)
+
+
+def _credit_values(minutes: dict[tuple[str, int], float]) -> tuple[str, list[object]]:
+    """A `credit(video_id, pass, minutes)` table for a WITH clause, and its parameters."""
+    if not minutes:
+        return "credit(video_id, pass, minutes) AS (SELECT NULL, NULL, NULL WHERE 0)", []
+    rows = ", ".join("(?, ?, ?)" for _ in minutes)
+    params: list[object] = []
+    for (video_id, pass_no), value in minutes.items():
+        params += [video_id, pass_no, value]
+    return f"credit(video_id, pass, minutes) AS (VALUES {rows})", params
+
+
+async def regrade_server(
+    db: Connection,
+    guild_id: int,
+    minutes: dict[tuple[str, int], float],
+    plan_starts: dict[str, date],
+) -> int:
+    """Inside the transaction that switches a server's roadmap: give its passes (and their
+    history) the points `minutes` says, 0 for videos the roadmap lacks, and restart each
+    member's plan on their day in `plan_starts` (by timezone) with the study they have on it.
+    Returns how many members hold passes on videos the roadmap lacks."""
+    credit, params = _credit_values(minutes)
+    for table in ("passes", "pass_history"):
+        await db.execute(
+            f"WITH {credit} UPDATE {table} SET minutes = coalesce((SELECT c.minutes FROM credit"
+            f" AS c WHERE c.video_id = {table}.video_id AND c.pass = {table}.pass), 0)"
+            " WHERE guild_id = ?",
+            (*params, guild_id),
+        )
+    members = await fetch_all(
+        db, "SELECT user_id, timezone FROM members WHERE guild_id = ?", (guild_id,)
+    )
+    await db.executemany(
+        "UPDATE members SET plan_start = ?, plan_credit = (SELECT coalesce(sum(minutes), 0)"
+        " FROM passes WHERE guild_id = members.guild_id AND user_id = members.user_id)"
+        " WHERE guild_id = ? AND user_id = ?",
+        [(plan_starts[zone].isoformat(), guild_id, user) for user, zone in members],
+    )
+    row = await fetch_one(
+        db,
+        f"WITH {credit} SELECT count(DISTINCT p.user_id) FROM passes AS p"
+        " WHERE p.guild_id = ? AND NOT EXISTS (SELECT 1 FROM credit AS c"
+        " WHERE c.video_id = p.video_id AND c.pass = p.pass)",
+        (*params, guild_id),
+    )
+    return int(row[0])
+
+
+async def member_timezones(db: Connection, guild_id: int) -> list[str]:
+    rows = await fetch_all(
+        db, "SELECT DISTINCT timezone FROM members WHERE guild_id = ?", (guild_id,)
+    )
+    return [row[0] for row in rows]

@@ -6,23 +6,33 @@ No Discord here: the cogs translate interactions into these calls and results in
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Protocol
 
 from bot import timekeeping
+from bot.db import Connection
 from bot.errors import NotAllowed
-from bot.learners import errors, inputs, plan
+from bot.learners import errors, export, inputs, plan
+from bot.learners.export import Erased, Export
 from bot.learners.plan import Standing, Step
 from bot.learners.progress import Progress, milestone, progress
 from bot.learners.records import LoggedPass, Member, PassKey
-from bot.learners.repo import LearnerRepo, LogOutcome, UndoOutcome
+from bot.learners.repo import (
+    LearnerRepo,
+    LogOutcome,
+    UndoOutcome,
+    member_timezones,
+    regrade_server,
+)
 from bot.learners.streaks import Streak, streak_of
 from bot.learners.videos import resolve, resolve_held
 from bot.server.records import GuildSettings
 from bot.server.rules import DEFAULT_PACE_HOURS
 from bot.server.service import Servers
-from curriculum import Curriculum, Pass, Video
+from curriculum import Curriculum, Pass, Roadmaps, Video
 
 # Reported second-pass times a video needs before /roadmap shows the group's own ratio.
 MIN_REPORTS = 3
@@ -62,6 +72,7 @@ class TodayResult:
     cohort: Step | None
     study_today: date
     streak: Streak
+    roadmap: Curriculum  # the server's
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +85,7 @@ class DoneResult:
     next: Step | None
     today: date  # the member's local date when they logged it
     week_minutes: float  # the member's points this week (the server's week), this pass included
+    roadmap: Curriculum  # the server's
     corrected_by: int | None = None  # an admin who logged it for the member
     edited: bool = False  # the pass was already logged: its note or link was corrected
 
@@ -84,15 +96,37 @@ class MemberProgress:
     progress: Progress
     standing: Standing
     today: date  # the member's local date
+    roadmap: Curriculum  # the server's
     # The member's own second passes with a reported time: (minutes reported, video minutes).
     second_pass_time: tuple[float, float] = (0.0, 0.0)
+    # What the progress card draws: the passes held, the local days studied, this week's points
+    # (the server's week).
+    done: frozenset[PassKey] = frozenset()
+    study_days: frozenset[date] = frozenset()
+    week_minutes: float = 0.0
+
+
+class MemberData(Protocol):
+    """Another feature's rows that name a member (the admin who last ran /setup, a stored post
+    that mentions them): forgotten with the member's own data, in the same transaction."""
+
+    async def forget_member(self, db: Connection, user_id: int, guild_id: int | None) -> None: ...
 
 
 class Learners:
-    def __init__(self, repo: LearnerRepo, servers: Servers, curriculum: Curriculum) -> None:
+    def __init__(self, repo: LearnerRepo, servers: Servers, roadmaps: Roadmaps) -> None:
         self.repo = repo
         self.servers = servers
-        self.curriculum = curriculum
+        self.roadmaps = roadmaps
+        # Set by the app: what else names a member, erased with them.
+        self.others: list[MemberData] = []
+
+    def roadmap_of(self, settings: GuildSettings | None) -> Curriculum:
+        """The server's roadmap (the default for a server with no settings yet)."""
+        return self.roadmaps.of(settings.curriculum_id) if settings else self.roadmaps.default
+
+    async def roadmap(self, guild_id: int, now: datetime) -> Curriculum:
+        return self.roadmap_of(await self.servers.settings(guild_id, now))
 
     # --- learners ------------------------------------------------------------------------
 
@@ -105,12 +139,14 @@ class Learners:
         pace_hours: float | None = None,
         timezone: str | None = None,
         reminders: bool | None = None,
+        name: str | None = None,
     ) -> JoinResult:
         zone = timekeeping.parse_timezone(timezone) if timezone else None
         pace = inputs.check_pace(pace_hours) if pace_hours is not None else None
         snap = await self.repo.snapshot(guild_id, user_id)
         settings = snap.settings or await self.servers.ensure(guild_id, now)
         existing = snap.member
+        roadmap = self.roadmap_of(settings)
         new_pace = pace or (existing.pace_hours if existing else DEFAULT_PACE_HOURS)
         new_zone = zone or (existing.timezone if existing else settings.timezone)
         done = _keys(snap.passes)
@@ -119,13 +155,11 @@ class Learners:
         # study already done: nobody returns to "90 days behind", and a new pace is not applied
         # to the weeks before it.
         restart = existing is None or not existing.active or existing.pace_hours != new_pace
-        anchor = (today, plan.credit(self.curriculum, done)) if restart else None
+        anchor = (today, plan.credit(roadmap, done)) if restart else None
         member, before = await self.repo.join(
-            guild_id, user_id, new_pace, new_zone, now, reminders, plan=anchor
+            guild_id, user_id, new_pace, new_zone, now, reminders, plan=anchor, name=name
         )
-        finish = plan.projected_finish(
-            self.curriculum, done, pace_hours=member.pace_hours, today=today
-        )
+        finish = plan.projected_finish(roadmap, done, pace_hours=member.pace_hours, today=today)
         changed_pace = existing is not None and existing.active and existing.pace_hours != new_pace
         return JoinResult(member, before, finish, restarted=changed_pace)
 
@@ -139,20 +173,22 @@ class Learners:
         snap = await self.repo.snapshot(guild_id, user_id)
         member = _active(snap.member)
         settings = snap.settings or self.servers.defaults(guild_id, now)
+        roadmap = self.roadmap_of(settings)
         done = _keys(snap.passes)
         today = timekeeping.local_today(now, member.timezone)
         return TodayResult(
             member=member,
-            next=plan.next_step(self.curriculum, done),
-            standing=self._standing(member, done, today),
+            next=plan.next_step(roadmap, done),
+            standing=plan.member_standing(roadmap, member, done, today),
             cohort=self.cohort_step(settings, now),
             study_today=today,
             streak=streak_of((p.study_date for p in snap.passes), today),
+            roadmap=roadmap,
         )
 
     def cohort_step(self, settings: GuildSettings, now: datetime) -> Step | None:
         return plan.cohort_step(
-            self.curriculum,
+            self.roadmap_of(settings),
             start=settings.cohort_start,
             pace_hours=settings.default_pace,
             day=timekeeping.local_today(now, settings.timezone),
@@ -174,9 +210,10 @@ class Learners:
     ) -> DoneResult:
         actor_id = _check_actor(actor, user_id)
         subject = None if actor_id == user_id else user_id  # whose record, in error messages
-        video = resolve(self.curriculum, video_query)
         spent = inputs.check_spent_minutes(spent_minutes)
         snap = await self.repo.snapshot(guild_id, user_id)
+        roadmap = self.roadmap_of(snap.settings)
+        video = resolve(roadmap, video_query)
         member = _active(snap.member, subject)
         settings = snap.settings or self.servers.defaults(guild_id, now)
         today = timekeeping.local_today(now, member.timezone)
@@ -212,7 +249,7 @@ class Learners:
             note=clean_note,
             link=clean_link,
             actor_id=actor_id,
-            minutes=plan.credit(self.curriculum, [(video.id, int(which))]),
+            minutes=plan.credit(roadmap, [(video.id, int(which))]),
             week=timekeeping.pass_week(study_date, today, server_today),
             spent_minutes=spent,
             today=today,
@@ -232,11 +269,12 @@ class Learners:
             video=video,
             which=which,
             logged=result.logged,
-            progress=progress(self.curriculum, passes, today),
-            milestone=milestone(self.curriculum, after - {(video.id, int(which))}, after),
-            next=plan.next_step(self.curriculum, after),
+            progress=progress(roadmap, passes, today),
+            milestone=milestone(roadmap, after - {(video.id, int(which))}, after),
+            next=plan.next_step(roadmap, after),
             today=today,
             week_minutes=_week_minutes(passes, timekeeping.week_start(server_today)),
+            roadmap=roadmap,
             corrected_by=None if subject is None else actor_id,
         )
 
@@ -268,15 +306,17 @@ class Learners:
         today = timekeeping.local_today(now, member.timezone)
         done = _keys(passes)
         settings = await self.servers.settings(guild_id, now)
+        roadmap = self.roadmap_of(settings)
         return DoneResult(
             video=video,
             which=which,
             logged=after,
-            progress=progress(self.curriculum, passes, today),
+            progress=progress(roadmap, passes, today),
             milestone=None,
-            next=plan.next_step(self.curriculum, done),
+            next=plan.next_step(roadmap, done),
             today=today,
             week_minutes=_week_minutes(passes, timekeeping.this_week(now, settings.timezone)),
+            roadmap=roadmap,
             corrected_by=None if actor_id == member.user_id else actor_id,
             edited=True,
         )
@@ -293,9 +333,10 @@ class Learners:
         """Remove a pass; returns the title of its video (its id when no longer on the roadmap)."""
         actor_id = _check_actor(actor, user_id)
         try:
-            video_id, title = _video_ref(resolve(self.curriculum, video_query))
+            video_id, title = _video_ref(resolve(await self.roadmap(guild_id, now), video_query))
         except errors.UnknownVideo:
-            # A pass on a video that has since left the roadmap can still be undone by its id.
+            # A pass on a video that has since left the roadmap (or is not on the server's
+            # roadmap any more) can still be undone by its id.
             held = await self.done_passes(guild_id, user_id)
             found = resolve_held(video_query, {key[0] for key in held})
             if found is None:
@@ -321,28 +362,37 @@ class Learners:
             raise errors.NotJoined(None if asked_by in (None, user_id) else user_id)
         today = timekeeping.local_today(now, member.timezone)
         done = _keys(snap.passes)
+        roadmap = self.roadmap_of(snap.settings)
+        settings = snap.settings or self.servers.defaults(guild_id, now)
         reported = [p for p in snap.passes if p.pass_no == 2 and p.spent_minutes]
-        videos = [self.curriculum.video(p.video_id) for p in reported]
+        videos = [roadmap.video(p.video_id) for p in reported]
         return MemberProgress(
             member,
-            progress(self.curriculum, snap.passes, today),
-            self._standing(member, done, today),
+            progress(roadmap, snap.passes, today),
+            plan.member_standing(roadmap, member, done, today),
             today,
+            roadmap,
             (
                 float(
                     sum(p.spent_minutes or 0 for p, v in zip(reported, videos, strict=True) if v)
                 ),
                 float(sum(v.minutes for v in videos if v)),
             ),
+            done=frozenset(done),
+            study_days=frozenset(p.study_date for p in snap.passes),
+            week_minutes=_week_minutes(snap.passes, timekeeping.this_week(now, settings.timezone)),
         )
 
-    async def measured_ratios(self, guild_id: int) -> dict[str, tuple[float, int]]:
-        """Per video, the group's second-pass time over the video's length and how many
-        reported it, once at least MIN_REPORTS members did (the plan's 2.5x until then)."""
+    async def measured_ratios(
+        self, guild_id: int, roadmap: Curriculum
+    ) -> dict[str, tuple[float, int]]:
+        """Per video of the server's `roadmap`, the group's second-pass time over the video's
+        length and how many reported it, once at least MIN_REPORTS members did (the plan's 2.5x
+        until then)."""
         reported = await self.repo.spent_ratios(guild_id, int(Pass.SECOND))
         out = {}
         for video_id, (minutes, count) in reported.items():
-            video = self.curriculum.video(video_id)
+            video = roadmap.video(video_id)
             if video is not None and count >= MIN_REPORTS:
                 out[video_id] = (minutes / count / video.minutes, count)
         return out
@@ -356,15 +406,70 @@ class Learners:
     async def members_who_studied(self, guild_id: int, day: date) -> int:
         return await self.repo.members_who_studied(guild_id, day)
 
-    async def recredit(self) -> int:
-        """Bring stored points in line with the roadmap's time model (after its lengths
-        changed); returns how many passes changed."""
-        return await self.repo.recredit(self.curriculum.id, plan.credit_table(self.curriculum))
+    async def recredit(self, roadmap: Curriculum | None = None) -> int:
+        """Bring stored points in line with a roadmap's time model (after its lengths changed),
+        on every server that uses it, or on every roadmap; returns how many passes changed."""
+        changed = 0
+        for each in [roadmap] if roadmap else list(self.roadmaps):
+            changed += await self.repo.recredit(each.id, plan.credit_table(each))
+        return changed
 
-    # --- helpers -------------------------------------------------------------------------
+    # --- members' data ----------------------------------------------------------------------
 
-    def _standing(self, member: Member, done: set[PassKey], today: date) -> Standing:
-        return plan.member_standing(self.curriculum, member, done, today)
+    async def export(
+        self, guild_id: int, user_id: int | None, now: datetime
+    ) -> tuple[Export, list[tuple[str, bytes]]]:
+        """What is stored about a member in this server (every member when `user_id` is None),
+        and its files within Discord's upload limit (raises ExportTooLarge otherwise)."""
+        settings = await self.servers.stored(guild_id)
+        members, passes, history, edits = await self.repo.export_rows(guild_id, user_id)
+        data = Export(
+            guild_id,
+            user_id,
+            now,
+            self.roadmap_of(settings),
+            members,
+            passes,
+            history,
+            settings if user_id is None else None,
+            edits,
+        )
+        # A whole server's files can take a while to build and zip: off the event loop.
+        return data, await asyncio.to_thread(export.package, data)
+
+    async def forget(self, guild_id: int, user_id: int, actor: Actor | None = None) -> Erased:
+        """Erase everything stored about a member in this server: their membership, passes,
+        notes, links, history and board lines; where they corrected another member's log, that
+        entry stays with 0 for who made it. A later /join starts from zero."""
+        if actor is not None and actor.user_id != user_id and not actor.may_correct:
+            raise NotAllowed("Only members with the Manage Server permission can erase a member.")
+        return await self._erase(user_id, guild_id)
+
+    async def erase_everywhere(self, user_id: int) -> Erased:
+        """The same in every server (an operator's `twopass db erase --user`)."""
+        return await self._erase(user_id, None)
+
+    async def _erase(self, user_id: int, guild_id: int | None) -> Erased:
+        async def others(db: Connection) -> None:
+            for other in self.others:
+                await other.forget_member(db, user_id, guild_id)
+
+        return await self.repo.erase_member(user_id, guild_id, others)
+
+    async def erase_server(self, guild_id: int) -> int:
+        """Every member's data in a server the bot left long ago; returns how many members."""
+        return await self.repo.erase_server(guild_id)
+
+    async def regrade(
+        self, db: Connection, guild_id: int, roadmap: Curriculum, now: datetime
+    ) -> int:
+        """Part of switching a server's roadmap (inside its transaction): the server's passes
+        are worth what `roadmap` says, nothing on videos it lacks (they stay in the history and
+        come back if the server switches back), and every member's plan restarts today from
+        the study they have on it, as on /join. Returns the members with passes it lacks."""
+        zones = await member_timezones(db, guild_id)
+        starts = {zone: timekeeping.local_today(now, zone) for zone in zones}
+        return await regrade_server(db, guild_id, plan.credit_table(roadmap), starts)
 
 
 def _check_actor(actor: Actor | None, user_id: int) -> int:

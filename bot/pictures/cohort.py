@@ -16,6 +16,7 @@ from PIL import Image, ImageDraw
 from bot.pictures import canvas, text
 from bot.pictures.canvas import PAD, SMALL, TITLE, WIDTH
 from bot.pictures.model import CohortMap, PassState, Picture
+from bot.wording import plural
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +99,7 @@ def _header(image: Image.Image, pen: ImageDraw.ImageDraw, cohort: CohortMap) -> 
         max_width=WIDTH - 3 * PAD - page_width,
     )
     moved = sum(1 for r in cohort.rows if r.moved_this_week)
-    summary = f"{len(cohort.rows)} members on this page · {moved} moved this week"
+    summary = f"{plural(len(cohort.rows), 'member')} on this page · {moved} moved this week"
     text.draw(image, PAD, PAD + 58, summary, SMALL, canvas.MUTED)
     pitch = _pitch(cohort)
     today = cohort.video_of_the_day
@@ -158,7 +159,7 @@ def alt_text(cohort: CohortMap) -> str:
     moved = [text.clean(r.name) for r in cohort.rows if r.moved_this_week]
     lines = [
         f"{cohort.title}, page {cohort.page} of {cohort.pages}: "
-        f"{len(cohort.rows)} members by {len(cohort.columns)} videos."
+        f"{plural(len(cohort.rows), 'member')} by {plural(len(cohort.columns), 'video')}."
     ]
     if cohort.video_of_the_day is not None:
         lines.append(f"Video of the day: {cohort.columns[cohort.video_of_the_day].label}.")

@@ -41,6 +41,8 @@ class WeekSummary:
     minutes: float
     active: tuple[MemberWeek, ...]  # members with a pass in the window, most study first
     nudge: tuple[int, ...]  # opted in to reminders, joined a week ago or more, nothing logged
+    # Every day of the window, in order: (day, first passes, second passes) studied that day.
+    days: tuple[tuple[date, int, int], ...] = ()
 
     @property
     def hours(self) -> float:
@@ -106,6 +108,12 @@ def summarize(
         )
         weeks.append(MemberWeek(member.user_id, tuple(logged), minutes[member.user_id], standing))
     weeks.sort(key=lambda w: (-w.minutes, w.user_id))
+    roster = {member.user_id for member in members}
+    per_day: dict[tuple[date, int], int] = defaultdict(int)
+    for p in passes:
+        if p.user_id in roster and since <= p.study_date <= until:
+            per_day[(p.study_date, p.pass_no)] += 1
+    span = (until - since).days + 1
     return WeekSummary(
         since=since,
         until=until,
@@ -114,4 +122,8 @@ def summarize(
         minutes=sum(w.minutes for w in weeks),
         active=tuple(weeks),
         nudge=tuple(nudge),
+        days=tuple(
+            (day, per_day[(day, 1)], per_day[(day, 2)])
+            for day in (since + timedelta(days=n) for n in range(span))
+        ),
     )

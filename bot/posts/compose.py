@@ -8,6 +8,7 @@ from bot import timekeeping
 from bot.group.board import cohort_view
 from bot.group.service import Group
 from bot.learners.service import Learners
+from bot.pictures import render_checkin_chart, render_in_thread
 from bot.posts import checkin
 from bot.posts import render as render_posts
 from bot.posts.messages import Composed
@@ -19,7 +20,6 @@ class StudyComposer:
     def __init__(self, learners: Learners, group: Group) -> None:
         self.learners = learners
         self.group = group
-        self.curriculum = learners.curriculum
 
     async def compose(
         self,
@@ -38,16 +38,25 @@ class StudyComposer:
             settings.guild_id, day - timedelta(days=1)
         )
         step = self.learners.cohort_step(settings, due)
-        return render_posts.daily(self.curriculum, day, step, studied)
+        return render_posts.daily(self.learners.roadmap_of(settings), day, step, studied)
 
     async def checkin(
         self, settings: GuildSettings, due: datetime, days: tuple[date, date] | None = None
     ) -> Composed:
+        roadmap = self.learners.roadmap_of(settings)
         members = await self.learners.active_members(settings.guild_id)
         joined, passes = await self.group.roster(settings.guild_id)
         # Every number of the post, the top three included, from this one read of the passes.
         week = checkin.summarize(
-            self.curriculum, members, passes, now=due, timezone=settings.timezone, days=days
+            roadmap, members, passes, now=due, timezone=settings.timezone, days=days
         )
-        view = cohort_view(self.curriculum, settings.timezone, joined, passes, due)
-        return render_posts.checkin(self.curriculum, week, view)
+        view = cohort_view(roadmap, settings.timezone, joined, passes, due)
+        names = {m.user_id: m.name for m in members if m.name}
+        # Drawn now and stored with the post, so a retry uploads these very bytes. A window
+        # without a pass has nothing to draw: its text says so.
+        chart = (
+            await render_in_thread(render_checkin_chart, render_posts.checkin_chart(week, names))
+            if week.passes
+            else None
+        )
+        return render_posts.checkin(roadmap, week, view, chart)

@@ -28,19 +28,47 @@ _BITS = 32
 
 
 @dataclass(frozen=True, slots=True)
+class Upload:
+    """A file a message carries: its name, bytes and alt text (the attachment's description)."""
+
+    filename: str
+    data: bytes
+    description: str
+
+    def __repr__(self) -> str:  # not kilobytes of PNG in a log line
+        return f"Upload({self.filename!r}, {len(self.data)} bytes)"
+
+
+@dataclass(frozen=True, slots=True)
 class Outgoing:
-    """One message: text and embeds as Discord's JSON (already within Discord's limits)."""
+    """One message: text and embeds as Discord's JSON (already within Discord's limits), and
+    at most one file. An embed shows the file with the image URL `attachment://<filename>`."""
 
     content: str = ""
     embeds: tuple[dict[str, Any], ...] = ()
+    file: Upload | None = None
 
     def to_json(self) -> str:
-        return json.dumps({"content": self.content, "embeds": list(self.embeds)})
+        """Text and embeds, and the file's name and description; its bytes are stored apart."""
+        data: dict[str, Any] = {"content": self.content, "embeds": list(self.embeds)}
+        if self.file is not None:
+            data["file"] = {"filename": self.file.filename, "description": self.file.description}
+        return json.dumps(data)
 
     @classmethod
-    def from_json(cls, text: str) -> Outgoing:
+    def from_json(cls, text: str, file_data: bytes | None = None) -> Outgoing:
         data = json.loads(text)
-        return cls(str(data.get("content") or ""), tuple(dict(e) for e in data.get("embeds", ())))
+        described = data.get("file")
+        upload = (
+            Upload(str(described["filename"]), file_data, str(described.get("description") or ""))
+            if described and file_data is not None
+            else None
+        )
+        return cls(
+            str(data.get("content") or ""),
+            tuple(dict(e) for e in data.get("embeds", ())),
+            upload,
+        )
 
 
 @dataclass(frozen=True, slots=True)

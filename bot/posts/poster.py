@@ -9,6 +9,7 @@ here: Discord exempts them from the global limit, and they stay immediate.
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -94,12 +95,26 @@ class DiscordPoster:
     async def send(self, channel_id: int, message: Outgoing, nonce: str) -> int:
         channel = self.client.get_partial_messageable(channel_id)
         embeds = [discord.Embed.from_dict(e) for e in message.embeds]
+        upload = message.file
+
+        def send() -> Awaitable[discord.Message]:
+            # A fresh File each try: discord.py closes it after a send. With a file the request
+            # is a multipart upload; the nonce and its enforcement ride in its JSON part.
+            file = (
+                discord.File(
+                    io.BytesIO(upload.data), upload.filename, description=upload.description
+                )
+                if upload is not None
+                else discord.utils.MISSING
+            )
+            return channel.send(
+                content=message.content or None, embeds=embeds, file=file, nonce=nonce
+            )
+
         try:
             # With a nonce discord.py also sets enforce_nonce: Discord answers a repeat with the
             # message it already created instead of a second one (for a few minutes).
-            sent = await self._request(
-                lambda: channel.send(content=message.content or None, embeds=embeds, nonce=nonce)
-            )
+            sent = await self._request(send)
         except discord.NotFound as error:
             raise ChannelGone(str(error)) from error
         except discord.Forbidden as error:

@@ -181,6 +181,10 @@ class _Turn:
     users: int = 0  # holding the lock or waiting for it
 
 
+def every_guild(guild_id: int) -> bool:
+    return True
+
+
 @dataclass
 class Publisher:
     repo: PostRepo
@@ -188,6 +192,9 @@ class Publisher:
     composer: Composer
     poster: Poster
     clock: Clock
+    # The servers this process posts for: all of them, or its shards' (`bot.sharding`) when
+    # other processes run the other shards. Catch-up, resumes, retries and notes skip the rest.
+    serves: Callable[[int], bool] = every_guild
     # One reservation or delivery at a time per (guild, kind) in this process; other processes
     # are kept apart by the reservation's transaction and by Discord through the nonces.
     _locks: dict[tuple[int, str], _Turn] = field(default_factory=dict)
@@ -248,13 +255,17 @@ class Publisher:
             partial(self.fire, settings.guild_id, kind)
             for settings in await self.servers.all()
             for kind in PostKind
-            if schedule.configured(settings, kind)
+            if schedule.configured(settings, kind) and self.serves(settings.guild_id)
         ]
         return await _all(jobs, self.concurrency)
 
     async def resume_unsent(self, guild_id: int | None = None) -> list[Outcome]:
         """Deliver every pending post (at start-up, or a server's after its settings changed)."""
-        pending = await self.repo.pending_posts(guild_id=guild_id)
+        pending = [
+            record
+            for record in await self.repo.pending_posts(guild_id=guild_id)
+            if self.serves(record.guild_id)
+        ]
         outcomes = await _all([partial(self.deliver, r) for r in pending], self.concurrency)
         await self.tell_admins()
         return outcomes
@@ -266,7 +277,9 @@ class Publisher:
             partial(self.fire, guild_id, kind) for guild_id, kind in sorted(self._unreserved)
         ]
         pending = await self.repo.pending_posts(due_by=self.clock())
-        jobs += [partial(self.deliver, record) for record in pending]
+        jobs += [
+            partial(self.deliver, record) for record in pending if self.serves(record.guild_id)
+        ]
         outcomes = await _all(jobs, self.concurrency)
         await self.tell_admins()
         return outcomes
@@ -608,6 +621,8 @@ class Publisher:
         told = 0
         async with self._telling:
             for note in await self.repo.untold():
+                if not self.serves(note.guild_id):
+                    continue  # the process running that server's shard tells it
                 try:
                     await self._tell(note)
                     await self.repo.told(note, self.clock())

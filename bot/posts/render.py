@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import date
 
 import discord
@@ -13,8 +14,9 @@ from bot.group import render as group_views
 from bot.group.board import CohortView
 from bot.learners import render as learner_views
 from bot.learners.plan import Step
+from bot.pictures import CheckinChart, DayPasses, MemberHours, Picture
 from bot.posts.checkin import WEEK_DAYS, WeekSummary
-from bot.posts.messages import MARK_ROOM, Composed, Outgoing
+from bot.posts.messages import MARK_ROOM, Composed, Outgoing, Upload
 from curriculum import Curriculum, Pass
 
 CONTENT_MAX = 2000
@@ -22,6 +24,9 @@ EMBEDS_PER_MESSAGE = 10
 LINES_PER_EMBED = 3800  # a description's share, leaving room for the title under 6000
 MEMBER_LINE_MAX = 600
 THREAD_NAME_MAX = 100
+CHART_DAYS = WEEK_DAYS  # days a chart draws: a longer window shows its last week's bars
+CHART_TOP = 10  # members a chart ranks; the rest are counted in one line
+CHART_FILE = "checkin.png"
 
 PROMPT = (
     "Reply with what you built or broke this week: a notebook, a bug you chased, a plot that "
@@ -119,7 +124,33 @@ def checkin_title(week: WeekSummary) -> str:
     return f"Check-in - {wording.date_range(week.since, week.until)}"
 
 
-def checkin(curriculum: Curriculum, week: WeekSummary, cohort: CohortView) -> Composed:
+def checkin_chart(week: WeekSummary, names: Mapping[int, str]) -> CheckinChart:
+    """The check-in's picture: passes per day, then hours per active member (the top ones).
+    Names are as members gave them at /join; one who joined before names were kept shows as
+    the end of their id until they /join again."""
+    days = week.days[-CHART_DAYS:]
+    title = checkin_title(week)
+    if len(days) < len(week.days):
+        title = f"{title} (bars: {wording.date_range(days[0][0], days[-1][0])})"
+    return CheckinChart(
+        title=title,
+        days=tuple(DayPasses(day, first, second) for day, first, second in days),
+        members=tuple(
+            MemberHours(names.get(m.user_id) or f"member …{str(m.user_id)[-4:]}", m.minutes / 60)
+            for m in week.active
+        ),
+        top=CHART_TOP,
+    )
+
+
+def checkin(
+    curriculum: Curriculum,
+    week: WeekSummary,
+    cohort: CohortView,
+    chart: Picture | None = None,
+) -> Composed:
+    """The check-in; `chart` (its picture, drawn from the same numbers) goes under the head's
+    text, which keeps every number in words."""
     numbers = (
         f"**{render.plural(week.passes, 'pass')}** logged, **{week.hours:.1f} h** of study, "
         f"**{len(week.active)} of {render.plural(week.roster, 'member')}** active."
@@ -140,6 +171,10 @@ def checkin(curriculum: Curriculum, week: WeekSummary, cohort: CohortView) -> Co
         )
     # No "in its thread": the bot may not be allowed to start one.
     render.add_field(head, "Your turn", PROMPT)
+    upload = None
+    if chart is not None:
+        head.set_image(url=f"attachment://{CHART_FILE}")
+        upload = Upload(CHART_FILE, chart.png, render.clip(chart.alt, render.ALT_TEXT_MAX))
 
     parts: list[Outgoing] = []
     lines = [_member_line(curriculum, week, i) for i in range(len(week.active))]
@@ -154,4 +189,4 @@ def checkin(curriculum: Curriculum, week: WeekSummary, cohort: CohortView) -> Co
         for chunk in _chunks(mentions, CONTENT_MAX - MARK_ROOM - len(intro) - 1):
             parts.append(_message(content=f"{intro}\n{chunk.replace(chr(10), ' ')}"))
     name = render.clip(title, THREAD_NAME_MAX)
-    return Composed(_message(head), tuple(parts), name)
+    return Composed(replace(_message(head), file=upload), tuple(parts), name)

@@ -17,6 +17,8 @@ _POST_COLUMNS = (
     " window_start, window_end, thread_name"
 )
 _KEY = "guild_id = ? AND kind = ? AND period_key = ?"
+# What a stored post says instead of a mention of a member whose data was erased.
+ERASED_MENTION = "someone"
 # A check-in covers its days if it is still to be sent or any of it is out; one cancelled before
 # anything went out leaves its days to the next check-in.
 _COVERING = "kind = 'checkin' AND (state <> 'cancelled' OR message_id IS NOT NULL)"
@@ -189,10 +191,10 @@ class PostRepo:
                 ),
             )
             await db.executemany(
-                "INSERT INTO post_parts (guild_id, kind, period_key, part, body)"
-                " VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO post_parts (guild_id, kind, period_key, part, body, file)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
                 [
-                    (*key, number, message.to_json())
+                    (*key, number, message.to_json(), message.file.data if message.file else None)
                     for number, message in enumerate(composed.messages, start=1)
                 ],
             )
@@ -210,11 +212,11 @@ class PostRepo:
 
     async def parts(self, key: tuple[int, str, str]) -> list[PartRecord]:
         rows = await self.database.rows(
-            "SELECT part, body, state, channel_id, message_id FROM post_parts"
+            "SELECT part, body, state, channel_id, message_id, file FROM post_parts"
             f" WHERE {_KEY} ORDER BY part",
             key,
         )
-        return [PartRecord(r[0], Outgoing.from_json(r[1]), r[2], r[3], r[4]) for r in rows]
+        return [PartRecord(r[0], Outgoing.from_json(r[1], r[5]), r[2], r[3], r[4]) for r in rows]
 
     async def pending_posts(
         self, *, due_by: datetime | None = None, guild_id: int | None = None
@@ -372,3 +374,24 @@ class PostRepo:
                 "UPDATE post_notes SET alerted_at = ? WHERE guild_id = ? AND topic = ? AND at = ?",
                 (to_db_time(now), note.guild_id, note.topic, to_db_time(note.at)),
             )
+
+    async def forget_member(self, db: Connection, user_id: int, guild_id: int | None) -> None:
+        """Inside the transaction that erases a member: the stored parts of posts (sent or
+        not) no longer mention them. A check-in composed before names them; the copy kept here
+        says "someone" instead, and so does a part still to be sent. A message already in a
+        channel is the server's and stays as it was."""
+        mention = f"<@{user_id}>"
+        where, params = ("", ()) if guild_id is None else (" AND guild_id = ?", (guild_id,))
+        await db.execute(
+            # replace() rather than SQLite's instr(): both engines have it, and it matches the
+            # mention exactly (LIKE would take a `_` in it as a wildcard).
+            "UPDATE post_parts SET body = replace(body, ?, ?)"
+            f" WHERE replace(body, ?, '') <> body{where}",
+            (mention, ERASED_MENTION, mention, *params),
+        )
+
+    async def erase_server(self, guild_id: int) -> None:
+        """Every post, stored part and note of a server the bot left long ago."""
+        async with self.database.transaction() as db:
+            for table in ("post_parts", "posts", "post_notes"):
+                await db.execute(f"DELETE FROM {table} WHERE guild_id = ?", (guild_id,))

@@ -1,6 +1,7 @@
-"""APScheduler jobs built from the servers' settings: one daily-video job and one check-in job per configured
-server, each a CronTrigger in the server's timezone, with ids keyed by guild so rebuilding is
-idempotent. The jobs call the `Publisher`, which makes each post happen exactly once."""
+"""APScheduler jobs built from the servers' settings: one daily-video job and one check-in job per
+configured server this process serves (every server, or its shards' ones: `Publisher.serves`),
+each a CronTrigger in the server's timezone, with ids keyed by guild so rebuilding is idempotent.
+The jobs call the `Publisher`, which makes each post happen exactly once."""
 
 from __future__ import annotations
 
@@ -66,7 +67,9 @@ class PostScheduler:
         background so start-up is never held up by Discord."""
         self.publisher.offline_since = await self.repo.last_seen()
         for settings in await self.servers.all():
-            self._build(settings)
+            # A process running some of the shards schedules only its shards' servers.
+            if self.publisher.serves(settings.guild_id):
+                self._build(settings)
         self.scheduler.add_job(
             self._sweep,
             IntervalTrigger(seconds=int(SWEEP_EVERY.total_seconds())),
@@ -119,7 +122,9 @@ class PostScheduler:
         """A server's settings changed: rebuild its jobs; cancel the pending posts an admin
         turned off; clear the notes the change answers (a post turned back on, a new study
         channel), never those about posts given up or skipped; and send pending posts to the
-        channel the settings now name."""
+        channel the settings now name. Another process's server is left to that process."""
+        if not self.publisher.serves(guild_id):
+            return
         settings = await self.servers.stored(guild_id)
         now = self.publisher.clock()
         if settings is not None:
@@ -193,3 +198,8 @@ class PostScheduler:
         )
         await self.repo.add_note(guild_id, "channel", note, "channel set", now)
         self.spawn(self.publisher.tell_admins())
+
+    async def erase_server(self, guild_id: int) -> None:
+        """A server the bot left long ago: no jobs, no posts, no parts, no notes."""
+        await self.rebuild(guild_id)
+        await self.repo.erase_server(guild_id)

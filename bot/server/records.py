@@ -7,6 +7,7 @@ from datetime import date, time
 from typing import Any
 
 from bot import zones
+from curriculum import Curriculum
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,3 +79,14 @@ def settings_to_row(settings: GuildSettings) -> tuple[object, ...]:
         settings.admin_channel_id,
         settings.setup_by,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class RoadmapSwitch:
+    """A server moved to another roadmap (or stayed: `before` is `after`)."""
+
+    settings: GuildSettings
+    before: Curriculum
+    after: Curriculum
+    # Members holding passes on videos `after` lacks: kept, worth nothing until switched back.
+    stranded_members: int

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime, time
 
 from bot.db import Connection, Database, fetch_all, fetch_one, to_db_time
 from bot.server.records import (
@@ -22,6 +23,8 @@ SETTABLE = frozenset(
         "daily_time",
         "daily_enabled",
         "checkin_enabled",
+        "cohort_start",
+        "default_pace",
         "admin_channel_id",
         "setup_by",
     }
@@ -37,6 +40,8 @@ def _to_db(value: object) -> object:
         return int(value)
     if isinstance(value, time):
         return value.strftime("%H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
     return value
 
 
@@ -50,21 +55,68 @@ async def insert_defaults(db: Connection, defaults: GuildSettings, now: datetime
     )
 
 
+async def forget_admin(db: Connection, user_id: int, guild_id: int | None) -> None:
+    """Inside the transaction that erases a member (in one server, or every one when
+    `guild_id` is None): no server names them as who ran /setup last."""
+    where, params = (
+        ("", (user_id,)) if guild_id is None else (" AND guild_id = ?", (user_id, guild_id))
+    )
+    await db.execute(f"UPDATE guild_settings SET setup_by = NULL WHERE setup_by = ?{where}", params)
+
+
 class ServerRepo:
     def __init__(self, database: Database) -> None:
         self.database = database
 
+    # A server the bot was removed from is not read as a server: no posts are scheduled for it
+    # while its data waits out the retention period.
+
     async def get(self, guild_id: int) -> GuildSettings | None:
         row = await self.database.row(
-            f"SELECT {SETTINGS_COLUMNS} FROM guild_settings WHERE guild_id = ?", (guild_id,)
+            f"SELECT {SETTINGS_COLUMNS} FROM guild_settings WHERE guild_id = ? AND left_at IS NULL",
+            (guild_id,),
         )
         return settings_from_row(row) if row else None
 
     async def all(self) -> list[GuildSettings]:
         rows = await self.database.rows(
-            f"SELECT {SETTINGS_COLUMNS} FROM guild_settings ORDER BY guild_id"
+            f"SELECT {SETTINGS_COLUMNS} FROM guild_settings WHERE left_at IS NULL ORDER BY guild_id"
         )
         return [settings_from_row(row) for row in rows]
+
+    async def mark_left(self, guild_id: int, now: datetime) -> bool:
+        """The bot was removed from the server; False if it has no settings (nothing stored)
+        or was already marked."""
+        rows = await self.database.rows(
+            "UPDATE guild_settings SET left_at = ? WHERE guild_id = ? AND left_at IS NULL"
+            " RETURNING 1",
+            (to_db_time(now), guild_id),
+        )
+        return bool(rows)
+
+    async def mark_back(self, guild_id: int) -> bool:
+        """The bot is in the server again; True if it had been marked as left."""
+        rows = await self.database.rows(
+            "UPDATE guild_settings SET left_at = NULL WHERE guild_id = ? AND left_at IS NOT NULL"
+            " RETURNING 1",
+            (guild_id,),
+        )
+        return bool(rows)
+
+    async def known_ids(self) -> list[int]:
+        """Every server with settings, left or not."""
+        rows = await self.database.rows("SELECT guild_id FROM guild_settings")
+        return [row[0] for row in rows]
+
+    async def left_before(self, cutoff: datetime) -> list[int]:
+        rows = await self.database.rows(
+            "SELECT guild_id FROM guild_settings WHERE left_at <= ? ORDER BY guild_id",
+            (to_db_time(cutoff),),
+        )
+        return [row[0] for row in rows]
+
+    async def delete(self, guild_id: int) -> None:
+        await self.database.rows("DELETE FROM guild_settings WHERE guild_id = ?", (guild_id,))
 
     async def ensure(self, defaults: GuildSettings, now: datetime) -> GuildSettings:
         """The server's settings, created from `defaults` the first time a server is used."""
@@ -96,6 +148,32 @@ class ServerRepo:
                 (*(_to_db(changes[c]) for c in columns), to_db_time(now), defaults.guild_id),
             )
         return settings_from_row(row)
+
+    async def set_roadmap(
+        self,
+        defaults: GuildSettings,
+        roadmap_id: str,
+        now: datetime,
+        then: Callable[[Connection], Awaitable[int]],
+    ) -> tuple[str, GuildSettings, int]:
+        """Put the server on roadmap `roadmap_id` and run `then` (what the other features change
+        with it) in the same transaction. Returns the roadmap id before, the settings after and
+        what `then` returned."""
+        async with self.database.transaction() as db:
+            await insert_defaults(db, defaults, now)
+            before = await fetch_one(
+                db,
+                "SELECT curriculum_id FROM guild_settings WHERE guild_id = ?",
+                (defaults.guild_id,),
+            )
+            row = await fetch_one(
+                db,
+                "UPDATE guild_settings SET curriculum_id = ?, updated_at = ? WHERE guild_id = ?"
+                f" RETURNING {SETTINGS_COLUMNS}",
+                (roadmap_id, to_db_time(now), defaults.guild_id),
+            )
+            result = await then(db)
+        return str(before[0]), settings_from_row(row), result
 
     async def forget_channel(self, guild_id: int, channel_id: int, now: datetime) -> bool:
         """A deleted channel is no longer the study or admin channel; whether it was either."""

@@ -3,14 +3,18 @@ reads. A change reaches the scheduled posts at once through `PostsHooks` (set by
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
 from bot import timekeeping
+from bot.db import Connection
+from bot.errors import BadInput
 from bot.server import rules
-from bot.server.records import GuildSettings
-from bot.server.repo import ServerRepo
+from bot.server.records import GuildSettings, RoadmapSwitch
+from bot.server.repo import ServerRepo, forget_admin
 from bot.server.rules import SetupChange
+from curriculum import Curriculum, Roadmaps
 
 
 class PostsHooks(Protocol):
@@ -21,6 +25,21 @@ class PostsHooks(Protocol):
     async def notes(self, guild_id: int) -> list[str]: ...
 
     async def study_channel_lost(self, guild_id: int, channel_id: int, now: datetime) -> None: ...
+
+
+class PassesHook(Protocol):
+    """Switching a server's roadmap re-credits its passes, inside the switch's transaction;
+    returns the members with passes on videos the new roadmap lacks."""
+
+    async def regrade(
+        self, db: Connection, guild_id: int, roadmap: Curriculum, now: datetime
+    ) -> int: ...
+
+
+class TotalsHook(Protocol):
+    """...and then rebuilds the server's kept totals from them, in the same transaction."""
+
+    async def rebuild_server(self, db: Connection, guild_id: int) -> None: ...
 
 
 class _NoPosts:
@@ -35,11 +54,15 @@ class _NoPosts:
 
 
 class Servers:
-    def __init__(self, repo: ServerRepo, curriculum_id: str, default_timezone: str = "UTC") -> None:
+    def __init__(self, repo: ServerRepo, roadmaps: Roadmaps, default_timezone: str = "UTC") -> None:
         self.repo = repo
-        self.curriculum_id = curriculum_id
+        self.roadmaps = roadmaps
+        self.curriculum_id = roadmaps.default.id
         self.default_timezone = default_timezone
         self.posts: PostsHooks = _NoPosts()
+        # Set by the app: the learners' passes and the group's totals follow a roadmap switch.
+        self.passes: PassesHook | None = None
+        self.totals: TotalsHook | None = None
 
     def defaults(self, guild_id: int, now: datetime) -> GuildSettings:
         return rules.defaults(
@@ -71,9 +94,76 @@ class Servers:
 
     async def setup(self, guild_id: int, change: SetupChange, now: datetime) -> GuildSettings:
         """Validate every given option, then write only those, and reschedule the posts."""
-        saved = await self.repo.update(self.defaults(guild_id, now), rules.validated(change), now)
+        defaults = self.defaults(guild_id, now)
+        current = await self.repo.get(guild_id) or defaults
+        today = timekeeping.local_today(now, current.timezone)
+        saved = await self.repo.update(defaults, rules.validated(change, today), now)
         await self.posts.settings_changed(guild_id)
         return saved
+
+    async def set_roadmap(self, guild_id: int, roadmap_id: str, now: datetime) -> RoadmapSwitch:
+        """Move the server to another roadmap. Its passes are re-credited under it in the same
+        transaction: a pass on a video it lacks stays in the member's history and export but
+        counts for nothing on its boards and progress, and counts again if the server switches
+        back. Every member's plan restarts today, as after a change of pace."""
+        roadmap = self.roadmaps.get(roadmap_id.strip())
+        if roadmap is None:
+            known = ", ".join(f"`{r.id}`" for r in self.roadmaps)
+            raise BadInput(
+                f"There is no roadmap `{roadmap_id}` here: choose one of {known}. Nothing changed."
+            )
+        passes, totals = self.passes, self.totals
+        assert passes is not None and totals is not None, "wired by the app"
+
+        async def follow(db: Connection) -> int:
+            stranded = await passes.regrade(db, guild_id, roadmap, now)
+            await totals.rebuild_server(db, guild_id)
+            return stranded
+
+        before, saved, stranded = await self.repo.set_roadmap(
+            self.defaults(guild_id, now), roadmap.id, now, follow
+        )
+        await self.posts.settings_changed(guild_id)
+        return RoadmapSwitch(saved, self.roadmaps.of(before), roadmap, stranded)
+
+    # --- the bot removed from a server, and invited back ---------------------------------------
+
+    async def left(self, guild_id: int, now: datetime) -> None:
+        """Keep the server's data for RETENTION, in case the bot is invited back; its posts
+        stop now."""
+        if await self.repo.mark_left(guild_id, now):
+            await self.posts.settings_changed(guild_id)
+
+    async def returned(self, guild_id: int) -> None:
+        """Invited back within RETENTION: everything is as it was, posts included."""
+        if await self.repo.mark_back(guild_id):
+            await self.posts.settings_changed(guild_id)
+
+    async def reconcile(
+        self, present: set[int], now: datetime, serves: Callable[[int], bool] = lambda _: True
+    ) -> None:
+        """At connection: servers the bot was removed from or invited back to while offline,
+        among those this process `serves` (its shards')."""
+        for guild_id in await self.repo.known_ids():
+            if not serves(guild_id):
+                continue
+            if guild_id in present:
+                await self.returned(guild_id)
+            else:
+                await self.left(guild_id, now)
+
+    async def expired(self, now: datetime) -> list[int]:
+        """Servers left more than RETENTION ago, whose data is due to be erased."""
+        return await self.repo.left_before(now - rules.RETENTION)
+
+    async def erase(self, guild_id: int) -> None:
+        """A left server's settings, last (the other features' data goes first)."""
+        await self.repo.delete(guild_id)
+
+    async def forget_member(self, db: Connection, user_id: int, guild_id: int | None) -> None:
+        """Part of erasing a member (inside its transaction): the settings no longer name them
+        as who ran /setup last; alerts go to the admin channel, or wait for the next /setup."""
+        await forget_admin(db, user_id, guild_id)
 
     async def channel_deleted(self, guild_id: int, channel_id: int, now: datetime) -> None:
         """A channel of the server was deleted: if it was the study (or admin) channel it is no

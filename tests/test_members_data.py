@@ -1,0 +1,292 @@
+"""Members' data: /export and /setup export (files, privately), /forget and /setup forget (after
+a confirm only the asker can press, which expires), and the operators' `twopass db export` and
+`twopass db erase`. After an erase, no table holds a row with the user's id."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import re
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.db import Database
+from bot.db.copy import tables
+from bot.learners.export import Export, ExportTooLarge, PassRow, package
+from bot.learners.service import Actor
+from curriculum import Pass, default_curriculum
+from tests.conftest import NOW, Server
+from tests.tables import Store, Study
+from tests.test_journeys import text
+from tests.test_settings_and_cli import run_cli
+
+GUILD, OTHER_GUILD, ALICE, BOB, ADMIN = 100, 200, 1_001, 1_002, 1_003
+
+
+# Tables that hold nothing about a member. Every other table must hold a row naming someone
+# in the scenario of `test_forget_erases_every_row_after_the_members_confirm` before the erase,
+# so a table added later is either shown to be erased or listed here with the reason.
+NO_MEMBER_DATA = {
+    "app_state": "the bot's own bookkeeping: command sync, roadmap digests, last seen",
+    "posts": "a post's reservation and delivery state; what it says is in post_parts",
+    "post_notes": "what admins are told about posts: channels and permissions, never members",
+}
+
+
+async def all_tables(db: Database) -> set[str]:
+    """Every table of the schema, on either engine (as `twopass db copy` finds them)."""
+    return set(await tables(db))
+
+
+async def rows_naming(db: Database, some_id: int) -> list[tuple[str, tuple[Any, ...]]]:
+    """Every row, in every table, with a column holding `some_id` (a user's or a server's):
+    as a number, or anywhere in a text, such as a mention in a stored post."""
+    inside = re.compile(rf"(?<!\d){some_id}(?!\d)")  # the whole number, not part of another
+    found = []
+    for table in sorted(await all_tables(db)):
+        for row in await db.rows(f"SELECT * FROM {table}"):
+            if any(value == some_id or inside.search(str(value)) for value in row):
+                found.append((table, tuple(row)))
+    return found
+
+
+async def tables_naming(db: Database, *ids: int) -> set[str]:
+    return {table for some_id in ids for table, _ in await rows_naming(db, some_id)}
+
+
+def export_files(server: Server, reply: Any) -> dict[str, bytes]:
+    attachments = reply.message.attachments
+    return {a["filename"]: server.discord.attachment_data(a) for a in attachments}
+
+
+def read_csv(data: bytes) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+# --- /export ---------------------------------------------------------------------------------
+
+
+async def test_export_is_the_members_own_data_as_csv_and_json(server: Server) -> None:
+    nothing = await server.slash(server.alice, "export")
+    assert nothing.ephemeral and "Nothing is stored about you" in nothing.content
+    await server.slash(server.alice, "join", timezone="Europe/Paris")
+    await server.slash(server.alice, "done", video="gpt", pass_="first", note="attention")
+    # /done again with a note corrects it; the export keeps both.
+    await server.slash(server.alice, "done", video="gpt", pass_="first", note="=attention is all")
+    await server.slash(server.alice, "done", video="micrograd", pass_="first", minutes=150)
+    await server.slash(server.alice, "undo", video="micrograd", pass_="first")
+    await server.slash(server.bob, "join")
+    await server.slash(server.bob, "done", video="gpt", pass_="first", note="bob's secret")
+
+    reply = await server.slash(server.alice, "export")
+    assert reply.ephemeral and "1 pass held now and 3 history entries" in reply.content
+    files = export_files(server, reply)
+    assert sorted(files) == [
+        f"twopass-{server.guild.id}-member-{server.alice.id}-20260302.csv",
+        f"twopass-{server.guild.id}-member-{server.alice.id}-20260302.json",
+    ]
+    csv_file = next(body for name, body in files.items() if name.endswith(".csv"))
+    json_file = next(body for name, body in files.items() if name.endswith(".json"))
+    rows = read_csv(csv_file)
+    assert {row["user_id"] for row in rows} == {str(server.alice.id)}
+    assert [(r["record"], r["video_id"], r["action"]) for r in rows] == [
+        ("pass", "gpt", ""),
+        ("history", "gpt", "log"),
+        ("history", "micrograd", "log"),
+        ("history", "micrograd", "undo"),
+        ("edit", "gpt", "edit"),
+    ]
+    # A note a spreadsheet would run as a formula is shown as text.
+    assert rows[0]["note"] == "'=attention is all"
+    assert [r["spent_minutes"] for r in rows[2:4]] == ["150", "150"]
+    body = json.loads(json_file)
+    assert body["user_id"] == str(server.alice.id) and "settings" not in body
+    assert body["members"][0]["timezone"] == "Europe/Paris"
+    assert body["passes"][0]["note"] == "=attention is all"
+    (edit,) = body["edits"]
+    assert (edit["note_before"], edit["note"]) == ("attention", "=attention is all")
+    assert "bob's secret" not in json_file.decode()
+
+    whole = await server.slash(server.admin, "setup export")
+    assert whole.ephemeral and "2 members, 2 passes held now" in whole.content
+    server_json = next(
+        body for name, body in export_files(server, whole).items() if name.endswith(".json")
+    )
+    assert json.loads(server_json)["settings"]["timezone"] == "UTC"
+    assert "bob's secret" in server_json.decode()
+
+
+def test_an_export_too_big_for_one_upload_is_zipped_or_refused() -> None:
+    roadmap = default_curriculum()
+    passes = [
+        PassRow(user, video.id, 1, NOW, NOW.date(), "a note", None, video.minutes, None)
+        for user in range(100)
+        for _, video in roadmap.videos()
+    ]
+    data = Export(GUILD, None, NOW, roadmap, [], passes, [])
+    assert [name for name, _ in package(data)] == [
+        f"twopass-{GUILD}-server-20260302.csv",
+        f"twopass-{GUILD}-server-20260302.json",
+    ]
+    size = sum(len(body) for _, body in package(data))
+    (zipped,) = package(data, limit=size + 64 * 1024 - 1)
+    assert zipped[0].endswith(".zip")
+    assert sorted(zipfile.ZipFile(io.BytesIO(zipped[1])).namelist()) == [
+        f"twopass-{GUILD}-server-20260302.csv",
+        f"twopass-{GUILD}-server-20260302.json",
+    ]
+    with pytest.raises(ExportTooLarge, match=f"twopass db export --guild {GUILD}"):
+        package(data, limit=64 * 1024 + 10)
+
+
+# --- /forget ---------------------------------------------------------------------------------
+
+
+async def test_forget_erases_every_row_after_the_members_confirm(server: Server) -> None:
+    alice, bob, admin = server.alice.id, server.bob.id, server.admin.id
+    # The admin set the server up: the settings name them as who to tell about trouble.
+    await server.slash(server.admin, "setup channel", channel_=server.study)
+    for who in (server.alice, server.bob, server.admin):
+        await server.slash(who, "join")
+    await server.slash(
+        server.alice, "done", video="gpt", pass_="first", note="mine", date="yesterday"
+    )
+    await server.slash(server.alice, "done", video="gpt", pass_="second", minutes=240)
+    await server.slash(server.alice, "done", video="gpt", pass_="first", note="mine, fixed")
+    # Alice is no admin; the admin corrects Bob's log and note: those entries name the admin.
+    await server.slash(server.admin, "done", video="gpt", pass_="first", member=server.bob)
+    await server.slash(
+        server.admin, "done", video="gpt", pass_="first", member=server.bob, note="by the admin"
+    )
+    # The check-in, stored with its parts, mentions the members who studied.
+    await server.slash(server.admin, "checkin now")
+    db = server.store.db
+    # Every table holds a row naming one of them, unless it holds nothing about members.
+    assert await tables_naming(db, alice, bob, admin) | NO_MEMBER_DATA.keys() == (
+        await all_tables(db)
+    )
+
+    prompt = await server.slash(server.alice, "forget")
+    assert prompt.ephemeral and "cannot be undone" in text(prompt)
+    assert [b["label"] for b in prompt.buttons] == ["Erase", "Cancel"]
+    not_yours = await server.discord.click(server.bob, prompt, label="Erase")
+    assert not_yours.ephemeral and "belongs to whoever asked" in not_yours.content
+    cancelled = await server.discord.click(server.alice, prompt, label="Cancel")
+    assert "nothing was erased" in cancelled.content and not prompt.buttons
+    assert await rows_naming(db, alice)  # still there
+
+    prompt = await server.slash(server.alice, "forget")
+    erased = await server.discord.click(server.alice, prompt, label="Erase")
+    assert "Erased" in erased.content and "2 passes and 3 history entries" in erased.content
+    assert await rows_naming(db, alice) == []
+    study = Study(server.store, server.bot.roadmaps)
+    assert await study.check_totals() == []  # `twopass db check` agrees
+    board = text(await server.slash(server.bob, "leaderboard", period="all time"))
+    assert f"<@{alice}>" not in board and f"<@{bob}>" in board
+    # The check-in already in the channel is the server's message and stays as it was.
+    assert any(f"<@{alice}>" in text(m) for m in server.discord.channel_messages(server.study))
+
+    again = await server.slash(server.alice, "join")
+    assert "Welcome to the roadmap" in text(again)
+    assert "0/38 passes" in text(await server.slash(server.alice, "progress"))
+
+    # An admin erases a member; the admin's own corrections in Bob's history lose the name
+    # only when the admin erases themselves.
+    prompt = await server.slash(server.admin, "setup forget", member=server.bob)
+    assert f"<@{bob}>" in text(prompt)
+    done = await server.discord.click(server.admin, prompt, label="Erase")
+    assert f"<@{bob}>'s data in this server is gone" in done.content
+    assert await rows_naming(db, bob) == []
+    assert await study.check_totals() == []
+
+    prompt = await server.slash(server.admin, "forget")
+    await server.discord.click(server.admin, prompt, label="Erase")
+    assert await rows_naming(db, admin) == []
+    # Nobody is left to DM about trouble until an admin channel is set or /setup runs again.
+    assert "nowhere yet" in text(await server.slash(server.admin, "setup show"))
+
+
+async def test_an_unconfirmed_forget_expires_and_erases_nothing(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The module the bot loaded as an extension (discord.py loads a fresh copy of it).
+    monkeypatch.setattr(sys.modules["cogs.data"], "CONFIRM_TIMEOUT", 0.3)
+    await server.slash(server.alice, "join")
+    prompt = await server.slash(server.alice, "forget")
+    await server.discord.wait_until(
+        lambda: "expired" in prompt.content, within=3, what="the prompt to expire"
+    )
+    assert not prompt.buttons
+    assert await server.store.member(server.guild.id, server.alice.id) is not None
+
+
+async def test_setup_forget_needs_one_member(server: Server) -> None:
+    for options, words in [
+        ({}, "Name one member"),
+        ({"user_id": "alice"}, "is not a user id"),
+    ]:
+        reply = await server.slash(server.admin, "setup forget", **options)
+        assert reply.ephemeral and words in reply.content
+    by_id = await server.slash(server.admin, "setup forget", user_id=str(server.alice.id))
+    assert by_id.buttons
+
+
+# --- the operators' commands -----------------------------------------------------------------
+
+
+def _two_servers(path: Path) -> None:
+    """Alice in two servers; in the first, she corrected Bob's log as an admin."""
+
+    async def make() -> None:
+        async with await Store.open(path) as store:
+            study = Study(store, default_curriculum())
+            for guild in (GUILD, OTHER_GUILD):
+                for user in (ALICE, BOB):
+                    await study.join(guild, user, NOW)
+                await study.log(guild, ALICE, "gpt", Pass.FIRST, NOW, note="hello, world")
+            await study.log(GUILD, BOB, "gpt", Pass.FIRST, NOW, actor=Actor(ALICE, True))
+
+    asyncio.run(make())
+
+
+def test_db_export_writes_a_servers_files(tmp_path: Path) -> None:
+    _two_servers(tmp_path / "db.sqlite3")
+    out = tmp_path / "out"
+    out.mkdir()
+    result = run_cli(tmp_path, "db", "export", "--guild", str(GUILD), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert f"server {GUILD}: 2 members, 2 passes, 2 history entries" in result.stdout
+    (json_file,) = out.glob("*.json")
+    body = json.loads(json_file.read_text())
+    assert {p["user_id"] for p in body["passes"]} == {str(ALICE), str(BOB)}
+    assert json_file.stat().st_mode & 0o777 == 0o600
+    missing = run_cli(tmp_path, "db", "export", "--guild", "999", "--out", str(out))
+    assert missing.returncode == 2 and "nothing is stored about server 999" in missing.stderr
+
+
+def test_db_erase_in_one_server_then_everywhere(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    _two_servers(path)
+    one = run_cli(tmp_path, "db", "erase", "--user", str(ALICE), "--guild", str(GUILD))
+    assert one.returncode == 0, one.stderr
+    assert f"erased user {ALICE} in server {GUILD}: 1 membership, 1 pass" in one.stdout
+    assert "1 correction they made" in one.stdout
+
+    async def naming() -> list[tuple[str, tuple[Any, ...]]]:
+        async with await Store.open(path) as store:
+            return await rows_naming(store.db, ALICE)
+
+    left = asyncio.run(naming())
+    assert left and all(OTHER_GUILD in row and GUILD not in row for _, row in left)
+    everywhere = run_cli(tmp_path, "db", "erase", "--user", str(ALICE))
+    assert everywhere.returncode == 0 and "in every server" in everywhere.stdout
+    assert asyncio.run(naming()) == []
+    assert run_cli(tmp_path, "db", "check").returncode == 0
+    again = run_cli(tmp_path, "db", "erase", "--user", str(ALICE))
+    assert again.returncode == 0 and "nothing is stored about user" in again.stdout

@@ -1,0 +1,79 @@
+"""When the bot is removed from a server: its data is kept 30 days, in case it is invited back,
+then a daily job erases every row of it. Driven through the local Discord with a moved clock."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from bot.db import Database
+from bot.posts.schedule import PostKind
+from tests.conftest import Server
+from tests.tables import Study
+from tests.test_journeys import text
+from tests.test_members_data import all_tables, rows_naming, tables_naming
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], what: str) -> None:
+    for _ in range(100):
+        if await check():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def left_at(db: Database, guild_id: int) -> str | None:
+    row = await db.row("SELECT left_at FROM guild_settings WHERE guild_id = ?", (guild_id,))
+    assert row is not None
+    return None if row[0] is None else str(row[0])
+
+
+async def test_a_server_is_kept_30_days_after_removal_then_erased(server: Server) -> None:
+    guild, db, bot = server.guild.id, server.store.db, server.bot
+    await server.slash(server.admin, "setup channel", channel_=server.study)
+    await server.slash(server.alice, "join")
+    await server.slash(server.alice, "done", video="gpt", pass_="first", note="kept for now")
+    await server.slash(server.alice, "done", video="gpt", pass_="first", note="kept, fixed")
+    await server.slash(server.admin, "checkin now")
+    assert bot.posts.next_fire(guild, PostKind.DAILY) is not None
+
+    server.discord.remove_bot(server.guild)
+    await eventually(lambda: _is_left(db, guild), "the server to be marked as left")
+    assert bot.posts.next_fire(guild, PostKind.DAILY) is None  # no posts into a server it left
+
+    # Invited back within 30 days: everything is as it was, posts included.
+    server.clock.advance(days=29)
+    assert await bot.erase_left_servers() == 0
+    server.discord.add_bot(server.guild)
+    await eventually(lambda: _is_back(db, guild), "the server to be back")
+    assert bot.posts.next_fire(guild, PostKind.DAILY) is not None
+    assert "1/38 passes" in text(await server.slash(server.alice, "progress"))
+    # A note for the admins: the study channel was deleted.
+    server.study.delete()
+    await eventually(lambda: _has_note(db, guild), "a note about the deleted channel")
+    # Every table holds a row of the server, but the bot's own bookkeeping: a table added
+    # later is shown to be erased here too.
+    assert await tables_naming(db, guild) | {"app_state"} == await all_tables(db)
+
+    # Removed again, and not back after 30 days: the daily job erases every row of it.
+    server.discord.remove_bot(server.guild)
+    await eventually(lambda: _is_left(db, guild), "the server to be marked as left again")
+    server.clock.advance(days=30, seconds=-1)
+    assert await bot.erase_left_servers() == 0  # the count starts at the second removal
+    assert await rows_naming(db, guild)
+    server.clock.advance(seconds=1)
+    assert await bot.erase_left_servers() == 1
+    assert await rows_naming(db, guild) == []
+    assert await Study(server.store, bot.roadmaps).check_totals() == []
+
+
+async def _has_note(db: Database, guild_id: int) -> bool:
+    return await db.row("SELECT 1 FROM post_notes WHERE guild_id = ?", (guild_id,)) is not None
+
+
+async def _is_left(db: Database, guild_id: int) -> bool:
+    return await left_at(db, guild_id) is not None
+
+
+async def _is_back(db: Database, guild_id: int) -> bool:
+    return await left_at(db, guild_id) is None
