@@ -170,8 +170,9 @@ async def _run(data: dataset.Dataset, scale: Scale, seed: int, path: Path) -> di
             await db.set_trace_callback(None)
     for name, values in timings.items():
         results[name] = latency_summary(values)
-    # SQLite's plans; PostgreSQL's differ in form and are read with EXPLAIN by hand.
-    plans = explain(path, statements.seen) if backend.name() == "sqlite" else []
+    if backend.name() != "sqlite":
+        return results  # the plans below are SQLite's; PostgreSQL's are read with EXPLAIN
+    plans = explain(path, statements.seen)
     results["plans"] = plans
     results["full_scans_of_passes"] = sum(len(p.get("full_scan_of_passes", [])) for p in plans)
     results["full_index_scans_of_passes"] = sum(
