@@ -24,6 +24,8 @@ from bench.report import plans_text, table
 from bench.stats import commit, machine
 
 ORDER = ("latency", "store", "queries", "startup", "fanout", "pictures")
+# Run only when named (`--only cluster`): three bot processes, two fan-outs at 50 requests/s.
+ON_REQUEST = ("cluster",)
 
 
 def main() -> int:
@@ -31,7 +33,9 @@ def main() -> int:
     parser.add_argument(
         "--quick", action="store_true", help="a tenth of the data, under two minutes"
     )
-    parser.add_argument("--only", help=f"comma-separated subset of: {', '.join(ORDER)}")
+    parser.add_argument(
+        "--only", help=f"comma-separated subset of: {', '.join(ORDER + ON_REQUEST)}"
+    )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--out", type=Path)
     parser.add_argument(

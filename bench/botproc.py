@@ -17,7 +17,7 @@ import asyncio  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
 import sys  # noqa: E402
-from datetime import UTC, datetime, timedelta  # noqa: E402
+from datetime import datetime, timedelta  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -29,7 +29,6 @@ from bench.stats import RssSampler, peak_rss_mb, rss_mb  # noqa: E402
 from bot.app import TwopassBot  # noqa: E402
 from bot.db import Database  # noqa: E402
 from bot.posts.schedule import PostKind  # noqa: E402
-from bot.posts.scheduler import job_id  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 
 IMPORTED = time.time()
@@ -70,6 +69,14 @@ async def main() -> None:
     parser.add_argument("--gateway", required=True)
     parser.add_argument("--token", required=True)
     parser.add_argument("--guilds", type=Path, help="file of guild ids whose check-in to post")
+    # One process of a cluster (bench/cluster.py): its shards, and the Redis they share.
+    parser.add_argument("--shards")
+    parser.add_argument("--shard-count", type=int)
+    parser.add_argument("--redis")
+    parser.add_argument("--post-rate", type=float)
+    parser.add_argument(
+        "--at", help="the clock at start (ISO); default an hour before the check-in"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR, stream=sys.stderr)
     discord.http.Route.BASE = args.base
@@ -77,11 +84,18 @@ async def main() -> None:
 
     # Before the check-in is due: the start-up catch-up finds last week's posted and today's
     # daily video too late, so start-up sends nothing.
-    clock = Clock(CHECKIN_DUE - timedelta(hours=1))
+    clock = Clock(datetime.fromisoformat(args.at) if args.at else CHECKIN_DUE - timedelta(hours=1))
+    cluster: dict[str, Any] = {
+        "shard_ids": args.shards,
+        "shard_count": args.shard_count,
+        "redis_url": args.redis,
+    }
+    if args.post_rate:
+        cluster["post_rate"] = args.post_rate
     db = await Database.open(args.db)
     opened = time.time()
     bot = TimedBot(
-        settings=Settings(_env_file=None),  # type: ignore[call-arg]
+        settings=Settings(_env_file=None, **cluster),  # type: ignore[call-arg]
         db=db,
         clock=clock,
         guild_ready_timeout=0.05,
@@ -123,12 +137,11 @@ async def main() -> None:
             sampler = RssSampler()
             sampler.start()
             clock.set(CHECKIN_DUE + timedelta(seconds=1))
-            now = datetime.now(UTC)
-            # What the scheduler does at 18:00 on Monday: every server's check-in job is due.
-            for guild in guilds:
-                job = bot.posts.scheduler.get_job(job_id(PostKind.CHECKIN, guild))
-                if job is not None:
-                    job.modify(next_run_time=now)
+            # What the check-in job does at 18:00 on Monday for the servers keeping that
+            # schedule (here the listed ones this process serves, not every server of the
+            # data set).
+            mine = [g for g in guilds if bot.posts.job_of(g, PostKind.CHECKIN) is not None]
+            bot.posts.spawn(bot.posts.fire(mine, PostKind.CHECKIN))
             emit("triggered", servers=len(guilds))
         elif line == "stop":
             break

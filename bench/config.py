@@ -59,7 +59,7 @@ FULL = Scale(
     in_flight=100,
     inserts=20_000,
     queries=300,
-    fanout_servers=10_000,
+    fanout_servers=1_000,
     startup_servers=10_000,
 )
 

@@ -509,3 +509,19 @@ def free_passes(path: Path, count: int, seed: int) -> list[tuple[int, int, str, 
     finally:
         db.close()
     return out
+
+
+def members_of(path: Path, guild_id: int, count: int, seed: int) -> list[int]:
+    """`count` random active members of one server (callers of its board)."""
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        users = [
+            row[0]
+            for row in db.execute(
+                "SELECT user_id FROM members WHERE guild_id = ? AND active = 1 ORDER BY user_id",
+                (guild_id,),
+            )
+        ]
+    finally:
+        db.close()
+    return random.Random(seed + 5).sample(users, min(count, len(users)))

@@ -26,6 +26,7 @@ from bench.config import CHECKIN_DUE, Scale
 from bench.startup import BotProcess, build_world
 from bench.world import BenchDiscord
 from bot.posts import checkin
+from bot.settings import Settings
 
 GLOBAL_PER_SECOND = 50.0
 # A check-in is a message, a thread and two or three parts: a guess for the deadline only.
@@ -122,6 +123,7 @@ async def _run(data: dataset.Dataset, scale: Scale, seed: int, workdir: Path) ->
     ideal = len(accepted) / GLOBAL_PER_SECOND
     return {
         "servers": count,
+        "post_rate": Settings(_env_file=None).post_rate,  # type: ignore[call-arg]
         "period": PERIOD,
         "posted": posted,
         "not_posted": count - posted,

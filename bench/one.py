@@ -21,6 +21,7 @@ BENCHMARKS = {
     "startup": "bench.startup",
     "fanout": "bench.fanout",
     "pictures": "bench.pictures",
+    "cluster": "bench.cluster",
 }
 
 

@@ -21,6 +21,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,13 @@ class BotProcess:
 
     @classmethod
     async def start(
-        cls, local: BenchDiscord, db: Path, guilds_file: Path | None = None
+        cls,
+        local: BenchDiscord,
+        db: Path,
+        guilds_file: Path | None = None,
+        *,
+        options: Sequence[str] = (),
+        log_name: str = "bot-stderr.log",
     ) -> BotProcess:
         command = [
             sys.executable,
@@ -64,8 +71,9 @@ class BotProcess:
         ]
         if guilds_file is not None:
             command += ["--guilds", str(guilds_file)]
+        command += options
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        log = db.parent / "bot-stderr.log"
+        log = db.parent / log_name
         spawned = time.time()
         with log.open("wb") as stderr:
             process = await asyncio.create_subprocess_exec(
@@ -163,6 +171,21 @@ async def _run(data: dataset.Dataset, scale: Scale, workdir: Path) -> dict[str, 
             "start-up catch-up done": since("at", caught_up),
         },
         "emulator_identify_seconds": round(sum(local.identify_seconds), 3),
+        # The process's share of ready (all but the emulator's READY and GUILD_CREATEs, which
+        # real Discord produces elsewhere): interpreter, imports, our set-up, and discord.py
+        # taking in every GUILD_CREATE.
+        "bot_seconds": (
+            round(ready["ready"] - t0 - sum(local.identify_seconds), 3)
+            if ready.get("ready")
+            else None
+        ),
+        # The bot's own work within it: opening the store and the setup hook (cogs, roadmap
+        # points, the posts' jobs, command sync).
+        "bot_work_seconds": (
+            round(ready["setup_done"] - ready["imported"], 3)
+            if ready.get("setup_done") and ready.get("imported")
+            else None
+        ),
         "emulator_world_build_seconds": round(world_seconds, 2),
         "jobs": ready.get("jobs"),
         "shards": shard_count,

@@ -20,16 +20,16 @@ from bot.learners import plan
 from bot.learners.repo import LearnerRepo
 from bot.learners.service import Learners
 from bot.pictures import aio as pictures
+from bot.posts import throttle
 from bot.posts.compose import StudyComposer
 from bot.posts.poster import DiscordPoster
 from bot.posts.publisher import Publisher
 from bot.posts.repo import PostRepo
 from bot.posts.scheduler import PostScheduler
-from bot.posts.throttle import TokenBucket
 from bot.server.repo import ServerRepo
 from bot.server.service import Servers
 from bot.settings import Settings
-from bot.sharding import IDENTIFY_INTERVAL, IdentifyGate, owns_guild
+from bot.sharding import IDENTIFY_INTERVAL, IdentifyGate, owns_guild, share_of
 from bot.tree import TwopassTree
 from curriculum import Curriculum, Roadmaps, default_curriculum
 
@@ -114,12 +114,18 @@ class TwopassBot(commands.AutoShardedBot):
         # running some of the shards posts only for their servers.
         post_repo = PostRepo(db)
         self.serves = owns_guild(self.shard_ids, self.shard_count)
+        # Discord's global limit is per bot, across processes: shared through Redis when
+        # there is one, else split evenly by shards.
+        redis_url = settings.redis_url.get_secret_value() if settings.redis_url else None
+        self.throttle = throttle.for_processes(
+            settings.post_rate, share_of(self.shard_ids, self.shard_count), redis_url
+        )
         self.posts = PostScheduler(
             Publisher(
                 post_repo,
                 self.servers,
                 StudyComposer(self.learners, self.groups),
-                DiscordPoster(self, TokenBucket(settings.post_rate)),
+                DiscordPoster(self, self.throttle),
                 clock,
                 serves=self.serves,
             ),
@@ -149,6 +155,8 @@ class TwopassBot(commands.AutoShardedBot):
         return limits.max_concurrency
 
     async def setup_hook(self) -> None:
+        if isinstance(self.throttle, throttle.SharedBucket) and self.user is not None:
+            self.throttle.name(self.user.id)  # logged in by now
         await self.load_cogs()
         await self.sync_points()
         await self.posts.start()
@@ -204,6 +212,8 @@ class TwopassBot(commands.AutoShardedBot):
                 log.warning("closing with %d commands still unanswered", left)
         # The commands have answered, so the picture threads are idle: this does not wait.
         pictures.shutdown()
+        if isinstance(self.throttle, throttle.SharedBucket):
+            await self.throttle.close()
         await super().close()
 
     async def load_cogs(self) -> None:

@@ -39,8 +39,13 @@ class Settings(BaseSettings):
     # Timezone for servers and members that have not chosen one.
     default_timezone: str = "UTC"
     # Requests per second the scheduled posts may make (Discord allows a bot 50 in all; the rest
-    # is headroom for commands). Lower it if the bot shares its token with other processes.
-    post_rate: float = Field(default=45.0, gt=0, le=50)
+    # is headroom for commands' follow-ups). Lower it if the bot shares its token with other
+    # processes.
+    post_rate: float = Field(default=48.0, gt=0, le=50)  # as bot.posts.throttle.DEFAULT_RATE
+    # Redis shared by every process of the bot ("redis://host:6379/0"), so that together they
+    # keep to `post_rate`; empty: each process posts at its shards' share of it. A URL may
+    # carry a password, hence secret.
+    redis_url: SecretStr | None = None
     # Another roadmap file of the same shape (`twopass curriculum check` it first); empty means
     # the bundled one. Video ids already logged must stay in it.
     curriculum: Path | None = None
@@ -64,7 +69,9 @@ class Settings(BaseSettings):
     def _path_as_text(cls, value: object) -> object:
         return str(value) if isinstance(value, Path) else value
 
-    @field_validator("dev_guild_id", "curriculum", "roadmaps", "shard_count", mode="before")
+    @field_validator(
+        "dev_guild_id", "curriculum", "roadmaps", "shard_count", "redis_url", mode="before"
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -74,6 +81,15 @@ class Settings(BaseSettings):
     def _shard_list(cls, value: object) -> object:
         if isinstance(value, str):
             return parse_shard_ids(value) if value.strip() else None
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(
+            ("redis://", "rediss://", "unix://")
+        ):
+            raise ValueError("must start with redis://, rediss:// or unix:// (or be empty)")
         return value
 
     @model_validator(mode="after")

@@ -64,6 +64,14 @@ def owns_guild(shard_ids: Collection[int] | None, shard_count: int | None) -> Ca
     return lambda guild_id: shard_of(guild_id, shard_count) in mine
 
 
+def share_of(shard_ids: Collection[int] | None, shard_count: int | None) -> float:
+    """The part of the bot's shards this process runs (1.0: all of them), for splitting a
+    per-bot limit evenly when the processes cannot share it."""
+    if shard_ids is None or shard_count is None:
+        return 1.0
+    return len(frozenset(shard_ids) & frozenset(range(shard_count))) / shard_count
+
+
 class IdentifyGate:
     """Lets shards identify as fast as Discord allows and no faster: shard ``s`` is in bucket
     ``s % max_concurrency``, and a bucket identifies once per ``interval`` seconds.

@@ -16,6 +16,7 @@ a supervisor whether restarting can help (see README, "Exit codes"):
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import sqlite3
 from pathlib import Path
@@ -42,6 +43,8 @@ EXIT_DATABASE = 3
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _HEADER_SIZE = 100
+
+log = logging.getLogger(__name__)
 
 
 class StartupError(Exception):
@@ -223,21 +226,26 @@ async def _open_postgres(target: Target, *, migrate: bool) -> Database:
         raise _database_error(target, f"PostgreSQL refused it ({exc})") from None
 
 
-async def check_stored_timezones(database: Database) -> None:
-    """Every timezone a server or member chose must exist here, or their posts and plans
-    would fail later, one by one; a host with old or no tz data fails now instead."""
+async def check_stored_timezones(database: Database) -> list[str]:
+    """Timezones a server or member chose that this host does not know (old or missing tz data).
+    They must not stop the bot for every other server: each is named in one WARNING line, and
+    those servers and members are read as UTC (`bot.zones`) until the host's tz data is
+    updated. Returns the unknown zones."""
     try:
         rows = await database.rows(
             "SELECT timezone FROM guild_settings UNION SELECT timezone FROM members"
         )
     except sqlite3.Error as exc:
         raise describe_sqlite_error(Path(database.name), exc) from None
+    unknown = []
     for (zone,) in rows:
         try:
             ZoneInfo(zone)
         except (ZoneInfoNotFoundError, ValueError):
-            raise _database_error(
-                database.name,
-                f"a server or member uses the timezone {zone!r}, which this host does not "
-                "know; update its tz database (pip install -U tzdata)",
-            ) from None
+            unknown.append(zone)
+            log.warning(
+                "a server or member uses the timezone %r, which this host does not know; it is "
+                "read as UTC until the host's tz database is updated (pip install -U tzdata)",
+                zone,
+            )
+    return unknown

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+import redis
 
 from bot.app import TwopassBot
 from bot.settings import Settings
@@ -102,6 +103,25 @@ def fresh_schema(server: str) -> Iterator[str]:
 def postgres_url(postgres_server: str) -> Iterator[str]:
     """A fresh, empty PostgreSQL schema, for tests that need PostgreSQL beside SQLite."""
     yield from fresh_schema(postgres_server)
+
+
+# The machines the project is developed and tested on run Redis here; a fresh machine may not.
+REDIS_URL = os.environ.get("TWOPASS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """A Redis server for the tests of the rate limit shared by processes: skipped with one
+    line where there is none, but a failure in CI (`CI=true`), where there must be one."""
+    try:
+        with redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1, socket_timeout=1) as client:
+            client.ping()
+    except (redis.RedisError, OSError) as error:
+        reason = f"no Redis at {REDIS_URL} ({error}); start one or set TWOPASS_TEST_REDIS_URL"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
+    return REDIS_URL
 
 
 @pytest.fixture

@@ -36,6 +36,7 @@ NO_MEMBER_DATA = {
     "app_state": "the bot's own bookkeeping: command sync, roadmap digests, last seen",
     "posts": "a post's reservation and delivery state; what it says is in post_parts",
     "post_notes": "what admins are told about posts: channels and permissions, never members",
+    "board_sizes": "how many members are on each of a server's boards: a count, no member",
 }
 
 

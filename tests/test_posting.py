@@ -189,6 +189,46 @@ async def test_jobs_fire_at_local_time_in_two_timezones(world: World) -> None:
     assert after == datetime(2026, 3, 9, 11, 30, tzinfo=UTC)
 
 
+async def test_servers_on_one_schedule_share_one_job_and_a_change_moves_them_at_once(
+    world: World,
+) -> None:
+    # Both servers post at the same local times in the same zone: one job per kind for both.
+    await world.configure(world.berlin, world.berlin_study, "Europe/Berlin")
+    await world.configure(world.york, world.york_study, "Europe/Berlin")
+    posts, berlin, york = world.bot.posts, world.berlin.id, world.york.id
+    assert posts.job_of(berlin, PostKind.CHECKIN) == posts.job_of(york, PostKind.CHECKIN)
+    assert len(posts.scheduler.get_jobs()) == 3  # daily, check-in, the retry sweep
+    shared = posts.next_fire(york, PostKind.DAILY)
+
+    # New York moves its daily video: its own job at once; Berlin's is untouched.
+    await world.bot.servers.setup(
+        york, SetupChange(timezone="America/New_York", daily_time="07:30"), world.clock()
+    )
+    assert posts.job_of(york, PostKind.DAILY) != posts.job_of(berlin, PostKind.DAILY)
+    moved = posts.next_fire(york, PostKind.DAILY)
+    assert moved is not None
+    assert moved.astimezone(ZoneInfo("America/New_York")).strftime("%H:%M") == "07:30"
+    assert posts.next_fire(berlin, PostKind.DAILY) == shared
+    assert len(posts.scheduler.get_jobs()) == 5
+
+    # The shared check-in job posts for every server on it, each in its own channel.
+    await world.bot.servers.setup(
+        york, SetupChange(timezone="Europe/Berlin", daily_time="09:00"), world.clock()
+    )
+    assert len(posts.scheduler.get_jobs()) == 3  # the emptied schedules' jobs are gone
+    for user, guild in ((1, world.berlin), (2, world.york)):
+        await member_logs(
+            world, guild, user, ("intro-llms", Pass.FIRST, datetime(2026, 3, 3, 10, tzinfo=UTC))
+        )
+    world.clock.now = local(2026, 3, 8, 18, 0, 5)
+    job = posts.scheduler.get_job(posts.job_of(berlin, PostKind.CHECKIN) or "")
+    assert job is not None
+    await job.func(*job.args)
+    await posts.wait_idle()
+    assert len(world.heads(world.berlin_study)) == 1
+    assert len(world.heads(world.york_study)) == 1
+
+
 async def test_the_retry_sweep_runs_often_enough_for_a_first_retry_within_a_minute(
     world: World,
 ) -> None:

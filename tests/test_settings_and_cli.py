@@ -122,3 +122,10 @@ def test_post_rate_stays_within_discords_limit(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("TWOPASS_POST_RATE", "60")
     with pytest.raises(ValidationError, match="post_rate"):
         Settings()
+
+
+def test_the_default_post_rate_is_the_throttles_and_leaves_room_for_follow_ups() -> None:
+    from bot.posts.throttle import DEFAULT_RATE
+
+    rate = Settings(_env_file=None).post_rate  # type: ignore[call-arg]
+    assert rate == DEFAULT_RATE and rate < 50

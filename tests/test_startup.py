@@ -198,14 +198,33 @@ def test_a_folder_without_write_permission(tmp_path: Path) -> None:
         folder.chmod(0o700)
 
 
-def test_a_stored_timezone_the_host_lacks(tmp_path: Path) -> None:
+def test_a_stored_timezone_the_host_lacks_is_one_warning_and_the_rest_starts(
+    tmp_path: Path,
+) -> None:
+    # One server's zone must not keep the bot from every other server: one WARNING line, and
+    # start-up goes on to Discord (here a port nobody listens on, so it stops there).
     path = real_database(tmp_path)
     with sqlite3.connect(path) as db:
         db.execute(
             "INSERT INTO guild_settings (guild_id, timezone, cohort_start, updated_at) "
             "VALUES (1, 'Mars/Olympus', '2026-01-01', '2026-01-01 00:00:00')"
         )
-    fails_with(run(tmp_path, path), EXIT_DATABASE, "'Mars/Olympus'", "tzdata")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(
+        f'import discord.http\ndiscord.http.Route.BASE = "http://127.0.0.1:{port}/api/v10"\n'
+    )
+    result = twopass(
+        tmp_path, "run", pythonpath=site, DISCORD_TOKEN=TOKEN, TWOPASS_DATABASE=str(path)
+    )
+    assert result.returncode == EXIT_RUNTIME, result.stderr
+    assert "Traceback" not in result.stderr
+    warnings = [line for line in result.stderr.splitlines() if " WARNING " in line]
+    assert len(warnings) == 1 and "'Mars/Olympus'" in warnings[0] and "as UTC" in warnings[0]
+    assert "cannot reach Discord" in result.stderr.strip().splitlines()[-1]
 
 
 # --- where settings come from ----------------------------------------------------------------

@@ -14,10 +14,13 @@ from bot.db.interface import Connection, Database
 from bot.db.migrations import LATEST
 from bot.db.postgres import PostgresConnection, PostgresDatabase
 
-# Parents before the tables whose foreign keys point at them; the rest follow in name order.
+# Parents before the tables whose foreign keys point at them; the rest follow in name order,
+# and last what triggers on the others keep (the board sizes follow the totals).
 _FIRST = ("guild_settings", "members", "posts", "passes")
-# What the triggers on `passes` write as rows arrive; the source's own rows replace them.
-_MADE_BY_TRIGGERS = ("pass_history", "member_points", "member_week_points")
+_LAST = ("board_sizes",)
+# What the triggers on `passes` (and on the totals) write as rows arrive; the source's own rows
+# replace them.
+_MADE_BY_TRIGGERS = ("pass_history", "member_points", "member_week_points", "board_sizes")
 
 
 class CopyRefused(Exception):
@@ -37,7 +40,8 @@ async def tables(database: Database) -> list[str]:
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
         )
     names = {str(row[0]) for row in rows}
-    return [name for name in _FIRST if name in names] + sorted(names - set(_FIRST))
+    middle = sorted(names - set(_FIRST) - set(_LAST))
+    return [n for n in _FIRST if n in names] + middle + [n for n in _LAST if n in names]
 
 
 async def columns(database: Database, table: str) -> list[str]:

@@ -249,6 +249,10 @@ class PostgresDatabase:
         rows = await self.rows(sql, params)
         return rows[0] if rows else None
 
+    # No thread hop to save here: a short statement is a statement.
+    short_rows = rows
+    short_row = row
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PostgresConnection]:
         """One write transaction, one at a time per schema (see the module's docstring)."""

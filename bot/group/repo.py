@@ -11,42 +11,53 @@ from bot.db import Connection, Database, fetch_all, from_db_time
 from bot.group.board import BoardRow, CohortPass, Totals
 from bot.timekeeping import week_start
 
-# The one board order: most points first, then whoever reached the score first, then by id. As
-# a row value it both orders a board and counts who is ahead of a member.
-_KEY = "(-{t}.minutes, {t}.reached_at, {t}.user_id)"
+# The one board order: most points first, then whoever reached the score first, then by id.
 BOARD_ORDER = "-minutes, reached_at, user_id"
+# The same order as the board indexes hold it (migration 0014): written so SQLite reads a page
+# straight off the index instead of sorting the server.
+_INDEX_ORDER = "minutes DESC, reached_at, user_id"
 
-# One page of a board, the caller's own line and the board's size, in one statement. The page is
-# a LIMIT over the ordered totals and the caller's rank a count of who is ahead, so no
-# per-member row reaches Python.
+# One page of a board, the caller's own line and the board's size, in one statement, each part
+# an index read: the page a LIMIT over the board index, the size a kept counter, the caller's
+# rank a count of the index range ahead of them (more minutes; or as many, reached earlier). No
+# step sorts or reads a whole server's board.
 _BOARD_PAGE = f"""
-    WITH board AS (
-        SELECT t.user_id, t.minutes, t.passes, t.reached_at
-        FROM {{table}} AS t
-        JOIN members AS m ON m.guild_id = t.guild_id AND m.user_id = t.user_id AND m.active = 1
-        WHERE t.guild_id = :guild {{week}}
-    ),
-    me AS (SELECT minutes, reached_at, user_id FROM board WHERE user_id = :caller)
-    SELECT 0, NULL, NULL, NULL, NULL, (SELECT count(*) FROM board)
+    WITH me AS (
+        SELECT user_id, minutes, passes, reached_at FROM {{table}}
+        WHERE guild_id = :guild {{week}} AND user_id = :caller AND active = 1
+    )
+    SELECT 0, NULL, NULL, NULL, NULL, coalesce((
+        SELECT members FROM board_sizes WHERE guild_id = :guild AND week = :board
+    ), 0)
     UNION ALL
     SELECT * FROM (
         SELECT :first - 1 + row_number() OVER (), user_id, minutes, passes, reached_at,
                CAST(NULL AS BIGINT)
         FROM (
-            SELECT * FROM board ORDER BY {BOARD_ORDER}
+            SELECT user_id, minutes, passes, reached_at FROM {{table}}
+            WHERE guild_id = :guild {{week}} AND active = 1
+            ORDER BY {_INDEX_ORDER}
             LIMIT :last - :first + 1 OFFSET :first - 1
         ) AS ordered
     ) AS page
     UNION ALL
     SELECT 1 + (
-            SELECT count(*) FROM board AS ahead, me
-            WHERE {_KEY.format(t="ahead")} < {_KEY.format(t="me")}
+            SELECT count(*) FROM {{table}} AS ahead
+            WHERE ahead.guild_id = :guild {{ahead_week}} AND ahead.active = 1
+              AND ahead.minutes > me.minutes
+        ) + (
+            SELECT count(*) FROM {{table}} AS ahead
+            WHERE ahead.guild_id = :guild {{ahead_week}} AND ahead.active = 1
+              AND ahead.minutes = me.minutes
+              AND (ahead.reached_at, ahead.user_id) < (me.reached_at, me.user_id)
         ),
         user_id, minutes, passes, reached_at, NULL
-    FROM board WHERE user_id = :caller
+    FROM me
 """
-_PAGE_ALL_TIME = _BOARD_PAGE.format(table="member_points", week="")
-_PAGE_WEEK = _BOARD_PAGE.format(table="member_week_points", week="AND t.week = :week")
+_PAGE_ALL_TIME = _BOARD_PAGE.format(table="member_points", week="", ahead_week="")
+_PAGE_WEEK = _BOARD_PAGE.format(
+    table="member_week_points", week="AND week = :week", ahead_week="AND ahead.week = :week"
+)
 
 # A board over any window of study days (the check-in's), summed from the passes' own points.
 _BOARD_SINCE = f"""
@@ -63,15 +74,21 @@ _BOARD_SINCE = f"""
 """
 
 # The kept totals, recomputed from the passes' own points.
+# (Each total takes its member's standing; the board sizes follow by trigger.)
+_ACTIVE = (
+    "coalesce((SELECT m.active FROM members AS m"
+    " WHERE m.guild_id = p.guild_id AND m.user_id = p.user_id), 0)"
+)
 _REBUILD_TOTALS = (
     "DELETE FROM member_points",
     "DELETE FROM member_week_points",
-    "INSERT INTO member_points (guild_id, user_id, minutes, passes, reached_at)"
-    " SELECT guild_id, user_id, sum(minutes), count(*), max(logged_at)"
-    " FROM passes GROUP BY guild_id, user_id",
-    "INSERT INTO member_week_points (guild_id, week, user_id, minutes, passes, reached_at)"
-    " SELECT guild_id, week, user_id, sum(minutes), count(*), max(logged_at)"
-    " FROM passes GROUP BY guild_id, week, user_id",
+    "DELETE FROM board_sizes",
+    "INSERT INTO member_points (guild_id, user_id, minutes, passes, reached_at, active)"
+    f" SELECT guild_id, user_id, sum(minutes), count(*), max(logged_at), {_ACTIVE}"
+    " FROM passes AS p GROUP BY guild_id, user_id",
+    "INSERT INTO member_week_points (guild_id, week, user_id, minutes, passes, reached_at,"
+    f" active) SELECT guild_id, week, user_id, sum(minutes), count(*), max(logged_at), {_ACTIVE}"
+    " FROM passes AS p GROUP BY guild_id, week, user_id",
 )
 
 
@@ -101,10 +118,12 @@ class GroupRepo:
             "first": first,
             "last": last,
             "caller": caller,
+            "board": "",  # the all-time board's key among the kept sizes
         }
         sql = _PAGE_ALL_TIME
         if week is not None:
             sql, params["week"] = _PAGE_WEEK, week.isoformat()
+            params["board"] = params["week"]
         rows = await self.database.rows(sql, params)
         size = int(rows[0][5])
         # The caller's line comes twice when they are on the page itself.

@@ -134,8 +134,9 @@ class LearnerRepo:
         self.database = database
 
     async def snapshot(self, guild_id: int, user_id: int) -> Snapshot:
-        """The server's settings, the member and all their passes, in one round trip."""
-        rows = await self.database.rows(_SNAPSHOT_SQL, (guild_id, user_id))
+        """The server's settings, the member and all their passes, in one round trip (a short
+        read through the members' and passes' keys: on the loop's connection)."""
+        rows = await self.database.short_rows(_SNAPSHOT_SQL, (guild_id, user_id))
         first = rows[0]
         split = SETTINGS_WIDTH + _MEMBER_WIDTH
         settings = settings_from_row(first[:SETTINGS_WIDTH]) if first[0] is not None else None
@@ -254,7 +255,8 @@ class LearnerRepo:
             # today's: a second pass today may follow it.
             "today": (today or study_date).isoformat(),
         }
-        row = await self.database.row(_LOG_SQL, params)
+        # One short write through the keys (and its triggers'): on the loop's connection.
+        row = await self.database.short_row(_LOG_SQL, params)
         if row:
             others = row[-1].split(" ") if row[-1] else []
             held = frozenset(
@@ -262,11 +264,11 @@ class LearnerRepo:
             ) | {(video_id, pass_no)}
             return LogResult(LogOutcome.LOGGED, _pass(row), held)
         # Refused: say why. Rare, so a second look is fine here.
-        member = await self.database.row(
+        member = await self.database.short_row(
             "SELECT active FROM members WHERE guild_id = ? AND user_id = ?",
             (guild_id, user_id),
         )
-        existing = await self.database.row(
+        existing = await self.database.short_row(
             f"SELECT {_PASS_READ} FROM passes"
             " WHERE guild_id = ? AND user_id = ? AND video_id = ? AND pass = ?",
             (guild_id, user_id, video_id, pass_no),

@@ -1,9 +1,9 @@
 """The Discord side of scheduled posts: sends payloads by channel id over REST (no cache needed,
 so it works before the gateway is ready) and turns Discord's refusals into `PostFault`s.
 
-Every request waits for a token of one bucket shared by all posts (`bot.throttle`), so a minute at
-which many servers post stays under Discord's global limit. Interaction replies do not go through
-here: Discord exempts them from the global limit, and they stay immediate.
+Every request waits for a token of one bucket shared by all posts (`bot.posts.throttle`), so a
+minute at which many servers post stays under Discord's global limit. Interaction replies do not
+go through here: Discord exempts them from the global limit, and they stay immediate.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import discord
 
 from bot.posts.messages import Mark, Outgoing
 from bot.posts.publisher import ChannelGone, MissingAccess, RateLimited, ThreadGone
-from bot.posts.throttle import TokenBucket
+from bot.posts.throttle import Throttle, TokenBucket
 
 T = TypeVar("T")
 
@@ -56,13 +56,13 @@ class DiscordPoster:
     def __init__(
         self,
         client: discord.Client,
-        throttle: TokenBucket | None = None,
+        throttle: Throttle | None = None,
         *,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.client = client
         # One bucket for every post of this bot: pass the same one to every poster.
-        self.throttle = throttle if throttle is not None else TokenBucket()
+        self.throttle: Throttle = throttle if throttle is not None else TokenBucket()
         self._sleep = sleep
 
     async def _request(self, call: Callable[[], Awaitable[T]]) -> T:

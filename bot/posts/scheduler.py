@@ -1,14 +1,18 @@
-"""APScheduler jobs built from the servers' settings: one daily-video job and one check-in job per
-configured server this process serves (every server, or its shards' ones: `Publisher.serves`),
-each a CronTrigger in the server's timezone, with ids keyed by guild so rebuilding is idempotent.
-The jobs call the `Publisher`, which makes each post happen exactly once."""
+"""APScheduler jobs built from the servers' settings: one job per distinct schedule (a post's
+kind, the server's timezone, day and time), a CronTrigger in that timezone, firing the post of
+every server this process serves (every server, or its shards' ones: `Publisher.serves`) that
+keeps that schedule. Most servers keep the defaults, so 10,000 servers need a handful of jobs
+rather than 20,000 (which made up most of start-up and its memory). Job ids are keyed by the
+schedule, so rebuilding is idempotent; a settings change moves its server between schedules at
+once. The jobs call the `Publisher`, which makes each post happen exactly once."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Coroutine
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -30,22 +34,40 @@ SWEEP_EVERY = timedelta(seconds=15)
 RETRY_JOB = "posts:retry"
 
 
-def job_id(kind: PostKind, guild_id: int) -> str:
-    return f"{kind}:{guild_id}"
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """When a post of one kind falls due: what servers that share it share one job for."""
+
+    kind: PostKind
+    timezone: str
+    weekday: int | None  # the check-in's day (0 = Monday); None: every day
+    at: time
+
+    @classmethod
+    def of(cls, settings: GuildSettings, kind: PostKind) -> Schedule:
+        if kind is PostKind.DAILY:
+            return cls(kind, settings.timezone, None, settings.daily_time)
+        return cls(kind, settings.timezone, settings.checkin_weekday, settings.checkin_time)
+
+    @property
+    def job_id(self) -> str:
+        day = "daily" if self.weekday is None else DAY_NAMES[self.weekday]
+        return f"{self.kind}:{self.timezone}:{day}:{self.at:%H:%M}"
+
+    def trigger(self) -> CronTrigger:
+        zone = ZoneInfo(self.timezone)
+        if self.weekday is None:
+            return CronTrigger(hour=self.at.hour, minute=self.at.minute, timezone=zone)
+        return CronTrigger(
+            day_of_week=DAY_NAMES[self.weekday],
+            hour=self.at.hour,
+            minute=self.at.minute,
+            timezone=zone,
+        )
 
 
 def trigger(settings: GuildSettings, kind: PostKind) -> CronTrigger:
-    zone = ZoneInfo(settings.timezone)
-    if kind is PostKind.DAILY:
-        at = settings.daily_time
-        return CronTrigger(hour=at.hour, minute=at.minute, timezone=zone)
-    at = settings.checkin_time
-    return CronTrigger(
-        day_of_week=DAY_NAMES[settings.checkin_weekday],
-        hour=at.hour,
-        minute=at.minute,
-        timezone=zone,
-    )
+    return Schedule.of(settings, kind).trigger()
 
 
 class PostScheduler:
@@ -61,6 +83,10 @@ class PostScheduler:
         self.repo = repo
         self.scheduler = scheduler or AsyncIOScheduler(timezone=ZoneInfo("UTC"))
         self._tasks: set[asyncio.Task[object]] = set()
+        # The servers keeping each schedule, and each server's schedule per kind: the jobs'
+        # lists of whom to post for.
+        self._servers: dict[Schedule, set[int]] = {}
+        self._schedule: dict[tuple[int, PostKind], Schedule] = {}
 
     async def start(self, *, catch_up: bool = True) -> None:
         """Build every server's jobs and start; missed and unfinished posts go out in the
@@ -101,8 +127,14 @@ class PostScheduler:
 
     # APScheduler cancels its running jobs when it shuts down; the post itself runs in a task of
     # ours, shielded, so shutdown can let it finish recording what it sent (see `close`).
-    async def _fire(self, guild_id: int, kind: PostKind) -> None:
-        await asyncio.shield(self.spawn(self.publisher.fire(guild_id, kind)))
+    async def _fire(self, schedule: Schedule) -> None:
+        await self.fire(sorted(self._servers.get(schedule, ())), schedule.kind)
+
+    async def fire(self, guild_ids: list[int], kind: PostKind) -> None:
+        """Post `kind` for each of these servers now, as their scheduled job does."""
+        posts = [self.spawn(self.publisher.fire(guild_id, kind)) for guild_id in guild_ids]
+        if posts:
+            await asyncio.shield(asyncio.gather(*posts, return_exceptions=True))
 
     async def _sweep(self) -> None:
         await asyncio.shield(self.spawn(self.sweep()))
@@ -150,24 +182,41 @@ class PostScheduler:
         guild_id = settings.guild_id if settings else guild_id
         assert guild_id is not None
         for kind in PostKind:
-            ident = job_id(kind, guild_id)
-            if settings is not None and schedule.configured(settings, kind):
+            before = self._schedule.pop((guild_id, kind), None)
+            if before is not None:
+                others = self._servers.get(before, set())
+                others.discard(guild_id)
+                if not others:
+                    del self._servers[before]
+                    if self.scheduler.get_job(before.job_id) is not None:
+                        self.scheduler.remove_job(before.job_id)
+            if settings is None or not schedule.configured(settings, kind):
+                continue
+            when = Schedule.of(settings, kind)
+            self._schedule[(guild_id, kind)] = when
+            servers = self._servers.setdefault(when, set())
+            servers.add(guild_id)
+            if len(servers) == 1:
                 self.scheduler.add_job(
                     self._fire,
-                    trigger(settings, kind),
-                    args=(guild_id, kind),
-                    id=ident,
-                    name=f"{kind} post of guild {guild_id}",
+                    when.trigger(),
+                    args=(when,),
+                    id=when.job_id,
+                    name=f"{kind} posts at {when.job_id}",
                     replace_existing=True,
                     coalesce=True,
                     max_instances=1,
                     misfire_grace_time=int(GRACE[kind].total_seconds()),
                 )
-            elif self.scheduler.get_job(ident) is not None:
-                self.scheduler.remove_job(ident)
+
+    def job_of(self, guild_id: int, kind: PostKind) -> str | None:
+        """The id of the job that posts this server's `kind`, None when it is not scheduled."""
+        when = self._schedule.get((guild_id, kind))
+        return None if when is None else when.job_id
 
     def next_fire(self, guild_id: int, kind: PostKind) -> datetime | None:
-        job = self.scheduler.get_job(job_id(kind, guild_id))
+        ident = self.job_of(guild_id, kind)
+        job = None if ident is None else self.scheduler.get_job(ident)
         return None if job is None else job.next_run_time
 
     async def close(self, grace: float = 0.0) -> None:

@@ -1,0 +1,53 @@
+"""Short statements run on the event loop's own connection and never wait there: when another
+connection holds the database, they go to the thread connection, which waits its turn, and the
+command still answers."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+
+import pytest
+
+from curriculum import Pass
+from tests.conftest import Server
+
+# The loop's own connection is SQLite's; PostgreSQL runs every statement the same way.
+pytestmark = pytest.mark.sqlite_only
+
+
+async def test_a_locked_database_hands_done_to_the_thread_and_the_command_succeeds(
+    server: Server,
+) -> None:
+    await server.slash(server.alice, "join")
+    db = server.store.db
+    # Another process holds the write lock: the loop's connection would get SQLITE_BUSY.
+    other = sqlite3.connect(db.path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        done = asyncio.create_task(server.slash(server.alice, "done", video="gpt", pass_="first"))
+        # The loop is free meanwhile: the thread connection is the one waiting.
+        for _ in range(20):
+            await asyncio.sleep(0.01)
+        assert not done.done()
+        assert db.handed_over == 1
+    finally:
+        other.execute("COMMIT")
+        other.close()
+    reply = await done
+    assert "did the **first pass**" in str(reply.embeds)
+    assert await server.store.passes_of(server.guild.id, server.alice.id)
+
+
+async def test_short_statements_see_what_the_thread_connection_committed(server: Server) -> None:
+    db, guild, alice = server.store.db, server.guild.id, server.alice.id
+    await server.slash(server.alice, "join")
+    await server.slash(server.alice, "done", video="gpt", pass_="first")
+    # /undo runs on the thread connection; the next /done reads on the loop's and sees it gone.
+    undone = await server.slash(server.alice, "undo", video="gpt", pass_="first")
+    assert "Removed" in undone.content
+    again = await server.slash(server.alice, "done", video="gpt", pass_="first")
+    assert "did the **first pass**" in str(again.embeds)
+    assert db.handed_over == 0
+    held = await server.store.passes_of(guild, alice)
+    assert [(p.video_id, p.pass_no) for p in held] == [("gpt", int(Pass.FIRST))]
