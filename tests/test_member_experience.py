@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -168,9 +167,9 @@ def test_the_default_timezone_setting_uses_the_same_rules() -> None:
 
 
 async def test_a_bad_stored_zone_does_not_stop_start_up_for_other_servers(
-    tmp_path: Path,
+    database_url: str,
 ) -> None:
-    async with LocalDiscord() as local, await Store.open(tmp_path / "bot.sqlite3") as store:
+    async with LocalDiscord() as local, await Store.open(database_url) as store:
         broken, fine = local.add_guild("Old Host"), local.add_guild("Study Hall")
         alice = fine.add_member("alice")
         channels = {g.id: g.add_text_channel("study") for g in (broken, fine)}

@@ -7,8 +7,13 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 
+import pytest
+
 from curriculum import Pass
 from tests.conftest import Server
+
+# The loop's own connection is SQLite's; PostgreSQL runs every statement the same way.
+pytestmark = pytest.mark.sqlite_only
 
 
 async def test_a_locked_database_hands_done_to_the_thread_and_the_command_succeeds(
