@@ -162,3 +162,56 @@ async def late_reply(interaction: discord.Interaction[discord.Client], message: 
         )
     except discord.HTTPException:
         log.warning("could not reach the member of interaction %s in its channel", interaction.id)
+
+
+# Discord closes an interaction that is not acknowledged within 3 seconds.
+ACKNOWLEDGE_AFTER_SECONDS = 2.0
+
+
+class Answer:
+    """The one answer of a command that writes, and may wait for a busy database (up to its
+    5-second busy timeout) past Discord's 3 seconds: if the command has not answered after
+    ACKNOWLEDGE_AFTER_SECONDS, the interaction is acknowledged ("thinking..."), as private as
+    the answer will be, and the answer then completes it. Use as
+    `async with Answer(interaction, private=...) as answer: ...; await answer(embed=...)`."""
+
+    def __init__(self, interaction: discord.Interaction[discord.Client], *, private: bool) -> None:
+        self.interaction = interaction
+        self.private = private
+        self._turn = asyncio.Lock()  # the answer and the acknowledgement never cross
+        self._timer: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Answer:
+        self._timer = asyncio.get_running_loop().create_task(self._acknowledge_when_slow())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+
+    async def _acknowledge_when_slow(self) -> None:
+        await asyncio.sleep(ACKNOWLEDGE_AFTER_SECONDS)
+        async with self._turn:
+            if not self.interaction.response.is_done():
+                try:
+                    await self.interaction.response.defer(ephemeral=self.private, thinking=True)
+                except discord.HTTPException:
+                    log.warning("could not acknowledge interaction %s", self.interaction.id)
+
+    async def __call__(
+        self, content: str | None = None, *, private: bool | None = None, **message: Any
+    ) -> None:
+        """Send the answer; `private` overrides the privacy given at the start (an answer that
+        completes an acknowledgement keeps the acknowledgement's privacy, as Discord does)."""
+        ephemeral = self.private if private is None else private
+        async with self._turn:
+            if self._timer is not None:
+                self._timer.cancel()
+            if self.interaction.response.is_done():
+                await self.interaction.followup.send(
+                    content or discord.utils.MISSING, ephemeral=ephemeral, **message
+                )
+            else:
+                await self.interaction.response.send_message(
+                    content, ephemeral=ephemeral, **message
+                )
