@@ -50,7 +50,7 @@ class BotProcess:
     async def start(
         cls,
         local: BenchDiscord,
-        db: Path,
+        db: Path | str,
         guilds_file: Path | None = None,
         *,
         options: Sequence[str] = (),
