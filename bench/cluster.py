@@ -147,7 +147,12 @@ async def _fan_out_on(
         local.enforce_rate_limits(global_per_second=GLOBAL_PER_SECOND)
         bots = [
             await BotProcess.start(
-                local, database, guilds_file, options=options(r), log_name=f"bot-{i}.log"
+                local,
+                database,
+                guilds_file,
+                options=options(r),
+                log_name=f"bot-{i}.log",
+                log_dir=workdir,
             )
             for i, r in enumerate(ranges)
         ]
@@ -183,6 +188,7 @@ async def _fan_out_on(
                         guilds_file,
                         options=options(ranges[0], "--at", at.isoformat()),
                         log_name="bot-0-restarted.log",
+                        log_dir=workdir,
                     )
                     await bots[0].wait_for("ready", 600)
                     restarted_ready = time.monotonic() - started
