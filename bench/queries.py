@@ -176,7 +176,9 @@ async def _run(data: dataset.Dataset, scale: Scale, seed: int, path: Path) -> di
         settings = Servers(ServerRepo(database), roadmaps, "UTC")
         group = Group(GroupRepo(database), settings, roadmaps)
         learners = Learners(LearnerRepo(database), settings, roadmaps)
-        await database.trace(statements)
+        # Query plans are SQLite's (EXPLAIN QUERY PLAN): only traced there.
+        if backend.name() == "sqlite":
+            await database.trace(statements)  # type: ignore[attr-defined]
 
         async def board(
             period: Period, where: list[tuple[int, int]]
