@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import dataset
+from bench import backend, dataset
 from bench.config import DEFAULT_SEED, RESULTS, ROOT, SCALES
 from bench.one import BENCHMARKS
 from bench.report import plans_text, table
@@ -37,8 +37,19 @@ def main() -> int:
         "--only", help=f"comma-separated subset of: {', '.join(ORDER + ON_REQUEST)}"
     )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
+    parser.add_argument("--out", type=Path)
+    parser.add_argument(
+        "--backend",
+        choices=backend.BACKENDS,
+        default="sqlite",
+        help="the database of the latency and queries benchmarks (PostgreSQL: the data set "
+        "copied into a schema of TWOPASS_TEST_POSTGRES)",
+    )
     args = parser.parse_args()
+    os.environ[backend.ENV] = args.backend
+    if args.out is None:
+        suffix = "" if args.backend == "sqlite" else f"-{args.backend}"
+        args.out = RESULTS / f"latest{suffix}.json"
     scale = SCALES["quick" if args.quick else "full"]
     names = [n.strip() for n in args.only.split(",")] if args.only else list(ORDER)
     unknown = [n for n in names if n not in BENCHMARKS]
@@ -47,7 +58,7 @@ def main() -> int:
 
     started = time.perf_counter()
     print(
-        f"twopass benchmarks, {scale.name} mode: {scale.servers:,} servers, "
+        f"twopass benchmarks, {scale.name} mode, {args.backend}: {scale.servers:,} servers, "
         f"{scale.members:,} members, {scale.passes:,} passes (seed {args.seed})",
         flush=True,
     )
@@ -59,6 +70,7 @@ def main() -> int:
         "mode": scale.name,
         "scale": scale.as_dict(),
         "seed": args.seed,
+        "backend": args.backend,
         "machine": machine(),
         "commit": commit(),
         "dataset": {"file": data.path.name, **dataset.summary(data.path)},

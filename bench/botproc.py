@@ -64,7 +64,7 @@ class TimedBot(TwopassBot):
 
 async def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--db", type=Path, required=True)
+    parser.add_argument("--db", required=True)  # a file, or a postgresql:// URL
     parser.add_argument("--base", required=True)
     parser.add_argument("--gateway", required=True)
     parser.add_argument("--token", required=True)

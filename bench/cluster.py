@@ -29,7 +29,7 @@ from typing import Any
 
 import redis
 
-from bench import dataset
+from bench import backend, dataset
 from bench.config import CHECKIN_DUE, Scale
 from bench.fanout import PERIOD
 from bench.startup import BotProcess, build_world
@@ -107,9 +107,22 @@ async def _twice_or_missing(db: Database, local: BenchDiscord, guilds: set[int])
 async def _fan_out(
     data: dataset.Dataset, scale: Scale, seed: int, workdir: Path, kill: bool
 ) -> dict[str, Any]:
+    """On TWOPASS_BENCH_DATABASE if set, else on the benchmark's backend (`--backend`): a copy
+    of the data set's SQLite file, or a PostgreSQL schema holding the same rows."""
+    named = os.environ.get("TWOPASS_BENCH_DATABASE")
+    if named:
+        return await _fan_out_on(named, data, scale, seed, workdir, kill)
+    timings: dict[str, float] = {}
+    async with backend.database_at(data.copy_to(workdir), timings) as database:
+        result = await _fan_out_on(database, data, scale, seed, workdir, kill)
+    return {**result, **timings, "backend": backend.name()}
+
+
+async def _fan_out_on(
+    database: str, data: dataset.Dataset, scale: Scale, seed: int, workdir: Path, kill: bool
+) -> dict[str, Any]:
     count, shards = SIZES[scale.name]
     count = min(count, scale.servers)
-    database = os.environ.get("TWOPASS_BENCH_DATABASE") or str(data.copy_to(workdir))
     servers = sorted(random.Random(seed + 15).sample(range(scale.servers), count))
     guilds = {dataset.guild_id(i) for i in servers}
     guilds_file = workdir / "guilds.txt"

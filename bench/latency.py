@@ -25,7 +25,7 @@ from typing import Any, Literal
 import discord
 from discord import app_commands
 
-from bench import dataset
+from bench import backend, dataset
 from bench.config import BOT_IDENTIFY_INTERVAL, NOW, Scale
 from bench.stats import latency_summary
 from bench.world import BenchDiscord, Member
@@ -299,7 +299,11 @@ async def _run(data: dataset.Dataset, scale: Scale, seed: int, workdir: Path) ->
             }
 
         # --- twopass on the big database -----------------------------------------------------
-        async with await Database.open(db_path) as db:
+        results["backend"] = backend.name()
+        async with (
+            backend.database_at(db_path, results) as location,
+            await Database.open(location) as db,
+        ):
             bot = TwopassBot(
                 settings=Settings(_env_file=None),  # type: ignore[call-arg]
                 db=db,

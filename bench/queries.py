@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from bench import dataset
+from bench import backend, dataset
 from bench.config import NOW, Scale
 from bench.stats import latency_summary
 from bot.db import Database
@@ -166,7 +166,11 @@ async def _run(data: dataset.Dataset, scale: Scale, seed: int, path: Path) -> di
     in_largest = [(largest, u) for u in dataset.members_of(data.path, largest, LARGEST_RUNS, seed)]
     statements = Statements()
     results: dict[str, Any] = {"largest_server": {"guild_id": largest, "members": sizes[0][1]}}
-    async with await Database.open(path) as database:
+    results["backend"] = backend.name()
+    async with (
+        backend.database_at(path, results) as location,
+        await Database.open(location) as database,
+    ):
         curriculum = default_curriculum()
         roadmaps = Roadmaps(curriculum)
         settings = Servers(ServerRepo(database), roadmaps, "UTC")
@@ -211,6 +215,8 @@ async def _run(data: dataset.Dataset, scale: Scale, seed: int, path: Path) -> di
         await database.trace(None)
     for name, values in timings.items():
         results[name] = latency_summary(values)
+    if backend.name() != "sqlite":
+        return results  # the plans below are SQLite's; PostgreSQL's are read with EXPLAIN
     plans = explain(path, statements.seen)
     results["plans"] = plans
     results["full_scans_of_passes"] = sum(len(p.get("full_scan_of_passes", [])) for p in plans)

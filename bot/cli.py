@@ -16,8 +16,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from bot import private_files
-from bot.db import Database
+from bot.db import Database, SQLiteDatabase
 from bot.db.migrations import SchemaTooNew
+from bot.db.target import parse as parse_target
 from bot.group.repo import GroupRepo
 from bot.group.service import Group
 from bot.learners import export as export_files
@@ -162,6 +163,17 @@ def _parser() -> argparse.ArgumentParser:
         "--fix", action="store_true", help="rebuild the totals when they differ from the history"
     )
     check_db.set_defaults(handler=_db_check)
+    copy = db_sub.add_parser(
+        "copy",
+        help="copy every row from SRC to an empty DEST (SQLite to PostgreSQL, or back), then "
+        "compare row counts and check the totals",
+        description="SRC and DEST are each an SQLite file (a path or sqlite:///path) or a "
+        "postgresql:// URL. DEST is created and migrated if needed and must hold no data. Stop "
+        "the bot first: rows written during the copy would be missed.",
+    )
+    copy.add_argument("source", metavar="SRC")
+    copy.add_argument("destination", metavar="DEST")
+    copy.set_defaults(handler=_db_copy)
     export = db_sub.add_parser(
         "export",
         help="write every member's data in a server to a CSV and a JSON file",
@@ -259,19 +271,16 @@ def _sandbox(args: argparse.Namespace) -> int:
 
 
 def _import_sandbox() -> Any:
-    """The sandbox lives in the local Discord, a development package beside `bot/` in a checkout
-    and not installed with the bot: import it from there, or say how to get it."""
+    """The sandbox lives in the local Discord, which is installed with the bot but needs the
+    development extras (its spec validation): import it, or say how to get it."""
     import importlib
 
-    root = Path(__file__).resolve().parent.parent
-    if (root / "localdiscord" / "sandbox.py").exists() and str(root) not in sys.path:
-        sys.path.append(str(root))
     try:
         return importlib.import_module("localdiscord.sandbox")
     except ModuleNotFoundError as missing:
         if missing.name and missing.name.split(".")[0] == "localdiscord":
             raise CliError(
-                "the sandbox needs the local Discord (the localdiscord/ folder of a checkout); "
+                "the sandbox needs the local Discord (localdiscord), which this install lacks; "
                 "run it from a clone of the repository installed with pip install -e '.[dev]'"
             ) from None
         raise CliError(
@@ -377,7 +386,6 @@ def command_payload() -> list[dict[str, Any]]:
 
     async def build() -> list[dict[str, Any]]:
         from bot.app import TwopassBot
-        from bot.db import Database
 
         async with await Database.open(":memory:") as db:
             bot = TwopassBot(settings=Settings(_env_file=None), db=db)  # type: ignore[call-arg]
@@ -436,26 +444,41 @@ def _db_upgrade(args: argparse.Namespace) -> int:
             try:
                 applied = await db.upgrade()
             except SchemaTooNew as exc:
-                raise describe_schema_too_new(settings.database, exc) from None
+                raise describe_schema_too_new(db.name, exc) from None
             print(
-                f"{settings.database}: schema version {before} -> {before + len(applied)}"
+                f"{db.name}: schema version {before} -> {before + len(applied)}"
                 if applied
-                else f"{settings.database}: already at schema version {before}"
+                else f"{db.name}: already at schema version {before}"
             )
         return 0
 
     return asyncio.run(upgrade())
 
 
+def _sqlite_file(location: str) -> Path:
+    """The SQLite file `location` names; a PostgreSQL URL or a missing file is refused."""
+    target = parse_target(location)
+    if target.path is None:
+        return Path()
+    if not target.path.exists():
+        raise CliError(f"no database at {target.path} (set TWOPASS_DATABASE)")
+    return target.path
+
+
 def _db_backup(args: argparse.Namespace) -> int:
     settings = load_settings(args)
-    if not settings.database.exists():
+    if parse_target(settings.database).is_postgres:
+        raise CliError(
+            "TWOPASS_DATABASE is a PostgreSQL database: back it up with pg_dump, or copy it to "
+            "an SQLite file with `twopass db copy`"
+        )
+    if not _sqlite_file(settings.database).exists():
         raise CliError(f"no database at {settings.database} (set TWOPASS_DATABASE)")
     if args.dest.exists():
         raise CliError(f"{args.dest} already exists; choose a new file name")
 
     async def backup() -> int:
-        async with await open_database(settings.database, migrate=False) as db:
+        async with await SQLiteDatabase.open(settings.database, migrate=False) as db:
             await db.backup(args.dest)
         print(f"backed up {settings.database} to {args.dest}")
         return 0
@@ -465,8 +488,7 @@ def _db_backup(args: argparse.Namespace) -> int:
 
 def _db_check(args: argparse.Namespace) -> int:
     settings = load_settings(args)
-    if not settings.database.exists():
-        raise CliError(f"no database at {settings.database} (set TWOPASS_DATABASE)")
+    _sqlite_file(settings.database)
 
     async def check() -> int:
         from bot.group.repo import GroupRepo
@@ -479,7 +501,7 @@ def _db_check(args: argparse.Namespace) -> int:
             group = Group(GroupRepo(db), Servers(ServerRepo(db), roadmaps), roadmaps)
             problems = await group.check_totals(fix=args.fix)
             if not problems:
-                print(f"{settings.database}: the totals agree with the history")
+                print(f"{db.name}: the totals agree with the history")
                 return 0
             for line in problems:
                 print(line)
@@ -502,6 +524,51 @@ def _db_check(args: argparse.Namespace) -> int:
     return asyncio.run(check())
 
 
+async def totals_problems(db: Database) -> list[str]:
+    """What `twopass db check` reports: kept totals that differ from the history."""
+    roadmaps = Roadmaps(default_curriculum())
+    group = Group(GroupRepo(db), Servers(ServerRepo(db), roadmaps), roadmaps)
+    return await group.check_totals()
+
+
+def _db_copy(args: argparse.Namespace) -> int:
+    from bot.db.copy import CopyRefused, copy, counts
+
+    if parse_target(args.source).path is not None:
+        _sqlite_file(args.source)  # an SQLite source must exist: never create an empty one
+
+    async def run() -> int:
+        async with (
+            await open_database(args.source, migrate=False) as source,
+            await open_database(args.destination) as destination,
+        ):
+            try:
+                copied = await copy(source, destination)
+            except CopyRefused as refused:
+                raise CliError(str(refused)) from None
+            there = await counts(destination)
+            for table, rows in copied.items():
+                print(f"  {table:<20} {rows:>9} rows")
+            wrong = {t: (n, there.get(t)) for t, n in copied.items() if there.get(t) != n}
+            if wrong:
+                for table, (expected, found) in wrong.items():
+                    print(f"{table}: copied {expected} rows, {destination.name} has {found}")
+                return EXIT_RUNTIME
+            problems = await totals_problems(destination)
+            for line in problems:
+                print(line)
+            if problems:
+                print(f"{len(problems)} totals in {destination.name} differ from its history")
+                return EXIT_RUNTIME
+            print(
+                f"copied {sum(copied.values())} rows from {source.name} to {destination.name}; "
+                "the row counts match and the totals agree with the history"
+            )
+        return 0
+
+    return asyncio.run(run())
+
+
 def _services(db: Database, settings: Settings) -> tuple[Learners, Group]:
     """The services the data commands need, wired as the bot wires them, without Discord."""
     roadmaps = check_roadmaps(settings)
@@ -511,9 +578,9 @@ def _services(db: Database, settings: Settings) -> tuple[Learners, Group]:
     return learners, Group(GroupRepo(db), servers, roadmaps)
 
 
-def _existing_database(settings: Settings) -> Path:
-    if not settings.database.exists():
-        raise CliError(f"no database at {settings.database} (set TWOPASS_DATABASE)")
+def _existing_database(settings: Settings) -> str:
+    """The database settings name; an SQLite file must exist (a PostgreSQL one is asked)."""
+    _sqlite_file(settings.database)
     return settings.database
 
 

@@ -49,11 +49,7 @@ async def serve(settings: Settings) -> int:
     roadmaps = check_roadmaps(settings)
     async with await open_database(settings.database) as db:
         await check_stored_timezones(db)
-        log.info(
-            "database %s at schema version %d",
-            settings.database.resolve(),
-            await db.schema_version(),
-        )
+        log.info("database %s at schema version %d", db.name, await db.schema_version())
         bot = TwopassBot(settings=settings, db=db, roadmaps=roadmaps)
         stop_on_signals(bot)
         async with bot:

@@ -31,7 +31,8 @@ class Settings(BaseSettings):
 
     # The bot token is a secret: SecretStr keeps it out of reprs, logs and errors.
     discord_token: SecretStr | None = Field(default=None, validation_alias="DISCORD_TOKEN")
-    database: Path = Path("data/twopass.sqlite3")
+    # An SQLite file (a path, or sqlite:///path), or a postgresql:// URL (see bot/db/target.py).
+    database: str = "data/twopass.sqlite3"
     log_level: LogLevel = "INFO"
     # A server to sync slash commands to instantly while developing (global sync can take a while).
     dev_guild_id: int | None = Field(default=None, gt=0)
@@ -62,6 +63,11 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_missing(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("database", mode="before")
+    @classmethod
+    def _path_as_text(cls, value: object) -> object:
+        return str(value) if isinstance(value, Path) else value
 
     @field_validator(
         "dev_guild_id", "curriculum", "roadmaps", "shard_count", "redis_url", mode="before"

@@ -8,7 +8,9 @@ a supervisor whether restarting can help (see README, "Exit codes"):
     1  a runtime failure: Discord unreachable or refusing the token; restarting may help
     2  usage or configuration: a bad argument or setting, a broken roadmap file
     3  the database cannot be used as it is: not a database or damaged, written by a newer
-       twopass, a folder or unwritable path, or it holds a timezone this host does not know
+       twopass, a folder or unwritable path, or it holds a timezone this host does not know;
+       a PostgreSQL server that refuses the role, password or database (one that cannot be
+       reached at all is 1: restarting may help)
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ import sqlite3
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.db import Database
+from bot.db import Database, SQLiteDatabase
 from bot.db.migrations import LATEST, SchemaTooNew
+from bot.db.target import Target, parse
 from bot.settings import Settings
 from curriculum import (
     DEFAULT_PATH,
@@ -97,7 +100,7 @@ def check_roadmaps(settings: Settings) -> Roadmaps:
 # --- the database ---------------------------------------------------------------------------
 
 
-def _database_error(path: Path, what: str) -> StartupError:
+def _database_error(path: Path | Target | str, what: str) -> StartupError:
     return StartupError(f"database {path}: {what} (TWOPASS_DATABASE)", EXIT_DATABASE)
 
 
@@ -170,7 +173,7 @@ def describe_sqlite_error(path: Path, exc: sqlite3.Error | OSError) -> StartupEr
     return _database_error(path, text)
 
 
-def describe_schema_too_new(path: Path, exc: SchemaTooNew) -> StartupError:
+def describe_schema_too_new(path: Path | Target | str, exc: SchemaTooNew) -> StartupError:
     return _database_error(
         path,
         f"was written by a newer twopass (schema version {exc.version}; this one knows "
@@ -178,11 +181,16 @@ def describe_schema_too_new(path: Path, exc: SchemaTooNew) -> StartupError:
     )
 
 
-async def open_database(path: Path, *, migrate: bool = True) -> Database:
-    """Open (and by default migrate) the database, or raise one `StartupError` saying why not."""
+async def open_database(location: Path | str, *, migrate: bool = True) -> Database:
+    """Open (and by default migrate) the database `location` names (a file, or a PostgreSQL
+    URL), or raise one `StartupError` saying why not."""
+    target = parse(location)
+    if target.path is None:
+        return await _open_postgres(target, migrate=migrate)
+    path = target.path
     check_database_path(path)
     try:
-        database = await Database.open(path, migrate=migrate)
+        database = await SQLiteDatabase.open(path, migrate=migrate)
     except SchemaTooNew as exc:
         raise describe_schema_too_new(path, exc) from None
     except (sqlite3.Error, OSError) as exc:
@@ -196,6 +204,28 @@ async def open_database(path: Path, *, migrate: bool = True) -> Database:
     return database
 
 
+async def _open_postgres(target: Target, *, migrate: bool) -> Database:
+    import asyncpg
+
+    from bot.db.postgres import PostgresDatabase
+
+    assert target.url is not None
+    try:
+        return await PostgresDatabase.open(target.url, migrate=migrate)
+    except SchemaTooNew as exc:
+        raise describe_schema_too_new(target, exc) from None
+    except (OSError, TimeoutError) as exc:
+        # The server is down or unreachable: a supervisor's restart may find it back.
+        raise StartupError(
+            f"database {target}: cannot reach the PostgreSQL server ({exc}); exiting with "
+            f"{EXIT_RUNTIME} so a supervisor can restart it",
+            EXIT_RUNTIME,
+        ) from None
+    except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        # Refused: a wrong password or role, a database that does not exist, no permission.
+        raise _database_error(target, f"PostgreSQL refused it ({exc})") from None
+
+
 async def check_stored_timezones(database: Database) -> list[str]:
     """Timezones a server or member chose that this host does not know (old or missing tz data).
     They must not stop the bot for every other server: each is named in one WARNING line, and
@@ -206,7 +236,7 @@ async def check_stored_timezones(database: Database) -> list[str]:
             "SELECT timezone FROM guild_settings UNION SELECT timezone FROM members"
         )
     except sqlite3.Error as exc:
-        raise describe_sqlite_error(database.path, exc) from None
+        raise describe_sqlite_error(Path(database.name), exc) from None
     unknown = []
     for (zone,) in rows:
         try:

@@ -143,7 +143,8 @@ async def reply_error(interaction: discord.Interaction[discord.Client], message:
 async def late_reply(interaction: discord.Interaction[discord.Client], message: str) -> None:
     """Reach the member after the interaction's own answer is lost: a private follow-up while
     its token still works (it was answered by someone else), else a short note in the channel
-    that mentions them. Failing both, the warning already logged is all there is."""
+    that mentions them, saying only that the answer was lost (what it said may be private).
+    Failing both, the warning already logged is all there is."""
     if not interaction.is_expired():
         try:
             await interaction.followup.send(message, ephemeral=True)
@@ -155,8 +156,62 @@ async def late_reply(interaction: discord.Interaction[discord.Client], message: 
         return
     try:
         await channel.send(  # type: ignore[union-attr]
-            f"{interaction.user.mention} {message}",
+            f"{interaction.user.mention} Discord closed my answer to {_what(interaction)} before "
+            "it arrived; please run it again.",
             allowed_mentions=discord.AllowedMentions(users=[interaction.user]),
         )
     except discord.HTTPException:
         log.warning("could not reach the member of interaction %s in its channel", interaction.id)
+
+
+# Discord closes an interaction that is not acknowledged within 3 seconds.
+ACKNOWLEDGE_AFTER_SECONDS = 2.0
+
+
+class Answer:
+    """The one answer of a command that writes, and may wait for a busy database (up to its
+    5-second busy timeout) past Discord's 3 seconds: if the command has not answered after
+    ACKNOWLEDGE_AFTER_SECONDS, the interaction is acknowledged ("thinking..."), as private as
+    the answer will be, and the answer then completes it. Use as
+    `async with Answer(interaction, private=...) as answer: ...; await answer(embed=...)`."""
+
+    def __init__(self, interaction: discord.Interaction[discord.Client], *, private: bool) -> None:
+        self.interaction = interaction
+        self.private = private
+        self._turn = asyncio.Lock()  # the answer and the acknowledgement never cross
+        self._timer: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Answer:
+        self._timer = asyncio.get_running_loop().create_task(self._acknowledge_when_slow())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+
+    async def _acknowledge_when_slow(self) -> None:
+        await asyncio.sleep(ACKNOWLEDGE_AFTER_SECONDS)
+        async with self._turn:
+            if not self.interaction.response.is_done():
+                try:
+                    await self.interaction.response.defer(ephemeral=self.private, thinking=True)
+                except discord.HTTPException:
+                    log.warning("could not acknowledge interaction %s", self.interaction.id)
+
+    async def __call__(
+        self, content: str | None = None, *, private: bool | None = None, **message: Any
+    ) -> None:
+        """Send the answer; `private` overrides the privacy given at the start (an answer that
+        completes an acknowledgement keeps the acknowledgement's privacy, as Discord does)."""
+        ephemeral = self.private if private is None else private
+        async with self._turn:
+            if self._timer is not None:
+                self._timer.cancel()
+            if self.interaction.response.is_done():
+                await self.interaction.followup.send(
+                    content or discord.utils.MISSING, ephemeral=ephemeral, **message
+                )
+            else:
+                await self.interaction.response.send_message(
+                    content, ephemeral=ephemeral, **message
+                )

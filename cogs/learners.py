@@ -14,6 +14,7 @@ from bot.embeds import picture
 from bot.learners import inputs, render
 from bot.learners.videos import choices
 from bot.pictures import render_in_thread, render_progress_card
+from bot.tree import Answer
 from cogs.checks import actor, guild_id
 from curriculum import Pass
 
@@ -58,27 +59,29 @@ class LearnersCog(commands.Cog):
         timezone: app_commands.Range[str, 1, 64] | None = None,
         reminders: bool | None = None,
     ) -> None:
-        result = await self.bot.learners.join(
-            guild_id(interaction),
-            interaction.user.id,
-            self.bot.now(),
-            pace_hours=hours_per_week,
-            timezone=timezone,
-            reminders=reminders,
-            name=interaction.user.display_name,
-        )
-        await interaction.response.send_message(embed=render.joined(result), ephemeral=True)
+        async with Answer(interaction, private=True) as answer:
+            result = await self.bot.learners.join(
+                guild_id(interaction),
+                interaction.user.id,
+                self.bot.now(),
+                pace_hours=hours_per_week,
+                timezone=timezone,
+                reminders=reminders,
+                name=interaction.user.display_name,
+            )
+            await answer(embed=render.joined(result))
 
     @app_commands.command(
         description="Leave the roadmap: no reminders, off the boards; your history is kept"
     )
     @app_commands.guild_only()
     async def leave(self, interaction: discord.Interaction[discord.Client]) -> None:
-        await self.bot.learners.leave(guild_id(interaction), interaction.user.id)
-        await interaction.response.send_message(
-            "You have left the roadmap. Your passes are kept: `/join` again to pick up where you were.",
-            ephemeral=True,
-        )
+        async with Answer(interaction, private=True) as answer:
+            await self.bot.learners.leave(guild_id(interaction), interaction.user.id)
+            await answer(
+                "You have left the roadmap. Your passes are kept: `/join` again to pick up where "
+                "you were."
+            )
 
     @app_commands.command(
         description="Your next step, how you stand against your plan, and the cohort's video"
@@ -120,31 +123,27 @@ class LearnersCog(commands.Cog):
         minutes: app_commands.Range[int, 1, 1440] | None = None,
     ) -> None:
         target = member or interaction.user
-        result = await self.bot.learners.log(
-            guild_id(interaction),
-            target.id,
-            video,
-            PASSES[pass_],
-            self.bot.now(),
-            on=date,
-            note=note,
-            link=link,
-            actor=actor(interaction),
-            spent_minutes=minutes,
-        )
-        if result.corrected_by is not None:
-            # An admin's correction is not the member's accomplishment: only the admin sees it.
-            await interaction.response.send_message(
-                render.corrected(result.roadmap, result, target.id), ephemeral=True
+        # Public unless asked otherwise; an admin's correction is only ever private.
+        async with Answer(interaction, private=private or member is not None) as answer:
+            result = await self.bot.learners.log(
+                guild_id(interaction),
+                target.id,
+                video,
+                PASSES[pass_],
+                self.bot.now(),
+                on=date,
+                note=note,
+                link=link,
+                actor=actor(interaction),
+                spent_minutes=minutes,
             )
-        elif result.edited:
-            await interaction.response.send_message(
-                embed=render.edited(result.roadmap, result), ephemeral=True
-            )
-        else:
-            await interaction.response.send_message(
-                embed=render.done(result.roadmap, result, target.id), ephemeral=private
-            )
+            if result.corrected_by is not None:
+                # An admin's correction is not the member's accomplishment: only they see it.
+                await answer(render.corrected(result.roadmap, result, target.id), private=True)
+            elif result.edited:
+                await answer(embed=render.edited(result.roadmap, result), private=True)
+            else:
+                await answer(embed=render.done(result.roadmap, result, target.id))
 
     @app_commands.command(description="Remove a pass you logged by mistake")
     @app_commands.guild_only()
@@ -164,16 +163,20 @@ class LearnersCog(commands.Cog):
     ) -> None:
         target = member or interaction.user
         which = PASSES[pass_]
-        title = await self.bot.learners.undo(
-            guild_id(interaction), target.id, video, which, self.bot.now(), actor(interaction)
-        )
-        whose = "your" if target.id == interaction.user.id else f"{target.mention}'s"
-        by = "" if target.id == interaction.user.id else ", naming you as who made the correction"
-        await interaction.response.send_message(
-            f"Removed {whose} {which.label} pass of **{title}**. "
-            f"The change is kept in the history{by}.",
-            ephemeral=True,
-        )
+        async with Answer(interaction, private=True) as answer:
+            title = await self.bot.learners.undo(
+                guild_id(interaction), target.id, video, which, self.bot.now(), actor(interaction)
+            )
+            whose = "your" if target.id == interaction.user.id else f"{target.mention}'s"
+            by = (
+                ""
+                if target.id == interaction.user.id
+                else ", naming you as who made the correction"
+            )
+            await answer(
+                f"Removed {whose} {which.label} pass of **{title}**. "
+                f"The change is kept in the history{by}."
+            )
 
     @app_commands.command(description="Progress per phase, streak and notes (yours or a member's)")
     @app_commands.guild_only()

@@ -16,7 +16,6 @@ import os
 import signal
 import time
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import discord
@@ -81,7 +80,7 @@ def arm(step: str) -> None:
 
 async def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--db", type=Path, required=True)
+    parser.add_argument("--db", required=True)  # a file, or a postgresql:// URL
     parser.add_argument("--base", required=True)
     parser.add_argument("--gateway", required=True)
     parser.add_argument("--token", required=True)

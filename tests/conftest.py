@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,6 +20,89 @@ from localdiscord.interactions import Reply
 from tests.tables import Store
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # a Monday
+
+
+# The PostgreSQL server the tests use: a database in which each test gets a schema of its own.
+# The machines that develop and test this project run one here; CI sets the variable.
+POSTGRES = os.environ.get("TWOPASS_TEST_POSTGRES", "postgresql://127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+BACKENDS = ("sqlite", "postgres")
+
+
+async def _postgres_problem(url: str) -> str | None:
+    import asyncpg
+
+    try:
+        connection = await asyncpg.connect(url, timeout=3)
+    except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    await connection.close()
+    return None
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """The PostgreSQL URL, once it answered. Without a server the PostgreSQL cases are skipped
+    on a person's machine and fail in CI, where one must run."""
+    problem = asyncio.run(_postgres_problem(POSTGRES))
+    if problem is not None:
+        reason = f"no PostgreSQL at {POSTGRES} (set TWOPASS_TEST_POSTGRES): {problem}"
+        if IN_CI:
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return POSTGRES
+
+
+def with_schema(url: str, schema: str) -> str:
+    """`url` with every connection's search_path set to `schema`."""
+    return f"{url}{'&' if '?' in url else '?'}search_path={schema}"
+
+
+async def _run_on(url: str, statement: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test marked `sqlite_only` (it pokes at SQLite itself) runs on SQLite alone."""
+    kept, dropped = [], []
+    for item in items:
+        params = getattr(item, "callspec", None)
+        on_postgres = params is not None and params.params.get("database_url") == "postgres"
+        (dropped if on_postgres and item.get_closest_marker("sqlite_only") else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Where a test's database lives: an SQLite file in its temporary folder, or a fresh schema
+    of the PostgreSQL test database (dropped afterwards). Tests that take it run on both."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "twopass.sqlite3")
+        return
+    yield from fresh_schema(request.getfixturevalue("postgres_server"))
+
+
+def fresh_schema(server: str) -> Iterator[str]:
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    asyncio.run(_run_on(server, f"CREATE SCHEMA {schema}"))
+    try:
+        yield with_schema(server, schema)
+    finally:
+        asyncio.run(_run_on(server, f"DROP SCHEMA {schema} CASCADE"))
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL schema, for tests that need PostgreSQL beside SQLite."""
+    yield from fresh_schema(postgres_server)
 
 
 # The machines the project is developed and tested on run Redis here; a fresh machine may not.
@@ -45,8 +130,15 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest_asyncio.fixture
-async def store(db_path: Path) -> AsyncIterator[Store]:
-    """A real SQLite database in a temporary folder, migrated to the latest schema."""
+async def store(database_url: str) -> AsyncIterator[Store]:
+    """A real database (an SQLite file, or a PostgreSQL schema), migrated to the latest schema."""
+    async with await Store.open(database_url) as opened:
+        yield opened
+
+
+@pytest_asyncio.fixture
+async def sqlite_store(db_path: Path) -> AsyncIterator[Store]:
+    """An SQLite database only, for what is SQLite's own (its file, its WAL, its migrations)."""
     async with await Store.open(db_path) as opened:
         yield opened
 
@@ -92,8 +184,8 @@ def make_bot(store: Store, clock: SteppedClock, **settings: Any) -> TwopassBot:
 
 
 @pytest_asyncio.fixture
-async def server(tmp_path: Path) -> AsyncIterator[Server]:
-    async with LocalDiscord() as local, await Store.open(tmp_path / "bot.sqlite3") as store:
+async def server(database_url: str) -> AsyncIterator[Server]:
+    async with LocalDiscord() as local, await Store.open(database_url) as store:
         guild = local.add_guild("Study Hall")
         study = guild.add_text_channel("study")
         alice, bob = guild.add_member("alice"), guild.add_member("bob")

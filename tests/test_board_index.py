@@ -22,7 +22,7 @@ async def by_hand(store: Store, guild: int, week: str | None) -> list[tuple[int,
     rows = await store.db.rows(
         "SELECT p.user_id, sum(p.minutes), count(*), max(p.logged_at) FROM passes AS p"
         " JOIN members AS m USING (guild_id, user_id)"
-        " WHERE p.guild_id = ? AND m.active = 1 AND (? IS NULL OR p.week = ?)"
+        " WHERE p.guild_id = ? AND m.active = 1 AND (CAST(? AS TEXT) IS NULL OR p.week = ?)"
         " GROUP BY p.user_id",
         (guild, week, week),
     )

@@ -7,7 +7,6 @@ import random
 import re
 from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -75,11 +74,11 @@ async def recomputed(
 
 @pytest.mark.parametrize("seed", [1])
 async def test_months_of_check_ins_tile_the_days_and_match_the_passes_table(
-    tmp_path: Path, seed: int
+    database_url: str, seed: int
 ) -> None:
     rng = random.Random(seed)
     start = D(2026, 1, 5)
-    async with LocalDiscord() as local, await Store.open(tmp_path / "bot.sqlite3") as store:
+    async with LocalDiscord() as local, await Store.open(database_url) as store:
         guild = local.add_guild("Study Hall")
         channel = guild.add_text_channel("study")
         clock = SteppedClock(datetime(2026, 1, 5, 8, 0, tzinfo=UTC))

@@ -41,7 +41,7 @@ POST_MESSAGE = "/channels/{channel_id}/messages"
 
 async def start_process(
     local: LocalDiscord,
-    db: Path,
+    db: str,
     shards: str,
     redis_url: str,
     at: datetime,
@@ -105,9 +105,10 @@ async def posted_once(local: LocalDiscord, store: Store, channel: Channel) -> in
 
 
 async def test_three_processes_post_every_check_in_once_within_the_limit_across_a_kill(
-    tmp_path: Path, redis_url: str
+    database_url: str, redis_url: str
 ) -> None:
-    db = tmp_path / "bot.sqlite3"
+    # On SQLite (one machine) and on PostgreSQL (processes on several machines).
+    db = database_url
     # Three processes of one bot identify at once; Discord's spacing of identifies is not what
     # this test is about (tests/test_shards.py is).
     async with LocalDiscord(identify_interval=0.0) as local, await Store.open(db) as store:

@@ -235,3 +235,11 @@ def test_standing_is_not_fooled_by_float_noise() -> None:
     assert plan.standing(ROADMAP, set(), start=start, pace_hours=5, today=TODAY).days_ahead == -29
     start = TODAY - timedelta(days=3)
     assert plan.standing(ROADMAP, set(), start=start, pace_hours=3, today=TODAY).days_ahead == -3
+
+
+def test_a_pass_is_logged_only_on_a_video_whose_words_begin_with_what_was_typed() -> None:
+    # Fragments inside words are fine for suggestions, not for logging a pass publicly.
+    with pytest.raises(UnknownVideo):
+        resolve(ROADMAP, "vid`eo")
+    assert resolve(ROADMAP, "backprop calc").id == "backprop-calculus"
+    assert resolve(ROADMAP, "wavenet").id == "makemore-5"

@@ -317,6 +317,12 @@ async def test_cohort_and_roadmap(server: Server) -> None:
     assert f"on the second pass: <@{server.alice.id}>" in body
     assert body.count(f"<@{server.alice.id}>") == 2  # on the map, and in "moved this week"
     assert f"Moved this week: <@{server.alice.id}>" in body
+    # Who went quiet is counted in public, never named.
+    server.clock.advance(days=15)
+    later = text(await server.slash(server.alice, "cohort"))
+    assert "Quiet for 14 days or more: 2 members" in later
+    quiet_line = next(line for line in later.splitlines() if line.startswith("Quiet for"))
+    assert "<@" not in quiet_line
     roadmap = await server.slash(server.alice, "roadmap")
     assert roadmap.ephemeral and len(roadmap.embeds) == 3
     assert "✅⬜ 1. [But what is a neural network?]" in text(roadmap)

@@ -101,9 +101,9 @@ async def test_sigterm_answers_the_command_in_flight_then_exits_cleanly(tmp_path
     assert _closed_cleanly(database) == [("gpt", 1)]
 
 
-async def test_a_post_in_flight_when_the_bot_stops_is_sent_and_recorded(tmp_path: Path) -> None:
+async def test_a_post_in_flight_when_the_bot_stops_is_sent_and_recorded(database_url: str) -> None:
     due = DUE.replace(hour=9)
-    async with LocalDiscord() as local, await Store.open(tmp_path / "bot.sqlite3") as store:
+    async with LocalDiscord() as local, await Store.open(database_url) as store:
         guild = local.add_guild("Study Hall")
         channel = guild.add_text_channel("study")
         await store.save_guild_settings(

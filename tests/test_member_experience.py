@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -168,9 +167,9 @@ def test_the_default_timezone_setting_uses_the_same_rules() -> None:
 
 
 async def test_a_bad_stored_zone_does_not_stop_start_up_for_other_servers(
-    tmp_path: Path,
+    database_url: str,
 ) -> None:
-    async with LocalDiscord() as local, await Store.open(tmp_path / "bot.sqlite3") as store:
+    async with LocalDiscord() as local, await Store.open(database_url) as store:
         broken, fine = local.add_guild("Old Host"), local.add_guild("Study Hall")
         alice = fine.add_member("alice")
         channels = {g.id: g.add_text_channel("study") for g in (broken, fine)}
@@ -392,3 +391,17 @@ async def test_a_note_can_be_corrected_and_the_history_keeps_the_old_one(server:
     assert stored.note == "fixed"
     edits = await server.bot.learners.repo.edits_of(server.guild.id, server.alice.id)
     assert edits == [("gpt", 1, server.alice.id, "fixed")]
+
+
+async def test_a_check_in_says_who_moved_in_its_own_days(server: Server) -> None:
+    # A Monday check-in covers the seven days before it: the cohort part of the post must name
+    # the same members as its numbers, not "this week", which has only just begun.
+    await server.slash(server.admin, "setup channel", channel_=server.study)
+    await server.slash(server.alice, "join")
+    await server.slash(server.alice, "done", video="neural-network", pass_="first")
+    server.clock.advance(days=7)  # Monday 9 March, after the day's check-in time
+    await server.slash(server.admin, "checkin now")
+    (thread,) = server.study.threads
+    posted = "".join(text(m) for m in thread.visible_messages())
+    assert f"Moved in these days: <@{server.alice.id}>" in posted
+    assert "Moved this week" not in posted

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from bot.db import Database
+from bot.db.copy import tables
 from bot.learners.export import Export, ExportTooLarge, PassRow, package
 from bot.learners.service import Actor
 from curriculum import Pass, default_curriculum
@@ -40,8 +41,8 @@ NO_MEMBER_DATA = {
 
 
 async def all_tables(db: Database) -> set[str]:
-    rows = await db.rows("SELECT name FROM sqlite_master WHERE type = 'table'")
-    return {row[0] for row in rows if not row[0].startswith("sqlite_")}
+    """Every table of the schema, on either engine (as `twopass db copy` finds them)."""
+    return set(await tables(db))
 
 
 async def rows_naming(db: Database, some_id: int) -> list[tuple[str, tuple[Any, ...]]]:

@@ -20,6 +20,7 @@ import time_machine
 from PIL import Image
 
 from bot.app import TwopassBot
+from bot.db.postgres import PostgresDatabase
 from bot.pictures import CheckinChart, DayPasses, MemberHours, PassState, canvas
 from bot.pictures.checkin import day_bar
 from bot.pictures.checkin import height as chart_height
@@ -106,8 +107,8 @@ class World:
 
 
 @pytest_asyncio.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    async with LocalDiscord() as discord, await Store.open(tmp_path / "bot.sqlite3") as store:
+async def world(database_url: str) -> AsyncIterator[World]:
+    async with LocalDiscord() as discord, await Store.open(database_url) as store:
         berlin = discord.add_guild("Berlin Study Hall")
         york = discord.add_guild("New York Study Hall")
         admin = berlin.add_member("admin", admin=True)
@@ -489,19 +490,32 @@ async def test_turning_a_post_off_cancels_its_pending_retry(world: World) -> Non
     assert [p.state for p in parts] == ["cancelled"]
 
 
+async def refuse_writes(store: Store, refuse: bool) -> None:
+    """Make the database refuse (or accept again) what a reservation writes, as a full disk
+    would: SQLite goes read-only; PostgreSQL gets a constraint no new post can meet."""
+    if isinstance(store.db, PostgresDatabase):
+        await store.db.rows(
+            "ALTER TABLE posts ADD CONSTRAINT refuse_all CHECK (false) NOT VALID"
+            if refuse
+            else "ALTER TABLE posts DROP CONSTRAINT refuse_all"
+        )
+    else:
+        await store.db.rows(f"PRAGMA query_only = {'ON' if refuse else 'OFF'}")
+
+
 async def test_a_reservation_the_database_refused_goes_out_once_writes_work_again(
     world: World,
 ) -> None:
     """Defect 3: a failed reservation lost the post for good."""
     await world.configure(world.berlin, world.berlin_study)
     world.clock.now = local(2026, 3, 3, 9, 0).astimezone(UTC)
-    await world.store.db.rows("PRAGMA query_only = ON")  # the database refuses every write
+    await refuse_writes(world.store, True)  # the database refuses every write
     outcome = await world.publisher.fire(world.berlin.id, PostKind.DAILY)
     assert outcome.status is Status.FAILED and "not reserved" in outcome.detail
     world.clock.advance(seconds=15)
     assert [o.status for o in await world.sweep()] == [Status.FAILED]
     assert world.posted(world.berlin_study) == []
-    await world.store.db.rows("PRAGMA query_only = OFF")  # the disk has room again
+    await refuse_writes(world.store, False)  # the disk has room again
     world.clock.advance(minutes=30)
     assert [o.status for o in await world.sweep()] == [Status.POSTED]
     world.clock.advance(seconds=15)
@@ -563,7 +577,8 @@ async def test_an_unusable_thread_sends_the_rest_to_the_channel_and_keeps_check_
     await member_logs(
         world, world.berlin, 1, ("micrograd", Pass.FIRST, datetime(2026, 3, 1, 9, tzinfo=UTC))
     )
-    fast(world, 0.05)
+    # Long enough that the sends before the hang finish on a busy machine (PostgreSQL beside).
+    fast(world, 0.2)
     world.clock.now = local(2026, 3, 2, 18, 0).astimezone(UTC)
     # The head and the first part are out, then Discord has a bad minute.
     world.local.hang("POST", SEND, skip=2, handled=False)
@@ -615,8 +630,10 @@ async def test_one_slow_server_does_not_hold_up_another(world: World) -> None:
     )
     world.clock.now = local(2026, 3, 3, 9, 0).astimezone(UTC)
     running = asyncio.ensure_future(world.publisher.catch_up())
-    await world.local.wait_until(lambda: bool(world.posted(world.york_study)))
-    assert world.posted(world.berlin_study) == [] and slow.held == 1
+    # Berlin's send hangs until released; York's goes out meanwhile (in either order: on
+    # PostgreSQL the two reservations run side by side, so York may even be first).
+    await world.local.wait_until(lambda: bool(world.posted(world.york_study)) and slow.held == 1)
+    assert world.posted(world.berlin_study) == []
     world.local.release_hangs()
     await running
     assert len(world.posted(world.berlin_study)) == 1

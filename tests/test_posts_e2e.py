@@ -4,7 +4,6 @@ the check-in that fell due while it was down, and every request is checked again
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -48,8 +47,8 @@ def bot_at(store: Store, moment: datetime) -> TwopassBot:
     )
 
 
-async def test_missed_check_in_appears_in_the_channel_once(tmp_path: Path) -> None:
-    async with LocalDiscord() as local, await Store.open(tmp_path / "bot.sqlite3") as store:
+async def test_missed_check_in_appears_in_the_channel_once(database_url: str) -> None:
+    async with LocalDiscord() as local, await Store.open(database_url) as store:
         guild = local.add_guild("Study Hall")
         channel = guild.add_text_channel("study")
         await store.save_guild_settings(
@@ -66,10 +65,10 @@ async def test_missed_check_in_appears_in_the_channel_once(tmp_path: Path) -> No
 
 
 async def test_a_post_whose_reply_was_lost_is_found_not_repeated_after_the_nonce_window(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     due = DUE.replace(hour=9)
-    async with LocalDiscord() as local, await Store.open(tmp_path / "bot.sqlite3") as store:
+    async with LocalDiscord() as local, await Store.open(database_url) as store:
         guild = local.add_guild("Study Hall")
         channel = guild.add_text_channel("study")
         await store.save_guild_settings(
@@ -97,8 +96,10 @@ async def test_a_post_whose_reply_was_lost_is_found_not_repeated_after_the_nonce
         assert record is not None and record.done and record.message_id == posted[0].id
 
 
-async def test_discord_tells_a_lost_thread_or_message_from_a_lost_channel(tmp_path: Path) -> None:
-    async with LocalDiscord() as local, await Store.open(tmp_path / "bot.sqlite3") as store:
+async def test_discord_tells_a_lost_thread_or_message_from_a_lost_channel(
+    database_url: str,
+) -> None:
+    async with LocalDiscord() as local, await Store.open(database_url) as store:
         guild = local.add_guild("Study Hall")
         channel = guild.add_text_channel("study")
         bot = bot_at(store, DUE)
@@ -121,12 +122,12 @@ async def test_discord_tells_a_lost_thread_or_message_from_a_lost_channel(tmp_pa
 
 
 async def test_check_ins_due_at_the_same_minute_stay_under_discords_global_limit(
-    tmp_path: Path,
+    database_url: str,
 ) -> None:
     # Discord's limit is 50 requests/s; 60 here, the bot's bucket at the same 90% of it as in
     # production. The ~90 requests take under two seconds paced; all at once, a third get 429s.
     limit = 60.0
-    async with LocalDiscord() as local, await Store.open(tmp_path / "bot.sqlite3") as store:
+    async with LocalDiscord() as local, await Store.open(database_url) as store:
         channels = {}
         for number in range(30):
             guild = local.add_guild(f"Study Hall {number}")
@@ -154,8 +155,10 @@ async def test_check_ins_due_at_the_same_minute_stay_under_discords_global_limit
         assert bucket.granted == paced and bucket.waited > 0  # every post request took a token
 
 
-async def test_a_send_discord_py_gave_up_on_after_429s_is_made_again_once(tmp_path: Path) -> None:
-    async with LocalDiscord() as local, await Store.open(tmp_path / "bot.sqlite3") as store:
+async def test_a_send_discord_py_gave_up_on_after_429s_is_made_again_once(
+    database_url: str,
+) -> None:
+    async with LocalDiscord() as local, await Store.open(database_url) as store:
         guild = local.add_guild("Study Hall")
         channel = guild.add_text_channel("study")
         bot = bot_at(store, DUE)

@@ -7,8 +7,14 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 
+import pytest
+
+from bot import tree
 from curriculum import Pass
 from tests.conftest import Server
+
+# The loop's own connection is SQLite's; PostgreSQL runs every statement the same way.
+pytestmark = pytest.mark.sqlite_only
 
 
 async def test_a_locked_database_hands_done_to_the_thread_and_the_command_succeeds(
@@ -46,3 +52,27 @@ async def test_short_statements_see_what_the_thread_connection_committed(server:
     assert db.handed_over == 0
     held = await server.store.passes_of(guild, alice)
     assert [(p.video_id, p.pass_no) for p in held] == [("gpt", int(Pass.FIRST))]
+
+
+async def test_a_done_that_waits_for_the_database_is_acknowledged_then_answered_in_public(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Discord closes an interaction not acknowledged within 3 s, and a write may wait up to the
+    # busy timeout (5 s): past ACKNOWLEDGE_AFTER_SECONDS the bot says it is thinking, as public
+    # as the answer will be, and the answer completes it. Shortened here.
+    monkeypatch.setattr(tree, "ACKNOWLEDGE_AFTER_SECONDS", 0.05)
+    await server.slash(server.alice, "join")
+    other = sqlite3.connect(server.store.db.path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        done = asyncio.create_task(server.slash(server.alice, "done", video="gpt", pass_="first"))
+        await asyncio.sleep(0.3)
+    finally:
+        other.execute("COMMIT")
+        other.close()
+    reply = await done
+    assert reply.deferred and not reply.ephemeral
+    assert "did the **first pass**" in str(reply.embeds)
+    # A quick one is answered directly, with no "thinking..." first.
+    quick = await server.slash(server.alice, "done", video="gpt", pass_="second")
+    assert not quick.deferred and "did the **second pass**" in str(quick.embeds)

@@ -21,6 +21,10 @@ GUILD, ALICE, BOB = 100, 1, 2
 
 async def test_fresh_database_reaches_latest_schema(store: Store) -> None:
     assert await store.schema_version() == migrations.LATEST
+
+
+async def test_a_fresh_sqlite_database_logs_ahead_and_checks_keys(sqlite_store: Store) -> None:
+    store = sqlite_store
     async with store.reading() as db, db.execute("PRAGMA journal_mode") as cur:
         assert (await cur.fetchone())[0] == "wal"  # type: ignore[index]
     async with store.reading() as db, db.execute("PRAGMA foreign_keys") as cur:
@@ -156,7 +160,8 @@ async def test_undo_keeps_history(store: Store) -> None:
     ]
 
 
-async def test_backup_while_open_holds_the_same_rows(store: Store, tmp_path: Path) -> None:
+async def test_backup_while_open_holds_the_same_rows(sqlite_store: Store, tmp_path: Path) -> None:
+    store = sqlite_store
     await store.join(GUILD, ALICE, 5, "UTC", NOW)
     await _log(store, "micrograd", 1)
     copy = tmp_path / "backup" / "copy.sqlite3"
@@ -226,10 +231,10 @@ async def test_the_log_is_checkpointed_in_the_background_not_by_a_command(
 async def test_a_dead_checkpointer_is_reported_and_close_still_closes(
     db_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async def broken(self: core.Database) -> None:
+    async def broken(self: core.SQLiteDatabase) -> None:
         raise sqlite3.OperationalError("disk I/O error")
 
-    monkeypatch.setattr(core.Database, "_checkpoint_forever", broken)
+    monkeypatch.setattr(core.SQLiteDatabase, "_checkpoint_forever", broken)
     store = await Store.open(db_path)
     await asyncio.sleep(0.05)
     assert "WAL checkpointer stopped" in caplog.text

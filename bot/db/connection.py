@@ -1,5 +1,6 @@
 """The SQLite connection every feature's repository shares: opening, migrations, transactions,
-backup, and the small key-value state of the deployment (`app_state`)."""
+backup, and the small key-value state of the deployment (`app_state`). The embedded default;
+`bot.db.postgres` is the same interface (`bot.db.interface.Database`) over PostgreSQL."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import aiosqlite
 
 from bot import private_files
 from bot.db import migrations
+from bot.db.interface import Connection, Params
 
 log = logging.getLogger(__name__)
 
@@ -41,16 +43,13 @@ def from_db_time(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
-Params = tuple[Any, ...] | dict[str, Any]
-
-
-async def fetch_all(db: aiosqlite.Connection, sql: str, params: Params = ()) -> list[Any]:
+async def fetch_all(db: Connection, sql: str, params: Params = ()) -> list[Any]:
     """Rows of one statement in a single trip to the database thread (execute, fetch and close
     through a cursor would be three)."""
     return list(await db.execute_fetchall(sql, params))
 
 
-async def fetch_one(db: aiosqlite.Connection, sql: str, params: Params = ()) -> Any:
+async def fetch_one(db: Connection, sql: str, params: Params = ()) -> Any:
     rows = await fetch_all(db, sql, params)
     return rows[0] if rows else None
 
@@ -80,7 +79,7 @@ def _open_short(path: Path) -> sqlite3.Connection:
     return short
 
 
-class Database:
+class SQLiteDatabase:
     """Owns one aiosqlite connection. Open it once at start-up and close it at shutdown; each
     feature's repository runs its SQL through it.
 
@@ -103,6 +102,10 @@ class Database:
         # Short writes waiting for the next group commit (see `short_write`).
         self._writes: list[tuple[str, Params, asyncio.Future[list[Any]]]] = []
         self._handing: set[asyncio.Task[list[Any]]] = set()  # writes waiting on the thread
+
+    @property
+    def name(self) -> str:
+        return str(self.path)
 
     @classmethod
     async def open(cls, path: Path | str, *, migrate: bool = True) -> Self:

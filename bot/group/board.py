@@ -106,6 +106,9 @@ class CohortView:
     # cohort's video of the day (its id; None once the calendar passed the end).
     names: Mapping[int, str] = field(default_factory=dict)
     video_of_the_day: str | None = None
+    # The days `moved_this_week` is about, as a reader sees them: /cohort's "this week", or a
+    # check-in's own window.
+    moved_window: str = "this week"
 
 
 def cohort_view(
@@ -114,22 +117,29 @@ def cohort_view(
     joined: Sequence[tuple[int, datetime]],
     passes: Iterable[CohortPass],
     now: datetime,
+    *,
+    window: tuple[date, date] | None = None,
+    window_name: str = "this week",
 ) -> CohortView:
-    """Who holds which pass, who is on which video, who moved this week and who went quiet, on
-    the server's calendar (`timezone`)."""
+    """Who holds which pass, who is on which video, who moved and who went quiet, on the
+    server's calendar (`timezone`). Moved means a pass studied in `window` (both days included;
+    by default this week, Monday to today), named `window_name` for the reader."""
     members = [user for user, _ in joined]
+    today = timekeeping.local_today(now, timezone)
+    since, until = window or (timekeeping.week_start(today), date.max)
     held: dict[int, set[PassKey]] = defaultdict(set)
     last_day: dict[int, date] = {}
+    moved: set[int] = set()
     for p in passes:
         held[p.user_id].add((p.video_id, p.pass_no))
         last_day[p.user_id] = max(last_day.get(p.user_id, p.study_date), p.study_date)
-    today = timekeeping.local_today(now, timezone)
+        if since <= p.study_date <= until:
+            moved.add(p.user_id)
     # Quiet counts from the last pass, or from (re)joining for someone who has not logged since.
     last_move = {
         user: max(last_day.get(user, date.min), timekeeping.local_today(at, timezone))
         for user, at in joined
     }
-    monday = timekeeping.week_start(today)
     first_only: dict[str, list[int]] = defaultdict(list)
     both: dict[str, list[int]] = defaultdict(list)
     on_it: dict[str, list[int]] = defaultdict(list)
@@ -159,9 +169,10 @@ def cohort_view(
             for video in stage.videos
         ),
         members=tuple(members),
-        moved_this_week=tuple(u for u in members if u in last_day and last_day[u] >= monday),
+        moved_this_week=tuple(u for u in members if u in moved),
         quiet=tuple(u for u in members if (today - last_move[u]).days >= QUIET_DAYS),
         finished=tuple(finished),
+        moved_window=window_name,
     )
 
 

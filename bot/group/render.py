@@ -18,7 +18,7 @@ from bot.embeds import (
     mentions,
     plural,
 )
-from bot.group.board import Board, BoardEntry, CohortView, Period
+from bot.group.board import QUIET_DAYS, Board, BoardEntry, CohortView, Period
 from bot.pictures import CohortMap, MemberRow, PassState, VideoColumn
 
 _SIX_DAYS = timedelta(days=6)
@@ -65,9 +65,15 @@ def cohort(view: CohortView) -> list[discord.Embed]:
     if not view.members:
         out.description = "Nobody has joined yet: `/join` to start the cohort."
         return [out]
-    moves = embed("This week", colour=GREY)
-    add_field(moves, "Moved this week", mentions(view.moved_this_week) or "nobody yet")
-    add_field(moves, "Quiet for 14 days or more", mentions(view.quiet) or "nobody")
+    moves = embed(view.moved_window.capitalize(), colour=GREY)
+    add_field(moves, f"Moved {view.moved_window}", mentions(view.moved_this_week) or "nobody yet")
+    # A count, never names: who has gone quiet is theirs to tell (the check-in nudges only
+    # those who asked for it).
+    add_field(
+        moves,
+        f"Quiet for {QUIET_DAYS} days or more",
+        wording.plural(len(view.quiet), "member") if view.quiet else "nobody",
+    )
     if view.finished:
         add_field(moves, "Finished the roadmap", mentions(view.finished))
     budget = EMBED_TOTAL_MAX - len(moves)

@@ -7,17 +7,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-import aiosqlite
-
-from bot.db import Database, fetch_all, from_db_time
+from bot.db import Connection, Database, fetch_all, from_db_time
 from bot.group.board import BoardRow, CohortPass, Totals
 from bot.timekeeping import week_start
 
-# The one board order: most points first, then whoever reached the score first, then by id.
-BOARD_ORDER = "-minutes, reached_at, user_id"
-# The same order as the board indexes hold it (migration 0014): written so SQLite reads a page
-# straight off the index instead of sorting the server.
-_INDEX_ORDER = "minutes DESC, reached_at, user_id"
+# The one board order: most points first, then whoever reached the score first, then by id;
+# written as the board indexes hold it (migration 0014), so SQLite reads a page straight off the
+# index instead of sorting the server.
+BOARD_ORDER = "minutes DESC, reached_at, user_id"
 
 # One page of a board, the caller's own line and the board's size, in one statement, each part
 # an index read: the page a LIMIT over the board index, the size a kept counter, the caller's
@@ -33,14 +30,15 @@ _BOARD_PAGE = f"""
     ), 0)
     UNION ALL
     SELECT * FROM (
-        SELECT :first - 1 + row_number() OVER (), user_id, minutes, passes, reached_at, NULL
+        SELECT :first - 1 + row_number() OVER (), user_id, minutes, passes, reached_at,
+               CAST(NULL AS BIGINT)
         FROM (
             SELECT user_id, minutes, passes, reached_at FROM {{table}}
             WHERE guild_id = :guild {{week}} AND active = 1
-            ORDER BY {_INDEX_ORDER}
+            ORDER BY {BOARD_ORDER}
             LIMIT :last - :first + 1 OFFSET :first - 1
-        )
-    )
+        ) AS ordered
+    ) AS page
     UNION ALL
     SELECT 1 + (
             SELECT count(*) FROM {{table}} AS ahead
@@ -69,7 +67,7 @@ _BOARD_SINCE = f"""
         JOIN members AS m ON m.guild_id = p.guild_id AND m.user_id = p.user_id AND m.active = 1
         WHERE p.guild_id = :guild AND p.study_date BETWEEN :since AND :until
         GROUP BY p.user_id
-    )
+    ) AS sums
     ORDER BY {BOARD_ORDER}
     LIMIT :limit
 """
@@ -93,7 +91,7 @@ _REBUILD_TOTALS = (
 )
 
 
-async def rebuild_server_totals(db: aiosqlite.Connection, guild_id: int) -> None:
+async def rebuild_server_totals(db: Connection, guild_id: int) -> None:
     """One server's kept totals from its passes' points, inside the caller's transaction (the
     switch of its roadmap, which changed them)."""
     for statement in _REBUILD_TOTALS:

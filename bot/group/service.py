@@ -6,9 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, datetime
 
-import aiosqlite
-
 from bot import timekeeping
+from bot.db import Connection
 from bot.group import board as rules
 from bot.group.board import Board, BoardEntry, CohortPass, CohortView, Period
 from bot.group.repo import GroupRepo, rebuild_server_totals
@@ -88,7 +87,7 @@ class Group:
     async def rebuild_totals(self) -> None:
         await self.repo.rebuild_totals()
 
-    async def rebuild_server(self, db: aiosqlite.Connection, guild_id: int) -> None:
+    async def rebuild_server(self, db: Connection, guild_id: int) -> None:
         """Part of switching a server's roadmap (inside its transaction): its totals anew."""
         await rebuild_server_totals(db, guild_id)
 

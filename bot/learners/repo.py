@@ -9,9 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-import aiosqlite
-
-from bot.db import Database, fetch_all, fetch_one, from_db_time, to_db_time
+from bot.db import Connection, Database, fetch_all, fetch_one, from_db_time, to_db_time
 from bot.learners.export import EditRow, Erased, HistoryRow, PassRow
 from bot.learners.records import HistoryEntry, LoggedPass, Member
 from bot.server.records import (
@@ -95,7 +93,7 @@ def _prefixed(alias: str, columns: str) -> str:
 _SNAPSHOT_SQL = f"""
     SELECT {_prefixed("g", SETTINGS_COLUMNS)}, {_prefixed("m", MEMBER_COLUMNS)},
            {_prefixed("p", _PASS_READ)}
-    FROM (SELECT ? AS guild_id, ? AS user_id) AS asked
+    FROM (SELECT CAST(? AS BIGINT) AS guild_id, CAST(? AS BIGINT) AS user_id) AS asked
     LEFT JOIN guild_settings AS g ON g.guild_id = asked.guild_id
     LEFT JOIN members AS m ON m.guild_id = asked.guild_id AND m.user_id = asked.user_id
     LEFT JOIN passes AS p ON p.guild_id = asked.guild_id AND p.user_id = asked.user_id
@@ -105,8 +103,9 @@ _MEMBER_WIDTH = len(MEMBER_COLUMNS.split(","))
 
 # One statement logs a pass: the rules that need data are folded into its WHERE, the history
 # entry comes from a trigger (migration 0004), and RETURNING hands back the stored row and every
-# pass the member holds now, this one included: what it completed is decided from the database,
-# so two last passes logged at once cannot both (or neither) finish the roadmap.
+# other pass the member holds: what it completed is decided from the database, so two last
+# passes logged at once cannot both finish the roadmap. (The other passes, not all: a subquery
+# in RETURNING sees the new row on SQLite but not on PostgreSQL.)
 _LOG_SQL = f"""
     INSERT INTO passes (guild_id, {_PASS_COLUMNS}, logged_by, minutes, week, spent_minutes)
     SELECT :guild, :user, :video, :pass, :at, :day, :note, :link, :actor, :minutes, :week, :spent
@@ -117,7 +116,7 @@ _LOG_SQL = f"""
     ON CONFLICT DO NOTHING
     RETURNING {_PASS_READ},
         (SELECT group_concat(video_id || ':' || pass, ' ') FROM passes
-         WHERE guild_id = :guild AND user_id = :user)
+         WHERE guild_id = :guild AND user_id = :user AND NOT (video_id = :video AND pass = :pass))
 """
 
 
@@ -186,13 +185,13 @@ class LearnerRepo:
                 " VALUES (:guild, :user, :now, :pace, :zone, 1, coalesce(:reminders, 0),"
                 " :plan_start, coalesce(:plan_credit, 0), :now, :name)"
                 " ON CONFLICT (guild_id, user_id) DO UPDATE SET"
-                " active_since = CASE WHEN members.active THEN members.active_since"
+                " active_since = CASE WHEN members.active = 1 THEN members.active_since"
                 " ELSE excluded.active_since END,"
                 " pace_hours = excluded.pace_hours, timezone = excluded.timezone, active = 1,"
-                " reminders = coalesce(:reminders, reminders),"
-                " plan_start = coalesce(:plan_start, plan_start),"
-                " plan_credit = coalesce(:plan_credit, plan_credit),"
-                " display_name = coalesce(:name, display_name)"
+                " reminders = coalesce(:reminders, members.reminders),"
+                " plan_start = coalesce(:plan_start, members.plan_start),"
+                " plan_credit = coalesce(:plan_credit, members.plan_credit),"
+                " display_name = coalesce(:name, members.display_name)"
                 f" RETURNING {MEMBER_COLUMNS}",
                 {
                     "guild": guild_id,
@@ -261,9 +260,10 @@ class LearnerRepo:
         rows = await self.database.short_write(_LOG_SQL, params)
         row = rows[0] if rows else None
         if row:
+            others = row[-1].split(" ") if row[-1] else []
             held = frozenset(
-                (key.rsplit(":", 1)[0], int(key.rsplit(":", 1)[1])) for key in row[-1].split(" ")
-            )
+                (key.rsplit(":", 1)[0], int(key.rsplit(":", 1)[1])) for key in others
+            ) | {(video_id, pass_no)}
             return LogResult(LogOutcome.LOGGED, _pass(row), held)
         # Refused: say why. Rare, so a second look is fine here.
         member = await self.database.short_row(
@@ -463,7 +463,7 @@ class LearnerRepo:
         self,
         user_id: int,
         guild_id: int | None,
-        then: Callable[[aiosqlite.Connection], Awaitable[None]] | None = None,
+        then: Callable[[Connection], Awaitable[None]] | None = None,
     ) -> Erased:
         """Everything stored about a user in one server (every server when `guild_id` is
         None), and `then` (the other features' rows that name them), in one transaction. The
@@ -598,7 +598,7 @@ def _scope(guild_id: int | None) -> tuple[str, tuple[int, ...]]:
     return ("", ()) if guild_id is None else (" AND guild_id = ?", (guild_id,))
 
 
-async def _erase(db: aiosqlite.Connection, user_id: int, guild_id: int | None) -> Erased:
+async def _erase(db: Connection, user_id: int, guild_id: int | None) -> Erased:
     where, extra = _scope(guild_id)
     # The passes' delete trigger (migration 0009) takes the member off the kept totals too.
     cursor = await db.execute(f"DELETE FROM passes WHERE user_id = ?{where}", (user_id, *extra))
@@ -638,7 +638,7 @@ def _credit_values(minutes: dict[tuple[str, int], float]) -> tuple[str, list[obj
 
 
 async def regrade_server(
-    db: aiosqlite.Connection,
+    db: Connection,
     guild_id: int,
     minutes: dict[tuple[str, int], float],
     plan_starts: dict[str, date],
@@ -674,7 +674,7 @@ async def regrade_server(
     return int(row[0])
 
 
-async def member_timezones(db: aiosqlite.Connection, guild_id: int) -> list[str]:
+async def member_timezones(db: Connection, guild_id: int) -> list[str]:
     rows = await fetch_all(
         db, "SELECT DISTINCT timezone FROM members WHERE guild_id = ?", (guild_id,)
     )

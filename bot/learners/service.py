@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
-import aiosqlite
-
 from bot import timekeeping
+from bot.db import Connection
 from bot.errors import NotAllowed
 from bot.learners import errors, export, inputs, plan
 from bot.learners.export import Erased, Export
@@ -111,9 +110,7 @@ class MemberData(Protocol):
     """Another feature's rows that name a member (the admin who last ran /setup, a stored post
     that mentions them): forgotten with the member's own data, in the same transaction."""
 
-    async def forget_member(
-        self, db: aiosqlite.Connection, user_id: int, guild_id: int | None
-    ) -> None: ...
+    async def forget_member(self, db: Connection, user_id: int, guild_id: int | None) -> None: ...
 
 
 class Learners:
@@ -453,7 +450,7 @@ class Learners:
         return await self._erase(user_id, None)
 
     async def _erase(self, user_id: int, guild_id: int | None) -> Erased:
-        async def others(db: aiosqlite.Connection) -> None:
+        async def others(db: Connection) -> None:
             for other in self.others:
                 await other.forget_member(db, user_id, guild_id)
 
@@ -464,7 +461,7 @@ class Learners:
         return await self.repo.erase_server(guild_id)
 
     async def regrade(
-        self, db: aiosqlite.Connection, guild_id: int, roadmap: Curriculum, now: datetime
+        self, db: Connection, guild_id: int, roadmap: Curriculum, now: datetime
     ) -> int:
         """Part of switching a server's roadmap (inside its transaction): the server's passes
         are worth what `roadmap` says, nothing on videos it lacks (they stay in the history and

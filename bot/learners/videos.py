@@ -30,8 +30,10 @@ def _words(text: str) -> list[str]:
     ]
 
 
-def matches(curriculum: Curriculum, typed: str) -> list[Video]:
-    """Videos that fit what was typed, best first; everything in order when nothing was typed."""
+def matches(curriculum: Curriculum, typed: str, *, whole_words: bool = False) -> list[Video]:
+    """Videos that fit what was typed, best first; everything in order when nothing was typed.
+    Suggestions match fragments anywhere; a pass is only logged (`whole_words`) on a video
+    whose words begin with what was typed."""
     query = typed.strip().lower()
     videos = [video for _, video in curriculum.videos()]
     if not query:
@@ -51,12 +53,19 @@ def matches(curriculum: Curriculum, typed: str) -> list[Video]:
             rank = 0
         elif video.id.startswith(query):
             rank = 1
-        elif all(word in haystack for word in words):
+        elif _fits(words, haystack, whole_words):
             rank = 2
         else:
             continue
         scored.append((rank, curriculum.number_of(video.id), video))
     return [video for _, _, video in sorted(scored, key=lambda item: item[:2])]
+
+
+def _fits(words: list[str], haystack: str, whole_words: bool) -> bool:
+    if not whole_words:
+        return all(word in haystack for word in words)
+    there = _words(haystack)
+    return all(any(word_there.startswith(word) for word_there in there) for word in words)
 
 
 def choices(curriculum: Curriculum, typed: str) -> list[Choice]:
@@ -78,10 +87,10 @@ def resolve(curriculum: Curriculum, typed: str) -> Video:
         return found
     if query.isdigit() and 1 <= int(query) <= curriculum.video_count:
         return next(v for _, v in curriculum.videos() if curriculum.number_of(v.id) == int(query))
-    candidates = matches(curriculum, query)
+    candidates = matches(curriculum, query, whole_words=True)
     if len(candidates) == 1:
         return candidates[0]
-    suggestions = [f"`{v.id}`" for v in candidates[:3]]
+    suggestions = [f"`{v.id}`" for v in (candidates or matches(curriculum, query))[:3]]
     if not suggestions:
         ids = [v.id for _, v in curriculum.videos()]
         suggestions = [f"`{i}`" for i in difflib.get_close_matches(query, ids, n=3, cutoff=0.4)]

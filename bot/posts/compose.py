@@ -50,7 +50,16 @@ class StudyComposer:
         week = checkin.summarize(
             roadmap, members, passes, now=due, timezone=settings.timezone, days=days
         )
-        view = cohort_view(roadmap, settings.timezone, joined, passes, due)
+        # Who moved in the same days as the rest of the post, not since Monday.
+        view = cohort_view(
+            roadmap,
+            settings.timezone,
+            joined,
+            passes,
+            due,
+            window=(week.since, week.until),
+            window_name="in these days",
+        )
         names = {m.user_id: m.name for m in members if m.name}
         # Drawn now and stored with the post, so a retry uploads these very bytes. A window
         # without a pass has nothing to draw: its text says so.

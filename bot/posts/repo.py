@@ -8,9 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-import aiosqlite
-
-from bot.db import Database, fetch_all, fetch_one, from_db_time, to_db_time
+from bot.db import Connection, Database, fetch_all, fetch_one, from_db_time, to_db_time
 from bot.posts.messages import Composed, Outgoing
 
 _POST_COLUMNS = (
@@ -110,12 +108,12 @@ def _record(row: Any) -> PostRecord:
     )
 
 
-async def _get(db: aiosqlite.Connection, key: tuple[int, str, str]) -> PostRecord | None:
+async def _get(db: Connection, key: tuple[int, str, str]) -> PostRecord | None:
     row = await fetch_one(db, f"SELECT {_POST_COLUMNS} FROM posts WHERE {_KEY}", key)
     return _record(row) if row else None
 
 
-async def _last_end(db: aiosqlite.Connection, guild_id: int) -> date | None:
+async def _last_end(db: Connection, guild_id: int) -> date | None:
     row = await fetch_one(
         db, f"SELECT max(window_end) FROM posts WHERE guild_id = ? AND {_COVERING}", (guild_id,)
     )
@@ -127,7 +125,7 @@ _NOTE = (
     "INSERT INTO post_notes (guild_id, topic, note, at, clears) VALUES (?, ?, ?, ?, ?)"
     " ON CONFLICT (guild_id, topic) DO UPDATE SET note = excluded.note, at = excluded.at,"
     " clears = excluded.clears,"
-    " alerted_at = CASE WHEN note = excluded.note THEN alerted_at END"
+    " alerted_at = CASE WHEN post_notes.note = excluded.note THEN post_notes.alerted_at END"
 )
 
 
@@ -263,8 +261,8 @@ class PostRepo:
                 )
             else:
                 await db.execute(
-                    f"UPDATE posts SET parts_sent = max(parts_sent, ?) WHERE {_KEY}",
-                    (part - 1, *key),
+                    f"UPDATE posts SET parts_sent = ? WHERE {_KEY} AND parts_sent < ?",
+                    (part - 1, *key, part - 1),
                 )
             await db.execute(
                 "UPDATE posts SET state = 'posted', posted_at = ?, next_try_at = NULL"
@@ -323,7 +321,7 @@ class PostRepo:
         return len(rows)
 
     @staticmethod
-    async def _cancel(db: aiosqlite.Connection, key: tuple[int, str, str], now: datetime) -> None:
+    async def _cancel(db: Connection, key: tuple[int, str, str], now: datetime) -> None:
         await db.execute(
             f"UPDATE post_parts SET state = 'cancelled' WHERE {_KEY} AND state = 'pending'", key
         )
@@ -377,9 +375,7 @@ class PostRepo:
                 (to_db_time(now), note.guild_id, note.topic, to_db_time(note.at)),
             )
 
-    async def forget_member(
-        self, db: aiosqlite.Connection, user_id: int, guild_id: int | None
-    ) -> None:
+    async def forget_member(self, db: Connection, user_id: int, guild_id: int | None) -> None:
         """Inside the transaction that erases a member: the stored parts of posts (sent or
         not) no longer mention them. A check-in composed before names them; the copy kept here
         says "someone" instead, and so does a part still to be sent. A message already in a
@@ -387,7 +383,10 @@ class PostRepo:
         mention = f"<@{user_id}>"
         where, params = ("", ()) if guild_id is None else (" AND guild_id = ?", (guild_id,))
         await db.execute(
-            f"UPDATE post_parts SET body = replace(body, ?, ?) WHERE instr(body, ?) > 0{where}",
+            # replace() rather than SQLite's instr(): both engines have it, and it matches the
+            # mention exactly (LIKE would take a `_` in it as a wildcard).
+            "UPDATE post_parts SET body = replace(body, ?, ?)"
+            f" WHERE replace(body, ?, '') <> body{where}",
             (mention, ERASED_MENTION, mention, *params),
         )
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time
 
-import aiosqlite
-
-from bot.db import Database, fetch_all, fetch_one, to_db_time
+from bot.db import Connection, Database, fetch_all, fetch_one, to_db_time
 from bot.server.records import (
     SETTINGS_COLUMNS,
     GuildSettings,
@@ -47,7 +45,7 @@ def _to_db(value: object) -> object:
     return value
 
 
-async def insert_defaults(db: aiosqlite.Connection, defaults: GuildSettings, now: datetime) -> None:
+async def insert_defaults(db: Connection, defaults: GuildSettings, now: datetime) -> None:
     """A server's first settings row, every column from `defaults` (the table's own DEFAULTs are
     never relied on: one definition of a new server, in `bot.server.rules`)."""
     await db.execute(
@@ -57,7 +55,7 @@ async def insert_defaults(db: aiosqlite.Connection, defaults: GuildSettings, now
     )
 
 
-async def forget_admin(db: aiosqlite.Connection, user_id: int, guild_id: int | None) -> None:
+async def forget_admin(db: Connection, user_id: int, guild_id: int | None) -> None:
     """Inside the transaction that erases a member (in one server, or every one when
     `guild_id` is None): no server names them as who ran /setup last."""
     where, params = (
@@ -156,7 +154,7 @@ class ServerRepo:
         defaults: GuildSettings,
         roadmap_id: str,
         now: datetime,
-        then: Callable[[aiosqlite.Connection], Awaitable[int]],
+        then: Callable[[Connection], Awaitable[int]],
     ) -> tuple[str, GuildSettings, int]:
         """Put the server on roadmap `roadmap_id` and run `then` (what the other features change
         with it) in the same transaction. Returns the roadmap id before, the settings after and

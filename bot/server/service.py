@@ -7,9 +7,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
-import aiosqlite
-
 from bot import timekeeping
+from bot.db import Connection
 from bot.errors import BadInput
 from bot.server import rules
 from bot.server.records import GuildSettings, RoadmapSwitch
@@ -33,14 +32,14 @@ class PassesHook(Protocol):
     returns the members with passes on videos the new roadmap lacks."""
 
     async def regrade(
-        self, db: aiosqlite.Connection, guild_id: int, roadmap: Curriculum, now: datetime
+        self, db: Connection, guild_id: int, roadmap: Curriculum, now: datetime
     ) -> int: ...
 
 
 class TotalsHook(Protocol):
     """...and then rebuilds the server's kept totals from them, in the same transaction."""
 
-    async def rebuild_server(self, db: aiosqlite.Connection, guild_id: int) -> None: ...
+    async def rebuild_server(self, db: Connection, guild_id: int) -> None: ...
 
 
 class _NoPosts:
@@ -116,7 +115,7 @@ class Servers:
         passes, totals = self.passes, self.totals
         assert passes is not None and totals is not None, "wired by the app"
 
-        async def follow(db: aiosqlite.Connection) -> int:
+        async def follow(db: Connection) -> int:
             stranded = await passes.regrade(db, guild_id, roadmap, now)
             await totals.rebuild_server(db, guild_id)
             return stranded
@@ -161,9 +160,7 @@ class Servers:
         """A left server's settings, last (the other features' data goes first)."""
         await self.repo.delete(guild_id)
 
-    async def forget_member(
-        self, db: aiosqlite.Connection, user_id: int, guild_id: int | None
-    ) -> None:
+    async def forget_member(self, db: Connection, user_id: int, guild_id: int | None) -> None:
         """Part of erasing a member (inside its transaction): the settings no longer name them
         as who ran /setup last; alerts go to the admin channel, or wait for the next /setup."""
         await forget_admin(db, user_id, guild_id)
