@@ -13,6 +13,9 @@ import pytest
 from bot.learners.repo import LogOutcome, LogResult
 from tests.tables import Store
 
+# Group commit is SQLite's short path: PostgreSQL commits each short write on its own.
+pytestmark = pytest.mark.sqlite_only
+
 NOW = datetime(2026, 3, 9, 12, 0, tzinfo=UTC)
 GUILD = 1
 ALICE, BOB, CAROL, DAVE = 11, 12, 13, 14
