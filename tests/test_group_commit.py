@@ -69,10 +69,11 @@ async def test_concurrent_logs_share_one_commit_and_each_gets_its_own_outcome(
     ]
     # The second pass saw the first one logged earlier in the same transaction.
     assert results[5].held == {("gpt", 1), ("gpt", 2)}
-    # Six writes, one trip of the writer.
+    # The first of the burst commits at once (nobody was writing); the five that came while
+    # it did share one trip of the writer.
     assert seen.count("BEGIN") == 1
     assert seen.count("COMMIT") == 1
-    assert seen.count("SAVEPOINT") == 6
+    assert seen.count("SAVEPOINT") == 5
     held = {
         user: {(p.video_id, p.pass_no) for p in await store.passes_of(GUILD, user)}
         for user in (ALICE, BOB, CAROL, DAVE)
@@ -136,3 +137,15 @@ async def test_a_caller_that_gives_up_before_the_commit_writes_nothing(store: St
     with pytest.raises(asyncio.CancelledError):
         await dropped
     assert not await store.passes_of(GUILD, BOB)
+
+
+async def test_a_lone_write_commits_at_once_without_a_transaction_around_it(store: Store) -> None:
+    await _members(store, ALICE, BOB)
+    seen: list[str] = []
+    await _statements(store, seen)
+    assert (await _log(store, ALICE, "gpt", 1)).outcome is LogOutcome.LOGGED
+    await asyncio.sleep(0.01)  # well past the group window: nobody else is writing
+    assert (await _log(store, BOB, "gpt", 1)).outcome is LogOutcome.LOGGED
+    await store.db.trace(None)
+    assert seen.count("INSERT") >= 2
+    assert not {"BEGIN", "SAVEPOINT", "COMMIT"} & set(seen)
