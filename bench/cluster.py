@@ -141,13 +141,18 @@ async def _fan_out_on(
     # once would need one identify queue between them (not built), so the emulator lets them.
     async with (
         BenchDiscord(timeout=120.0, identify_interval=0.0) as local,
-        await Database.open(Path(database)) as db,
+        await Database.open(database) as db,
     ):
         build_world(local, servers)
         local.enforce_rate_limits(global_per_second=GLOBAL_PER_SECOND)
         bots = [
             await BotProcess.start(
-                local, Path(database), guilds_file, options=options(r), log_name=f"bot-{i}.log"
+                local,
+                database,
+                guilds_file,
+                options=options(r),
+                log_name=f"bot-{i}.log",
+                log_dir=workdir,
             )
             for i, r in enumerate(ranges)
         ]
@@ -179,10 +184,11 @@ async def _fan_out_on(
                     at = CHECKIN_DUE + timedelta(seconds=1 + now - started)
                     bots[0] = await BotProcess.start(
                         local,
-                        Path(database),
+                        database,
                         guilds_file,
                         options=options(ranges[0], "--at", at.isoformat()),
                         log_name="bot-0-restarted.log",
+                        log_dir=workdir,
                     )
                     await bots[0].wait_for("ready", 600)
                     restarted_ready = time.monotonic() - started

@@ -50,11 +50,12 @@ class BotProcess:
     async def start(
         cls,
         local: BenchDiscord,
-        db: Path,
+        db: Path | str,
         guilds_file: Path | None = None,
         *,
         options: Sequence[str] = (),
         log_name: str = "bot-stderr.log",
+        log_dir: Path | None = None,
     ) -> BotProcess:
         command = [
             sys.executable,
@@ -73,7 +74,9 @@ class BotProcess:
             command += ["--guilds", str(guilds_file)]
         command += options
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        log = db.parent / log_name
+        # Beside an SQLite file; a database URL needs the folder named.
+        folder = log_dir or (db.parent if isinstance(db, Path) else Path.cwd())
+        log = folder / log_name
         spawned = time.time()
         with log.open("wb") as stderr:
             process = await asyncio.create_subprocess_exec(

@@ -79,11 +79,40 @@ def test_standing_on_track_behind_and_ahead() -> None:
 
 def test_projected_finish_follows_the_pace() -> None:
     total_days = ROADMAP.estimate_minutes / plan.minutes_per_day(5)
-    finish = plan.projected_finish(ROADMAP, set(), pace_hours=5, today=TODAY)
+    finish = plan.projected_finish(ROADMAP, set(), pace_hours=5, today=TODAY).day
     assert finish is not None and (finish - TODAY).days == int(-(-total_days // 1)) - 1
-    faster = plan.projected_finish(ROADMAP, set(), pace_hours=10, today=TODAY)
+    faster = plan.projected_finish(ROADMAP, set(), pace_hours=10, today=TODAY).day
     assert faster is not None and faster < finish
-    assert plan.projected_finish(ROADMAP, ALL, pace_hours=5, today=TODAY) is None
+    assert plan.projected_finish(ROADMAP, ALL, pace_hours=5, today=TODAY).day is None
+
+
+def test_projected_finish_times_second_passes_by_the_group_where_it_measured_them() -> None:
+    # Left: the second pass of the 19-minute first video. At 1 h a week (60/7 min a day):
+    # 2.5x is 47.5 min, 5.54 days, so the sixth day, Sun 15 Mar counting today (Tue 10 Mar);
+    # the group's 3x is 57 min, 6.65 days: Mon 16 Mar.
+    left = ALL - {("neural-network", 2)}
+    model = plan.projected_finish(ROADMAP, left, pace_hours=1, today=TODAY)
+    assert model == plan.Finish(date(2026, 3, 15), by_group=False)
+    measured = plan.projected_finish(
+        ROADMAP, left, pace_hours=1, today=TODAY, ratios={"neural-network": 3.0}
+    )
+    assert measured == plan.Finish(date(2026, 3, 16), by_group=True)
+    # A ratio for a second pass already done, or one that leaves the day where it was, changes
+    # nothing the member is told.
+    for ratios in ({"gradient-descent": 3.0}, {"neural-network": 2.6}):
+        assert plan.projected_finish(
+            ROADMAP, left, pace_hours=1, today=TODAY, ratios=ratios
+        ) == plan.Finish(date(2026, 3, 15), by_group=False)
+    # The plan's due dates stay on the time model: only the finish moves.
+    start = TODAY - timedelta(days=3)
+    standing = plan.standing(
+        ROADMAP, left, start=start, pace_hours=1, today=TODAY, ratios={"neural-network": 3.0}
+    )
+    assert standing.finish == date(2026, 3, 16) and standing.finish_by_group
+    assert (
+        standing.days_ahead
+        == plan.standing(ROADMAP, left, start=start, pace_hours=1, today=TODAY).days_ahead
+    )
 
 
 def test_cohort_step_walks_the_roadmap_from_the_start_day() -> None:

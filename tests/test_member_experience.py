@@ -382,6 +382,34 @@ async def test_reported_minutes_calibrate_progress_and_the_roadmap(server: Serve
     assert "second pass: 3.0x here (3 reports)" in roadmap
 
 
+async def test_the_groups_measured_second_passes_move_a_members_projected_finish(
+    server: Server,
+) -> None:
+    dora = server.guild.add_member("dora")
+    # 2 h a week is 120/7 min a day; the roadmap is 4644.5 min at 2.5x: 270.9 days, so the
+    # 271st day counting Mon 2 Mar.
+    joined = text(await server.slash(dora, "join", hours_per_week=2))
+    assert "you finish on **Fri 27 Nov 2026**." in joined and "timed by the group" not in joined
+    members = [server.alice, server.bob, server.admin]
+    for member in members:
+        await server.slash(member, "join")
+        await server.slash(member, "done", video="neural-network", pass_="first")
+        # The video is 19 minutes; these second passes took 57 minutes each: 3x.
+        await server.slash(member, "done", video="neural-network", pass_="second", minutes=57)
+        if member is server.bob:
+            # Two reports are not yet enough to replace the plan's 2.5x.
+            assert "timed by the group" not in text(await server.slash(dora, "progress"))
+    # Dora's second pass of it now counts 57 min, not 47.5: 4654 min, 271.5 days.
+    why = "(second passes timed by the group where 3 or more reported them)"
+    own = text(await server.slash(dora, "progress"))
+    assert f"at 2 h a week you finish Sat 28 Nov 2026 {why}." in own
+    again = text(await server.slash(dora, "join"))
+    assert f"you finish on **Sat 28 Nov 2026** {why}." in again
+    # Points stay the time model's estimate: the reporters' second passes earn 2.5x.
+    board = await server.store.passes_of(server.guild.id, server.alice.id)
+    assert sorted(p.minutes for p in board) == [19.0, 47.5]
+
+
 async def test_a_note_can_be_corrected_and_the_history_keeps_the_old_one(server: Server) -> None:
     await server.slash(server.alice, "join")
     await server.slash(server.alice, "done", video="gpt", pass_="first", note="typo")

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from bot.errors import UserError
-from bot.learners.records import Member
+from bot.learners.records import HistoryEntry, Member
 from bot.server.records import GuildSettings
 from curriculum import Curriculum, Pass
 
@@ -36,22 +36,6 @@ class PassRow:
     minutes: float
     logged_by: int | None  # who logged it when not the member (an admin's correction)
     spent_minutes: int | None = None  # the time it took, as the member reported it
-
-
-@dataclass(frozen=True, slots=True)
-class HistoryRow:
-    id: int
-    user_id: int
-    video_id: str
-    pass_no: int
-    action: str  # 'log' or 'undo'
-    actor_id: int
-    at: datetime
-    study_date: date
-    note: str | None
-    link: str | None
-    minutes: float
-    spent_minutes: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +64,7 @@ class Export:
     roadmap: Curriculum
     members: list[Member]
     passes: list[PassRow]
-    history: list[HistoryRow]
+    history: list[HistoryEntry]
     settings: GuildSettings | None = None  # with a whole server's export
     edits: Sequence[EditRow] = ()
 

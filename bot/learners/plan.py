@@ -6,7 +6,7 @@ Order is the guide's: for each video, the first pass, then the second, then the 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import wraps
@@ -94,6 +94,60 @@ def next_step(curriculum: Curriculum, done: Collection[PassKey]) -> Step | None:
     return None
 
 
+# Per video id: the group's measured second-pass time over the video's length, for the videos
+# enough members reported (the caller decides how many is enough).
+Ratios = Mapping[str, float]
+
+
+@dataclass(frozen=True, slots=True)
+class Finish:
+    """The projected last day of study at a pace."""
+
+    day: date | None  # None: every pass is done
+    # The group's measured second-pass times moved `day` from the time model's estimate.
+    by_group: bool = False
+
+
+def remaining_minutes(
+    curriculum: Curriculum, done: Collection[PassKey], ratios: Ratios | None = None
+) -> float:
+    """Study minutes left: each pass not logged at the time model's estimate, but a second pass
+    at the group's measured ratio to its video where `ratios` has one."""
+    ratios = ratios or {}
+    left = 0.0
+    for step in steps(curriculum):
+        if step.key in done:
+            continue
+        ratio = ratios.get(step.video.id) if step.which is Pass.SECOND else None
+        left += step.minutes if ratio is None else step.video.minutes * ratio
+    # Rounded so float noise in a measured ratio does not cost a whole day.
+    return round(left, 9)
+
+
+def projected_finish(
+    curriculum: Curriculum,
+    done: Collection[PassKey],
+    *,
+    pace_hours: float,
+    today: date,
+    ratios: Ratios | None = None,
+) -> Finish:
+    """The day the remaining passes are done at `pace_hours` a week, studying from `today`
+    (today's share included). The one definition of the projected finish."""
+    per_day = minutes_per_day(pace_hours)
+
+    def day(remaining: float) -> date | None:
+        if remaining <= 0:
+            return None
+        return today + timedelta(days=max(math.ceil(remaining / per_day) - 1, 0))
+
+    model = day(remaining_minutes(curriculum, done))
+    if not ratios:
+        return Finish(model)
+    measured = day(remaining_minutes(curriculum, done, ratios))
+    return Finish(measured, by_group=measured != model)
+
+
 @dataclass(frozen=True, slots=True)
 class Standing:
     """Where a member stands against their own plan on a given day."""
@@ -102,6 +156,7 @@ class Standing:
     expected_minutes: float
     done_minutes: float
     finish: date | None  # projected finish at this pace; None when done
+    finish_by_group: bool = False  # see Finish.by_group
 
     @property
     def label(self) -> str:
@@ -122,34 +177,22 @@ def standing(
     pace_hours: float,
     today: date,
     credit_at_start: float = 0.0,
+    ratios: Ratios | None = None,
 ) -> Standing:
     """Done against expected, where the plan began on `start` with `credit_at_start` minutes of
-    study already behind it."""
+    study already behind it. The plan's due dates stay on the time model; only the projected
+    finish uses the group's measured `ratios`."""
     per_day = minutes_per_day(pace_hours)
     total = steps(curriculum)[-1].ends_at
     # A day's share is due once that day is over: on the day you start you are on track.
     elapsed_days = max((today - start).days, 0)
     expected = min(credit_at_start + elapsed_days * per_day, total)
     done_minutes = credit(curriculum, done)
-    remaining = max(total - done_minutes, 0.0)
-    finish = (
-        None
-        if remaining <= 0
-        else today + timedelta(days=max(math.ceil(remaining / per_day) - 1, 0))
-    )
+    finish = projected_finish(curriculum, done, pace_hours=pace_hours, today=today, ratios=ratios)
     # Rounded toward zero: half a day behind is still "on track". Rounded to 9 places first, so
     # float noise (29.9999999...) does not cost a whole day.
     days_ahead = math.trunc(round((done_minutes - expected) / per_day, 9))
-    return Standing(days_ahead, expected, done_minutes, finish)
-
-
-def projected_finish(
-    curriculum: Curriculum, done: Collection[PassKey], *, pace_hours: float, today: date
-) -> date | None:
-    remaining = steps(curriculum)[-1].ends_at - credit(curriculum, done)
-    if remaining <= 0:
-        return None
-    return today + timedelta(days=math.ceil(remaining / minutes_per_day(pace_hours)) - 1)
+    return Standing(days_ahead, expected, done_minutes, finish.day, finish.by_group)
 
 
 def cohort_step(
@@ -167,9 +210,14 @@ def cohort_step(
 
 
 def member_standing(
-    curriculum: Curriculum, member: Member, done: Collection[PassKey], today: date
+    curriculum: Curriculum,
+    member: Member,
+    done: Collection[PassKey],
+    today: date,
+    ratios: Ratios | None = None,
 ) -> Standing:
-    """A member's standing against their own plan, from where it was last (re)started."""
+    """A member's standing against their own plan, from where it was last (re)started; its
+    projected finish with the group's measured `ratios`."""
     start = member.plan_start or member.joined_at.astimezone(ZoneInfo(member.timezone)).date()
     return standing(
         curriculum,
@@ -178,4 +226,5 @@ def member_standing(
         pace_hours=member.pace_hours,
         today=today,
         credit_at_start=member.plan_credit,
+        ratios=ratios,
     )

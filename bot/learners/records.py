@@ -57,3 +57,5 @@ class HistoryEntry:
     study_date: date
     note: str | None
     link: str | None
+    minutes: float = 0.0  # the points the pass carried
+    spent_minutes: int | None = None  # what the member said it took, if they did

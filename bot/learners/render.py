@@ -9,7 +9,13 @@ from bot.embeds import BLUE, GOLD, GREEN, add_field, day_label, embed, hours, me
 from bot.learners.export import Erased, Export
 from bot.learners.plan import Standing, Step
 from bot.learners.progress import Progress, bar
-from bot.learners.service import DoneResult, JoinResult, MemberProgress, TodayResult
+from bot.learners.service import (
+    MIN_REPORTS,
+    DoneResult,
+    JoinResult,
+    MemberProgress,
+    TodayResult,
+)
 from bot.learners.streaks import streak_sentence
 from bot.pictures import PassState, PhaseState, ProgressCard, VideoState
 from bot.text import escape_user_text, masked_link
@@ -34,6 +40,13 @@ def focus(step: Step) -> str:
     return step.video.first_pass if step.which is Pass.FIRST else step.video.second_pass
 
 
+def _by_group(by_group: bool) -> str:
+    """Why a projected finish is not the time model's, said only when it is not."""
+    if not by_group:
+        return ""
+    return f" (second passes timed by the group where {MIN_REPORTS} or more reported them)"
+
+
 def joined(result: JoinResult) -> discord.Embed:
     member = result.member
     if result.first_time:
@@ -46,7 +59,8 @@ def joined(result: JoinResult) -> discord.Embed:
     if result.before and result.before.pace_hours != member.pace_hours:
         changed = f" (was {result.before.pace_hours:g} h)"
     finish = (
-        f"At this pace you finish on **{day_label(result.finish)}**."
+        f"At this pace you finish on **{day_label(result.finish)}**"
+        f"{_by_group(result.finish_by_group)}."
         if result.finish
         else "You have done every pass of the roadmap."
     )
@@ -183,6 +197,7 @@ def progress(
         standing: Standing = result.standing
         finish = (
             f"; at {result.member.pace_hours:g} h a week you finish {day_label(standing.finish)}"
+            f"{_by_group(standing.finish_by_group)}"
             if standing.finish
             else ""
         )

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from bot.db import Connection, Database, fetch_all, fetch_one, from_db_time, to_db_time
-from bot.learners.export import EditRow, Erased, HistoryRow, PassRow
+from bot.learners.export import EditRow, Erased, PassRow
 from bot.learners.records import HistoryEntry, LoggedPass, Member
 from bot.server.records import (
     SETTINGS_COLUMNS,
@@ -83,6 +83,30 @@ def _pass(row: Any) -> LoggedPass:
         date.fromisoformat(row[8]) if row[8] else None,
         row[9],
         row[10] if row[10] != row[0] else None,
+    )
+
+
+_HISTORY_COLUMNS = (
+    "id, user_id, video_id, pass, action, actor_id, at, study_date, note, link, minutes,"
+    " spent_minutes"
+)
+
+
+def _history(row: Any) -> HistoryEntry:
+    """A HistoryEntry from the columns of _HISTORY_COLUMNS, in order."""
+    return HistoryEntry(
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        row[5],
+        from_db_time(row[6]),
+        date.fromisoformat(row[7]),
+        row[8],
+        row[9],
+        row[10],
+        row[11],
     )
 
 
@@ -421,25 +445,11 @@ class LearnerRepo:
 
     async def history_of(self, guild_id: int, user_id: int) -> list[HistoryEntry]:
         rows = await self.database.rows(
-            "SELECT id, user_id, video_id, pass, action, actor_id, at, study_date, note, link"
-            " FROM pass_history WHERE guild_id = ? AND user_id = ? ORDER BY id",
+            f"SELECT {_HISTORY_COLUMNS} FROM pass_history WHERE guild_id = ? AND user_id = ?"
+            " ORDER BY id",
             (guild_id, user_id),
         )
-        return [
-            HistoryEntry(
-                r[0],
-                r[1],
-                r[2],
-                r[3],
-                r[4],
-                r[5],
-                from_db_time(r[6]),
-                date.fromisoformat(r[7]),
-                r[8],
-                r[9],
-            )
-            for r in rows
-        ]
+        return [_history(r) for r in rows]
 
     async def active_members(self, guild_id: int) -> list[Member]:
         rows = await self.database.rows(
@@ -485,7 +495,7 @@ class LearnerRepo:
 
     async def export_rows(
         self, guild_id: int, user_id: int | None
-    ) -> tuple[list[Member], list[PassRow], list[HistoryRow], list[EditRow]]:
+    ) -> tuple[list[Member], list[PassRow], list[HistoryEntry], list[EditRow]]:
         """A member's rows in a server (or every member's), read in one snapshot."""
         who, params = (
             ("", (guild_id,))
@@ -510,9 +520,7 @@ class LearnerRepo:
             )
             history = await fetch_all(
                 db,
-                "SELECT id, user_id, video_id, pass, action, actor_id, at, study_date, note,"
-                f" link, minutes, spent_minutes FROM pass_history WHERE guild_id = ?{who}"
-                " ORDER BY id",
+                f"SELECT {_HISTORY_COLUMNS} FROM pass_history WHERE guild_id = ?{who} ORDER BY id",
                 params,
             )
             edits = await fetch_all(
@@ -538,23 +546,7 @@ class LearnerRepo:
                 )
                 for r in passes
             ],
-            [
-                HistoryRow(
-                    r[0],
-                    r[1],
-                    r[2],
-                    r[3],
-                    r[4],
-                    r[5],
-                    from_db_time(r[6]),
-                    date.fromisoformat(r[7]),
-                    r[8],
-                    r[9],
-                    r[10],
-                    r[11],
-                )
-                for r in history
-            ],
+            [_history(r) for r in history],
             [
                 EditRow(r[0], r[1], r[2], r[3], r[4], from_db_time(r[5]), r[6], r[7], r[8], r[9])
                 for r in edits

@@ -34,7 +34,8 @@ from bot.server.rules import DEFAULT_PACE_HOURS
 from bot.server.service import Servers
 from curriculum import Curriculum, Pass, Roadmaps, Video
 
-# Reported second-pass times a video needs before /roadmap shows the group's own ratio.
+# Reported second-pass times a video needs before /roadmap shows the group's own ratio and the
+# projected finish uses it.
 MIN_REPORTS = 3
 
 
@@ -51,6 +52,7 @@ class JoinResult:
     member: Member
     before: Member | None
     finish: date | None
+    finish_by_group: bool = False  # the group's measured second-pass times moved `finish`
     # An active member changed pace: the plan starts again from today, so how far behind or
     # ahead they were no longer counts. The reply says so.
     restarted: bool = False
@@ -159,9 +161,15 @@ class Learners:
         member, before = await self.repo.join(
             guild_id, user_id, new_pace, new_zone, now, reminders, plan=anchor, name=name
         )
-        finish = plan.projected_finish(roadmap, done, pace_hours=member.pace_hours, today=today)
+        finish = plan.projected_finish(
+            roadmap,
+            done,
+            pace_hours=member.pace_hours,
+            today=today,
+            ratios=await self.finish_ratios(guild_id, roadmap),
+        )
         changed_pace = existing is not None and existing.active and existing.pace_hours != new_pace
-        return JoinResult(member, before, finish, restarted=changed_pace)
+        return JoinResult(member, before, finish.day, finish.by_group, restarted=changed_pace)
 
     async def leave(self, guild_id: int, user_id: int) -> None:
         if not await self.repo.set_active(guild_id, user_id, False):
@@ -369,7 +377,9 @@ class Learners:
         return MemberProgress(
             member,
             progress(roadmap, snap.passes, today),
-            plan.member_standing(roadmap, member, done, today),
+            plan.member_standing(
+                roadmap, member, done, today, await self.finish_ratios(guild_id, roadmap)
+            ),
             today,
             roadmap,
             (
@@ -396,6 +406,12 @@ class Learners:
             if video is not None and count >= MIN_REPORTS:
                 out[video_id] = (minutes / count / video.minutes, count)
         return out
+
+    async def finish_ratios(self, guild_id: int, roadmap: Curriculum) -> dict[str, float]:
+        """The measured ratios a projected finish uses: the same videos /roadmap shows one for.
+        Read only where a finish is shown (/join, /progress), never on /done's way."""
+        measured = await self.measured_ratios(guild_id, roadmap)
+        return {video_id: ratio for video_id, (ratio, _) in measured.items()}
 
     async def done_passes(self, guild_id: int, user_id: int) -> set[PassKey]:
         return _keys((await self.repo.snapshot(guild_id, user_id)).passes)
