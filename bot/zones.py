@@ -813,14 +813,21 @@ def is_usable_zone(name: str) -> bool:
     ``right/...``). True for old but valid names (``US/Eastern``, even ``EST``): they load and
     keep working; ``resolve_timezone`` is what steers new input away from them.
     """
+    return _loaded(name) is not None
+
+
+# Every command reads a member's and a server's zone; ZoneInfo keeps only 8 zones it is not
+# handed back, so with many members' zones most calls read the tz file again. The names in use
+# are few, and a host's tz data does not change under a running process.
+@lru_cache(maxsize=4096)
+def _loaded(name: str) -> ZoneInfo | None:
     key = name.casefold()
     if key in _HOST_KEYS or key.split("/", 1)[0] in ("posix", "right"):
-        return False
+        return None
     try:
-        ZoneInfo(name)
+        return ZoneInfo(name)
     except Exception:  # ValueError, ZoneInfoNotFoundError, IsADirectoryError, ...
-        return False
-    return True
+        return None
 
 
 _warned: set[tuple[str, str]] = set()
@@ -833,8 +840,9 @@ def safe_zone(name: str | None, fallback: str = UTC) -> ZoneInfo:
     is visible without flooding the log at every post. If ``fallback`` itself is not usable,
     UTC is used.
     """
-    if name and is_usable_zone(name):
-        return ZoneInfo(name)
+    zone = _loaded(name) if name else None
+    if zone is not None:
+        return zone
     use = fallback if is_usable_zone(fallback) else UTC
     if (name or "", use) not in _warned:
         _warned.add((name or "", use))

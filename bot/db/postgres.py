@@ -249,9 +249,11 @@ class PostgresDatabase:
         rows = await self.rows(sql, params)
         return rows[0] if rows else None
 
-    # No thread hop to save here: a short statement is a statement.
+    # No thread hop to save here: a short statement is a statement (and a short write commits
+    # on its own; the server's own group commit is PostgreSQL's business).
     short_rows = rows
     short_row = row
+    short_write = rows
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PostgresConnection]:

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from bot.learners.plan import credit, phase_keys
+from bot.learners.plan import credit, per_curriculum, phase_keys
 from bot.learners.records import HistoryEntry, LoggedPass, PassKey
 from bot.learners.streaks import Streak, streak_of
 from curriculum import Curriculum, Phase
@@ -44,16 +44,23 @@ class Progress:
         return sum(p.minutes_total for p in self.phases)
 
 
+@per_curriculum
+def _phase_totals(curriculum: Curriculum) -> tuple[tuple[Phase, frozenset[PassKey], float], ...]:
+    """Each phase's passes and what they are worth together: the same for every member of a
+    roadmap, so built once rather than on every /done."""
+    return tuple((phase, keys, credit(curriculum, keys)) for phase, keys in phase_keys(curriculum))
+
+
 def phase_progress(curriculum: Curriculum, done: set[PassKey]) -> tuple[PhaseProgress, ...]:
     return tuple(
         PhaseProgress(
             phase,
             passes_done=len(mine := keys & done),
             passes_total=len(keys),
-            minutes_done=credit(curriculum, mine),
-            minutes_total=credit(curriculum, keys),
+            minutes_done=credit(curriculum, mine) if mine else 0.0,
+            minutes_total=total,
         )
-        for phase, keys in phase_keys(curriculum)
+        for phase, keys, total in _phase_totals(curriculum)
     )
 
 

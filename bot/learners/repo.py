@@ -279,8 +279,10 @@ class LearnerRepo:
             # today's: a second pass today may follow it.
             "today": (today or study_date).isoformat(),
         }
-        # One short write through the keys (and its triggers'): on the loop's connection.
-        row = await self.database.short_row(_LOG_SQL, params)
+        # One short write through the keys (and its triggers'): on the loop's connection,
+        # committed with whatever other passes are being logged at the same moment.
+        rows = await self.database.short_write(_LOG_SQL, params)
+        row = rows[0] if rows else None
         if row:
             others = row[-1].split(" ") if row[-1] else []
             held = frozenset(
