@@ -214,7 +214,8 @@ async def _run(data: dataset.Dataset, scale: Scale, seed: int, path: Path) -> di
         statements.active = None
         rows = await group.leaderboard(largest, Period.ALL_TIME, NOW, caller=in_largest[0][1])
         results["largest_server"]["board_rows_all_time"] = rows.size
-        await database.trace(None)
+        if backend.name() == "sqlite":
+            await database.trace(None)  # type: ignore[attr-defined]
     for name, values in timings.items():
         results[name] = latency_summary(values)
     if backend.name() != "sqlite":
