@@ -18,7 +18,8 @@ import pytest
 
 from bot.db import Database
 from bot.db.copy import tables
-from bot.learners.export import Export, ExportTooLarge, PassRow, package
+from bot.learners.export import Export, ExportTooLarge, package
+from bot.learners.records import LoggedPass
 from bot.learners.service import Actor
 from curriculum import Pass, default_curriculum
 from tests.conftest import NOW, Server
@@ -126,7 +127,7 @@ async def test_export_is_the_members_own_data_as_csv_and_json(server: Server) ->
 def test_an_export_too_big_for_one_upload_is_zipped_or_refused() -> None:
     roadmap = default_curriculum()
     passes = [
-        PassRow(user, video.id, 1, NOW, NOW.date(), "a note", None, video.minutes, None)
+        LoggedPass(user, video.id, 1, NOW, NOW.date(), "a note", None, video.minutes, None)
         for user in range(100)
         for _, video in roadmap.videos()
     ]

@@ -9,11 +9,11 @@ import json
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from bot.errors import UserError
-from bot.learners.records import HistoryEntry, Member
+from bot.learners.records import HistoryEntry, LoggedPass, Member
 from bot.server.records import GuildSettings
 from curriculum import Curriculum, Pass
 
@@ -22,20 +22,6 @@ FORMAT = "twopass-export-1"
 UPLOAD_LIMIT = 10 * 1024 * 1024
 # Room for the rest of the request (the message's JSON, multipart headers).
 _HEADROOM = 64 * 1024
-
-
-@dataclass(frozen=True, slots=True)
-class PassRow:
-    user_id: int
-    video_id: str
-    pass_no: int
-    logged_at: datetime
-    study_date: date
-    note: str | None
-    link: str | None
-    minutes: float
-    logged_by: int | None  # who logged it when not the member (an admin's correction)
-    spent_minutes: int | None = None  # the time it took, as the member reported it
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +49,7 @@ class Export:
     exported_at: datetime
     roadmap: Curriculum
     members: list[Member]
-    passes: list[PassRow]
+    passes: list[LoggedPass]
     history: list[HistoryEntry]
     settings: GuildSettings | None = None  # with a whole server's export
     edits: Sequence[EditRow] = ()

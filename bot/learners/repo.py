@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from bot.db import Connection, Database, fetch_all, fetch_one, from_db_time, to_db_time
-from bot.learners.export import EditRow, Erased, PassRow
+from bot.learners.export import EditRow, Erased
 from bot.learners.records import HistoryEntry, LoggedPass, Member
 from bot.server.records import (
     SETTINGS_COLUMNS,
@@ -495,7 +495,7 @@ class LearnerRepo:
 
     async def export_rows(
         self, guild_id: int, user_id: int | None
-    ) -> tuple[list[Member], list[PassRow], list[HistoryEntry], list[EditRow]]:
+    ) -> tuple[list[Member], list[LoggedPass], list[HistoryEntry], list[EditRow]]:
         """A member's rows in a server (or every member's), read in one snapshot."""
         who, params = (
             ("", (guild_id,))
@@ -514,7 +514,7 @@ class LearnerRepo:
             )
             passes = await fetch_all(
                 db,
-                f"SELECT {_PASS_COLUMNS}, minutes, logged_by, spent_minutes FROM passes"
+                f"SELECT {_PASS_READ} FROM passes"
                 f" WHERE guild_id = ?{who} ORDER BY user_id, logged_at, video_id, pass",
                 params,
             )
@@ -531,21 +531,7 @@ class LearnerRepo:
             )
         return (
             [member_from_row(r) for r in members],
-            [
-                PassRow(
-                    r[0],
-                    r[1],
-                    r[2],
-                    from_db_time(r[3]),
-                    date.fromisoformat(r[4]),
-                    r[5],
-                    r[6],
-                    r[7],
-                    r[8],
-                    r[9],
-                )
-                for r in passes
-            ],
+            [_pass(r) for r in passes],
             [_history(r) for r in history],
             [
                 EditRow(r[0], r[1], r[2], r[3], r[4], from_db_time(r[5]), r[6], r[7], r[8], r[9])
