@@ -123,6 +123,7 @@ async def main() -> None:
         rss_mb=round(rss_mb(), 1),
         peak_rss_mb=round(peak_rss_mb(), 1),
     )
+    await bot.reconciled.wait()  # the server check at connection
     await bot.posts.wait_idle()
     emit("caught_up", rss_mb=round(rss_mb(), 1))
 

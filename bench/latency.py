@@ -312,7 +312,10 @@ async def _run(data: dataset.Dataset, scale: Scale, seed: int, workdir: Path) ->
                 identify_interval=BOT_IDENTIFY_INTERVAL,
             )
             async with local.running(bot):
-                await bot.posts.wait_idle()  # the start-up catch-up: not part of the figures
+                # The start-up work (the server check, the posts' catch-up) is not part of the
+                # figures: measuring while it ran would count its database trips as /done's.
+                await bot.reconciled.wait()
+                await bot.posts.wait_idle()
                 await meter.sequential(WARMUP, today(learners), "today")
                 await meter.sequential(WARMUP, done(warm), "done")
                 gc.collect()

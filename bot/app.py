@@ -3,6 +3,7 @@ service, and those into discord.py. The one place that knows every feature."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -139,6 +140,8 @@ class TwopassBot(commands.AutoShardedBot):
         self.learners.others = [self.servers, post_repo]
         # Servers the bot was removed from are erased once their data has been kept long enough.
         self.retention = tasks.loop(hours=24)(self.erase_left_servers)
+        # Set once the first connection's server check is done: the start-up work is over.
+        self.reconciled = asyncio.Event()
 
     def now(self) -> datetime:
         return self.clock()
@@ -272,6 +275,7 @@ class TwopassBot(commands.AutoShardedBot):
         await self.servers.reconcile(
             {guild.id for guild in self.guilds}, self.now(), serves=self.serves
         )
+        self.reconciled.set()
         user = self.user
         log.info(
             "connected as %s (%s) to %d servers on %d of %s shards",

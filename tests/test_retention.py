@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 
 from bot.db import Database
 from bot.posts.schedule import PostKind
-from tests.conftest import Server
-from tests.tables import Study
+from bot.server.service import Servers
+from curriculum import Roadmaps, default_curriculum
+from tests.conftest import NOW, Server
+from tests.tables import Store, Study
 from tests.test_journeys import text
 from tests.test_members_data import all_tables, rows_naming, tables_naming
 
@@ -77,3 +80,47 @@ async def _is_left(db: Database, guild_id: int) -> bool:
 
 async def _is_back(db: Database, guild_id: int) -> bool:
     return await left_at(db, guild_id) is None
+
+
+class RecordedPosts:
+    """The posts' side of a settings change, recorded: which servers were rescheduled."""
+
+    def __init__(self) -> None:
+        self.changed: list[int] = []
+
+    async def settings_changed(self, guild_id: int) -> None:
+        self.changed.append(guild_id)
+
+    async def study_channel_lost(self, guild_id: int, channel_id: int, now: datetime) -> None:
+        return None
+
+    async def notes(self, guild_id: int) -> list[str]:
+        return []
+
+
+async def test_servers_left_or_rejoined_while_offline_are_found_at_connection(
+    store: Store,
+) -> None:
+    servers = Servers(store.servers, Roadmaps(default_curriculum()))
+    posts = servers.posts = RecordedPosts()
+    stays, removed, back, elsewhere, gone_before = 1, 2, 3, 4, 5
+    for guild_id in (stays, removed, back, elsewhere, gone_before):
+        await store.servers.ensure(servers.defaults(guild_id, NOW), NOW)
+    await store.servers.mark_left(back, NOW - timedelta(days=3))
+    await store.servers.mark_left(gone_before, NOW - timedelta(days=3))
+    before = await left_at(store.db, gone_before)
+
+    # Connected again: in `stays` and `back`; `elsewhere` belongs to another process's shards.
+    await servers.reconcile({stays, back}, NOW, serves=lambda guild_id: guild_id != elsewhere)
+
+    assert await left_at(store.db, stays) is None
+    assert await left_at(store.db, removed) is not None
+    assert await left_at(store.db, back) is None
+    assert await left_at(store.db, elsewhere) is None  # not this process's to judge
+    assert await left_at(store.db, gone_before) == before  # still counting from its removal
+    assert sorted(posts.changed) == [removed, back]  # only what changed is rescheduled
+
+    # A second connection with nothing changed writes nothing and reschedules nothing.
+    posts.changed.clear()
+    await servers.reconcile({stays, back}, NOW, serves=lambda guild_id: guild_id != elsewhere)
+    assert posts.changed == []

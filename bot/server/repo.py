@@ -103,10 +103,12 @@ class ServerRepo:
         )
         return bool(rows)
 
-    async def known_ids(self) -> list[int]:
-        """Every server with settings, left or not."""
-        rows = await self.database.rows("SELECT guild_id FROM guild_settings")
-        return [row[0] for row in rows]
+    async def known(self) -> list[tuple[int, bool]]:
+        """Every server with settings, and whether it is marked as left."""
+        rows = await self.database.rows(
+            "SELECT guild_id, left_at IS NOT NULL FROM guild_settings ORDER BY guild_id"
+        )
+        return [(row[0], bool(row[1])) for row in rows]
 
     async def left_before(self, cutoff: datetime) -> list[int]:
         rows = await self.database.rows(

@@ -143,13 +143,14 @@ class Servers:
         self, present: set[int], now: datetime, serves: Callable[[int], bool] = lambda _: True
     ) -> None:
         """At connection: servers the bot was removed from or invited back to while offline,
-        among those this process `serves` (its shards')."""
-        for guild_id in await self.repo.known_ids():
+        among those this process `serves` (its shards'). One read finds them; only a server
+        whose state changed is written (a restart at 10,000 servers writes nothing)."""
+        for guild_id, marked_left in await self.repo.known():
             if not serves(guild_id):
                 continue
-            if guild_id in present:
+            if guild_id in present and marked_left:
                 await self.returned(guild_id)
-            else:
+            elif guild_id not in present and not marked_left:
                 await self.left(guild_id, now)
 
     async def expired(self, now: datetime) -> list[int]:
