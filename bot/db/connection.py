@@ -228,9 +228,11 @@ class SQLiteDatabase:
         write's cost, so under load this is several writes for the price of one.
 
         Waiting for the loop to turn costs a write ~0.05 ms, which buys nothing when nobody
-        joins it: a write commits at once when the last one was asked for more than
-        GROUP_WINDOW_SECONDS ago, and while writes keep coming one by one (the last wait
-        gathered nobody) it waits only every PROBE_EVERY writes, to notice when others come."""
+        joins it: a write commits at once when the writer was last busy (asked for a write, or
+        finishing one) more than GROUP_WINDOW_SECONDS ago, and while writes keep coming one by
+        one (the last wait gathered nobody) it waits only every PROBE_EVERY writes, to notice
+        when others come. The window counts from the end of the last write, not its start: on
+        a slow disk, writes asked for while one ran are still asked for together."""
         if self._short is None:
             return await self.rows(sql, params)
         loop = asyncio.get_running_loop()
@@ -238,7 +240,10 @@ class SQLiteDatabase:
         recent, self._last_write = now - self._last_write < GROUP_WINDOW_SECONDS, now
         if not self._writes and not (recent and (self._gathered or self._alone >= PROBE_EVERY)):
             self._alone += 1
-            return await self.short_rows(sql, params)
+            try:
+                return await self.short_rows(sql, params)
+            finally:
+                self._last_write = loop.time()
         self._alone = 0
         done: asyncio.Future[list[Any]] = loop.create_future()
         if not self._writes:
@@ -275,6 +280,8 @@ class SQLiteDatabase:
                 done.set_result(outcome)
         for write in later:
             self._hand_over(*write)
+        # The writer was busy until now: a write asked for next counts as asked with these.
+        self._last_write = asyncio.get_running_loop().time()
 
     @staticmethod
     def _write_batch(
