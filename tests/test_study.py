@@ -11,9 +11,11 @@ import pytest
 from bot import errors as base_errors
 from bot.group.board import BoardRow, Period
 from bot.learners import errors
-from bot.learners.plan import credit
-from bot.learners.progress import replay
+from bot.learners.plan import credit, next_step, steps
+from bot.learners.progress import phase_progress, replay
+from bot.learners.streaks import streak_of
 from bot.server.rules import SetupChange
+from bot.timekeeping import week_start
 from curriculum import Pass, default_curriculum
 from tests.conftest import NOW
 from tests.tables import Store, Study
@@ -76,7 +78,7 @@ async def test_log_rules(study: Study, store: Store) -> None:
 
     done = await study.log(GUILD, ALICE, "10", Pass.FIRST, NOW, note="wow", link="https://x.org/nb")
     assert done.video.id == "micrograd" and done.logged.note == "wow"
-    assert done.progress.passes_done == 1 and done.next is not None
+    assert done.passes_done == 1 and done.next is not None
     with pytest.raises(errors.AlreadyLogged, match="already logged"):
         await study.log(GUILD, ALICE, "micrograd", Pass.FIRST, NOW + timedelta(hours=1))
     # A second pass cannot be dated before its first (here: the first was today).
@@ -84,7 +86,7 @@ async def test_log_rules(study: Study, store: Store) -> None:
         await study.log(GUILD, ALICE, "micrograd", Pass.SECOND, NOW, on="yesterday")
     second = await study.log(GUILD, ALICE, "micrograd", Pass.SECOND, NOW)
     assert second.logged.study_date == NOW.date()
-    assert second.progress.minutes_done == 145 * 3.5
+    assert sum(p.minutes_done for p in second.phases) == 145 * 3.5
 
 
 async def test_inactive_member_cannot_log(study: Study) -> None:
@@ -330,3 +332,27 @@ async def test_leaderboard_reads_one_page_and_the_callers_rank(study: Study) -> 
 async def store_board(study: Study) -> list[int]:
     """Every member on the all-time board, in rank order, from the unpaged query."""
     return [row.user_id for row in await study.store.leaderboard(GUILD)]
+
+
+async def test_what_done_and_today_show_is_recomputed_from_the_passes_table(study: Study) -> None:
+    """/done and /today read a member's passes as "video:pass:day" words and their week's points
+    as a sum in SQL: every number they show equals the one recomputed from the stored passes."""
+    rng = random.Random(7)
+    await study.join(GUILD, ALICE, NOW)
+    now = NOW
+    for step in steps(ROADMAP)[:24]:
+        now += timedelta(days=rng.choice((0, 0, 1, 1, 2, 3)), hours=rng.random())
+        on = "yesterday" if step.which is Pass.FIRST and rng.random() < 0.3 else None
+        done = await study.log(GUILD, ALICE, step.video.id, step.which, now, on=on)
+        passes = await study.store.passes_of(GUILD, ALICE)
+        held = {(p.video_id, p.pass_no) for p in passes}
+        this_week = week_start(now.date())
+        assert done.week_minutes == pytest.approx(
+            sum(p.minutes for p in passes if p.week == this_week)
+        )
+        assert done.streak == streak_of([p.study_date for p in passes], now.date())
+        assert done.phases == phase_progress(ROADMAP, held)
+        assert done.passes_done == len(passes)
+        assert done.next == next_step(ROADMAP, held)
+        today = await study.today(GUILD, ALICE, now)
+        assert today.streak == done.streak and today.next == done.next

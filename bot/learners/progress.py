@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date
 
@@ -51,7 +52,7 @@ def _phase_totals(curriculum: Curriculum) -> tuple[tuple[Phase, frozenset[PassKe
     return tuple((phase, keys, credit(curriculum, keys)) for phase, keys in phase_keys(curriculum))
 
 
-def phase_progress(curriculum: Curriculum, done: set[PassKey]) -> tuple[PhaseProgress, ...]:
+def phase_progress(curriculum: Curriculum, done: AbstractSet[PassKey]) -> tuple[PhaseProgress, ...]:
     return tuple(
         PhaseProgress(
             phase,
@@ -89,7 +90,7 @@ def replay(history: Iterable[HistoryEntry]) -> set[PassKey]:
 
 
 def milestone(
-    curriculum: Curriculum, done_before: set[PassKey], done_after: set[PassKey]
+    curriculum: Curriculum, done_before: AbstractSet[PassKey], done_after: AbstractSet[PassKey]
 ) -> str | None:
     """What a newly logged pass completed, if anything worth celebrating."""
     phases = phase_keys(curriculum)

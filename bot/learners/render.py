@@ -127,10 +127,8 @@ def done(curriculum: Curriculum, result: DoneResult, user_id: int) -> discord.Em
             part
             for part in (
                 f"{hours(result.week_minutes)} of study this week",
-                f"{result.progress.streak.current}-day streak"
-                if result.progress.streak.alive
-                else "",
-                f"{result.progress.passes_done}/{result.progress.passes_total} passes",
+                f"{result.streak.current}-day streak" if result.streak.alive else "",
+                f"{result.passes_done}/{result.passes_total} passes",
             )
             if part
         ),

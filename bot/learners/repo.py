@@ -4,14 +4,14 @@ writes."""
 from __future__ import annotations
 
 import enum
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from bot.db import Connection, Database, fetch_all, fetch_one, from_db_time, to_db_time
 from bot.learners.export import EditRow, Erased
-from bot.learners.records import HistoryEntry, LoggedPass, Member
+from bot.learners.records import HistoryEntry, LoggedPass, Member, PassKey
 from bot.server.records import (
     SETTINGS_COLUMNS,
     SETTINGS_WIDTH,
@@ -40,8 +40,15 @@ class LogResult:
     outcome: LogOutcome
     # The stored pass: the new one when logged, the earlier one when it already was.
     logged: LoggedPass | None = None
-    # Every pass the member holds right after this one was logged (this one included).
-    held: frozenset[tuple[str, int]] = frozenset()
+    # Every pass the member holds right after this one was logged (this one included), with
+    # its study day.
+    held_days: Mapping[PassKey, date] = field(default_factory=dict)
+    # The member's points in the week asked for, right after (this pass included if it counts).
+    week_minutes: float = 0.0
+
+    @property
+    def held(self) -> frozenset[PassKey]:
+        return frozenset(self.held_days)
 
 
 MEMBER_COLUMNS = (
@@ -123,13 +130,25 @@ _SNAPSHOT_SQL = f"""
     LEFT JOIN passes AS p ON p.guild_id = asked.guild_id AND p.user_id = asked.user_id
     ORDER BY p.logged_at, p.video_id, p.pass
 """
+# One row: the server's settings, the member, and each pass they hold with its study day as
+# "video:pass:day" words. /today and /done show counts and streaks, not notes: a whole record
+# per pass was most of their reading time.
+_VIEW_SQL = f"""
+    SELECT {_prefixed("g", SETTINGS_COLUMNS)}, {_prefixed("m", MEMBER_COLUMNS)},
+        (SELECT group_concat(video_id || ':' || pass || ':' || study_date, ' ') FROM passes
+         WHERE guild_id = asked.guild_id AND user_id = asked.user_id)
+    FROM (SELECT CAST(? AS BIGINT) AS guild_id, CAST(? AS BIGINT) AS user_id) AS asked
+    LEFT JOIN guild_settings AS g ON g.guild_id = asked.guild_id
+    LEFT JOIN members AS m ON m.guild_id = asked.guild_id AND m.user_id = asked.user_id
+"""
 _MEMBER_WIDTH = len(MEMBER_COLUMNS.split(","))
 
 # One statement logs a pass: the rules that need data are folded into its WHERE, the history
-# entry comes from a trigger (migration 0004), and RETURNING hands back the stored row and every
-# other pass the member holds: what it completed is decided from the database, so two last
-# passes logged at once cannot both finish the roadmap. (The other passes, not all: a subquery
-# in RETURNING sees the new row on SQLite but not on PostgreSQL.)
+# entry comes from a trigger (migration 0004), and RETURNING hands back the stored row, every
+# other pass the member holds ("video:pass:day" words) and their points in `:this_week`: what
+# it completed is decided from the database, so two last passes logged at once cannot both
+# finish the roadmap. (The other passes, not all: a subquery in RETURNING sees the new row on
+# SQLite but not on PostgreSQL.)
 _LOG_SQL = f"""
     INSERT INTO passes (guild_id, {_PASS_COLUMNS}, logged_by, minutes, week, spent_minutes)
     SELECT :guild, :user, :video, :pass, :at, :day, :note, :link, :actor, :minutes, :week, :spent
@@ -139,9 +158,30 @@ _LOG_SQL = f"""
               AND (study_date <= :day OR study_date > :today)))
     ON CONFLICT DO NOTHING
     RETURNING {_PASS_READ},
-        (SELECT group_concat(video_id || ':' || pass, ' ') FROM passes
-         WHERE guild_id = :guild AND user_id = :user AND NOT (video_id = :video AND pass = :pass))
+        (SELECT group_concat(video_id || ':' || pass || ':' || study_date, ' ') FROM passes
+         WHERE guild_id = :guild AND user_id = :user AND NOT (video_id = :video AND pass = :pass)),
+        (SELECT coalesce(sum(minutes), 0) FROM passes
+         WHERE guild_id = :guild AND user_id = :user AND week = :this_week
+           AND NOT (video_id = :video AND pass = :pass))
 """
+
+
+def held_days(words: str | None) -> dict[PassKey, date]:
+    """The passes a member holds, with their study days, from "video:pass:day" words."""
+    held: dict[PassKey, date] = {}
+    for word in words.split(" ") if words else ():
+        video_id, pass_no, day = word.split(":")
+        held[(video_id, int(pass_no))] = date.fromisoformat(day)
+    return held
+
+
+@dataclass(frozen=True, slots=True)
+class MemberView:
+    """What /today and /done read about a member, in one row."""
+
+    settings: GuildSettings | None
+    member: Member | None
+    held: dict[PassKey, date]  # each pass the member holds, with its study day
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +211,18 @@ class LearnerRepo:
         )
         passes = [_pass(row[split:]) for row in rows if row[split] is not None]
         return Snapshot(settings, member, passes)
+
+    async def view(self, guild_id: int, user_id: int) -> MemberView:
+        """The server's settings, the member and the passes they hold with their study days, in
+        one row (a short read through the keys: on the loop's connection)."""
+        rows = await self.database.short_rows(_VIEW_SQL, (guild_id, user_id))
+        row = rows[0]
+        split = SETTINGS_WIDTH + _MEMBER_WIDTH
+        return MemberView(
+            settings_from_row(row[:SETTINGS_WIDTH]) if row[0] is not None else None,
+            member_from_row(row[SETTINGS_WIDTH:split]) if row[SETTINGS_WIDTH] is not None else None,
+            held_days(row[split]),
+        )
 
     # --- members ---------------------------------------------------------------------------
 
@@ -258,10 +310,13 @@ class LearnerRepo:
         week: date,
         spent_minutes: int | None = None,
         today: date | None = None,
+        this_week: date | None = None,
     ) -> LogResult:
         """Record a pass (and, by trigger, its history entry and the totals) unless a rule
         forbids it. `minutes` (its points) and `week` (the Monday of its study date) are stored
-        on the row as the rules computed them, so SQL only ever sums them."""
+        on the row as the rules computed them, so SQL only ever sums them. The result carries
+        the member's points in `this_week` (default: the pass's own week)."""
+        counted_week = this_week or week
         params = {
             "guild": guild_id,
             "user": user_id,
@@ -278,17 +333,20 @@ class LearnerRepo:
             # A first pass dated after the member's today (they moved west since) counts as
             # today's: a second pass today may follow it.
             "today": (today or study_date).isoformat(),
+            "this_week": counted_week.isoformat(),
         }
         # One short write through the keys (and its triggers'): on the loop's connection,
         # committed with whatever other passes are being logged at the same moment.
         rows = await self.database.short_write(_LOG_SQL, params)
         row = rows[0] if rows else None
         if row:
-            others = row[-1].split(" ") if row[-1] else []
-            held = frozenset(
-                (key.rsplit(":", 1)[0], int(key.rsplit(":", 1)[1])) for key in others
-            ) | {(video_id, pass_no)}
-            return LogResult(LogOutcome.LOGGED, _pass(row), held)
+            logged = _pass(row)
+            held = held_days(row[-2])
+            held[(video_id, pass_no)] = study_date
+            counts = week == counted_week
+            return LogResult(
+                LogOutcome.LOGGED, logged, held, row[-1] + (minutes if counts else 0.0)
+            )
         # Refused: say why. Rare, so a second look is fine here.
         member = await self.database.short_row(
             "SELECT active FROM members WHERE guild_id = ? AND user_id = ?",

@@ -18,7 +18,7 @@ from bot.errors import NotAllowed
 from bot.learners import errors, export, inputs, plan
 from bot.learners.export import Erased, Export
 from bot.learners.plan import Standing, Step
-from bot.learners.progress import Progress, milestone, progress
+from bot.learners.progress import PhaseProgress, Progress, milestone, phase_progress, progress
 from bot.learners.records import LoggedPass, Member, PassKey
 from bot.learners.repo import (
     LearnerRepo,
@@ -82,7 +82,8 @@ class DoneResult:
     video: Video
     which: Pass
     logged: LoggedPass
-    progress: Progress
+    phases: tuple[PhaseProgress, ...]  # the member's progress per phase, this pass included
+    streak: Streak
     milestone: str | None
     next: Step | None
     today: date  # the member's local date when they logged it
@@ -90,6 +91,14 @@ class DoneResult:
     roadmap: Curriculum  # the server's
     corrected_by: int | None = None  # an admin who logged it for the member
     edited: bool = False  # the pass was already logged: its note or link was corrected
+
+    @property
+    def passes_done(self) -> int:
+        return sum(p.passes_done for p in self.phases)
+
+    @property
+    def passes_total(self) -> int:
+        return sum(p.passes_total for p in self.phases)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,11 +187,11 @@ class Learners:
             raise errors.AlreadyLeft() if member is not None else errors.NotJoined()
 
     async def today(self, guild_id: int, user_id: int, now: datetime) -> TodayResult:
-        snap = await self.repo.snapshot(guild_id, user_id)
-        member = _active(snap.member)
-        settings = snap.settings or self.servers.defaults(guild_id, now)
+        view = await self.repo.view(guild_id, user_id)
+        member = _active(view.member)
+        settings = view.settings or self.servers.defaults(guild_id, now)
         roadmap = self.roadmap_of(settings)
-        done = _keys(snap.passes)
+        done = view.held.keys()
         today = timekeeping.local_today(now, member.timezone)
         return TodayResult(
             member=member,
@@ -190,7 +199,7 @@ class Learners:
             standing=plan.member_standing(roadmap, member, done, today),
             cohort=self.cohort_step(settings, now),
             study_today=today,
-            streak=streak_of((p.study_date for p in snap.passes), today),
+            streak=streak_of(view.held.values(), today),
             roadmap=roadmap,
         )
 
@@ -219,33 +228,32 @@ class Learners:
         actor_id = _check_actor(actor, user_id)
         subject = None if actor_id == user_id else user_id  # whose record, in error messages
         spent = inputs.check_spent_minutes(spent_minutes)
-        snap = await self.repo.snapshot(guild_id, user_id)
-        roadmap = self.roadmap_of(snap.settings)
+        view = await self.repo.view(guild_id, user_id)
+        roadmap = self.roadmap_of(view.settings)
         video = resolve(roadmap, video_query)
-        member = _active(snap.member, subject)
-        settings = snap.settings or self.servers.defaults(guild_id, now)
+        member = _active(view.member, subject)
+        settings = view.settings or self.servers.defaults(guild_id, now)
         today = timekeeping.local_today(now, member.timezone)
         study_date = inputs.parse_study_date(on, today)
         clean_note, clean_link = inputs.parse_note(note), inputs.parse_link(link)
-        # Checked here from the snapshot so a refusal costs no write; the store checks again
+        key = (video.id, int(which))
+        # Checked here from what was read so a refusal costs no write; the store checks again
         # inside its INSERT, which settles a race with a concurrent /undo or /leave.
-        existing = next(
-            (p for p in snap.passes if (p.video_id, p.pass_no) == (video.id, int(which))), None
-        )
-        if existing is not None:
+        logged_on = view.held.get(key)
+        if logged_on is not None:
             if (clean_note or clean_link) and on is None and spent is None:
                 # /done again with a new note or link corrects them; the edit is recorded.
                 return await self._edit(
                     guild_id, member, video, which, clean_note, clean_link, actor_id, now
                 )
-            raise errors.AlreadyLogged(video.title, which.label, existing.study_date, subject)
+            raise errors.AlreadyLogged(video.title, which.label, logged_on, subject)
         if which is Pass.SECOND:
-            first = next((p for p in snap.passes if (p.video_id, p.pass_no) == (video.id, 1)), None)
-            if first is None:
+            first_on = view.held.get((video.id, int(Pass.FIRST)))
+            if first_on is None:
                 raise errors.SecondBeforeFirst(video.title)
             # A first pass dated after today (the member moved west since) counts as today's.
-            if study_date < min(first.study_date, today):
-                raise errors.SecondDatedBeforeFirst(video.title, first.study_date)
+            if study_date < min(first_on, today):
+                raise errors.SecondDatedBeforeFirst(video.title, first_on)
         server_today = timekeeping.local_today(now, settings.timezone)
         result = await self.repo.log_pass(
             guild_id,
@@ -257,10 +265,11 @@ class Learners:
             note=clean_note,
             link=clean_link,
             actor_id=actor_id,
-            minutes=plan.credit(roadmap, [(video.id, int(which))]),
+            minutes=plan.credit(roadmap, [key]),
             week=timekeeping.pass_week(study_date, today, server_today),
             spent_minutes=spent,
             today=today,
+            this_week=timekeeping.week_start(server_today),
         )
         if result.outcome is LogOutcome.NOT_A_MEMBER:
             raise errors.NotJoined(subject)
@@ -271,17 +280,17 @@ class Learners:
             raise errors.AlreadyLogged(video.title, which.label, result.logged.study_date, subject)
         # What the pass completed, from what the database holds right after it: of two last
         # passes logged at once, exactly one finishes the roadmap.
-        after = set(result.held)
-        passes = [*snap.passes, result.logged]
+        after = result.held
         return DoneResult(
             video=video,
             which=which,
             logged=result.logged,
-            progress=progress(roadmap, passes, today),
-            milestone=milestone(roadmap, after - {(video.id, int(which))}, after),
+            phases=phase_progress(roadmap, after),
+            streak=streak_of(result.held_days.values(), today),
+            milestone=milestone(roadmap, after - {key}, after),
             next=plan.next_step(roadmap, after),
             today=today,
-            week_minutes=_week_minutes(passes, timekeeping.week_start(server_today)),
+            week_minutes=result.week_minutes,
             roadmap=roadmap,
             corrected_by=None if subject is None else actor_id,
         )
@@ -319,7 +328,8 @@ class Learners:
             video=video,
             which=which,
             logged=after,
-            progress=progress(roadmap, passes, today),
+            phases=phase_progress(roadmap, done),
+            streak=streak_of((p.study_date for p in passes), today),
             milestone=None,
             next=plan.next_step(roadmap, done),
             today=today,
