@@ -95,12 +95,16 @@ def check_text(text: str) -> tuple[Curriculum | None, list[Fault]]:
     try:
         curriculum = Curriculum.model_validate(raw)
     except ValidationError as exc:
-        for error in exc.errors():
+        errors = exc.errors()
+        meant = _meant(errors)
+        for error in errors:
             cause = (error.get("ctx") or {}).get("error")
             if isinstance(cause, _DuplicateId):
                 continue  # reported above, every one of them
             if error["type"] == "too_short" and _raw_length(raw, error["loc"]):
                 continue  # pydantic counts only the valid items; theirs are reported already
+            if error["type"] == "missing" and _split(tuple(error["loc"]))[:2] in meant:
+                continue  # misspelt: its "unknown key" fault names the line and the key meant
             faults.append(_fault(error, raw, lines))
         curriculum = None
     faults.sort(key=lambda fault: fault.line or 0)
@@ -146,6 +150,18 @@ def _duplicates(raw: dict[str, Any], lines: _Lines) -> list[Fault]:
             else:
                 video_ids[vid] = (p, v)
     return faults
+
+
+def _meant(errors: list[ErrorDetails]) -> set[tuple[Table, str]]:
+    """By table, the known keys that an unknown key there is probably a misspelling of."""
+    meant = set()
+    for error in errors:
+        table, key, _ = _split(tuple(error["loc"]))
+        if error["type"] == "extra_forbidden" and key is not None:
+            close = _close_key(_MODELS[len(table)], key)
+            if close is not None:
+                meant.add((table, close))
+    return meant
 
 
 def _raw_length(raw: object, location: tuple[int | str, ...]) -> int:
@@ -204,9 +220,10 @@ def _words(error: ErrorDetails, table: Table, key: str | None, rest: tuple[int |
     if kind == "missing":
         return f"missing key {key!r}"
     if kind == "extra_forbidden":
-        known = [name for name in model.model_fields if name not in _nested(model)]
-        close = difflib.get_close_matches(key, known, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else f" (known keys: {', '.join(known)})"
+        close = _close_key(model, key)
+        hint = (
+            f" (did you mean {close!r}?)" if close else f" (known keys: {', '.join(_known(model))})"
+        )
         return f"unknown key {key!r}{hint}"
     if key == "id" and kind in ("string_pattern_mismatch", "string_too_short"):
         return (
@@ -236,6 +253,16 @@ def _words(error: ErrorDetails, table: Table, key: str | None, rest: tuple[int |
     if kind in ("list_type", "tuple_type") or rest:
         return f"{key!r} has the wrong shape"
     return f"{key!r} is not valid: {error['msg'].removeprefix('Value error, ')}"
+
+
+def _known(model: type[BaseModel]) -> list[str]:
+    return [name for name in model.model_fields if name not in _nested(model)]
+
+
+def _close_key(model: type[BaseModel], key: str) -> str | None:
+    """The known key `key` is probably a misspelling of, if any."""
+    close = difflib.get_close_matches(key, _known(model), n=1)
+    return close[0] if close else None
 
 
 def _nested(model: type[BaseModel]) -> set[str]:

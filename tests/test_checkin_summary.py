@@ -17,9 +17,9 @@ ROADMAP = default_curriculum()
 NOW = datetime(2026, 3, 8, 17, 0, tzinfo=UTC)  # Sunday evening
 
 
-def logged(user: int, video: str, pass_no: int, day: date) -> CohortPass:
+def logged(user: int, video: str, pass_no: int, day: date, at: str = "") -> CohortPass:
     """A pass as the passes table holds it, with the points it was given when logged."""
-    return CohortPass(user, video, pass_no, day, credit(ROADMAP, [(video, pass_no)]))
+    return CohortPass(user, video, pass_no, day, credit(ROADMAP, [(video, pass_no)]), at)
 
 
 def member(user: int, joined: date, reminders: bool = False) -> Member:
@@ -107,6 +107,21 @@ def test_the_top_is_named_for_what_it_shows_and_counts_only_the_window() -> None
     top = next(f["value"] for f in head["fields"] if f["name"] == "Most study")
     assert "<@1>" in top and "<@2>" not in top
     assert "**1 pass** logged" in head["description"]
+
+
+def test_a_tie_goes_to_who_reached_the_window_total_first() -> None:
+    members = [member(2, date(2026, 2, 1)), member(7, date(2026, 2, 1))]
+    passes = [
+        logged(7, "micrograd", 1, date(2026, 3, 3), "2026-03-03 09:00:00"),
+        logged(2, "micrograd", 1, date(2026, 3, 4), "2026-03-04 09:00:00"),
+        # Logged last but dated before the window: not part of member 7's window total.
+        logged(7, "gpt", 1, date(2026, 2, 27), "2026-03-07 09:00:00"),
+    ]
+    days = (date(2026, 3, 2), date(2026, 3, 8))
+    week = summarize(ROADMAP, members, passes, now=NOW, timezone="UTC", days=days)
+    post = render_posts.checkin(ROADMAP, week, CohortView((), (2, 7), (), (), ()))
+    top = next(f["value"] for f in post.head.embeds[0]["fields"] if f["name"] == "Top two")
+    assert top.index("<@7>") < top.index("<@2>"), top
 
 
 def test_a_shorter_window_is_titled_with_its_dates() -> None:

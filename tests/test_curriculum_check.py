@@ -63,8 +63,6 @@ def test_every_fault_at_once_each_with_its_line() -> None:
     )
     faults = faults_of(text)
     assert faults == [
-        f"line {line_of(text, '[[phases.videos]]', 1)}: phases[1] 'one' > videos[1] 'a': "
-        "missing key 'minutes'",
         f"line {line_of(text, 'minuts')}: phases[1] 'one' > videos[1] 'a': "
         "unknown key 'minuts' (did you mean 'minutes'?)",
         f"line {line_of(text, 'minutes = -5')}: phases[1] 'one' > videos[2] 'b': "
@@ -75,6 +73,17 @@ def test_every_fault_at_once_each_with_its_line() -> None:
         "url 'not a link' must be an https:// link",
         f"line {line_of(text, M19)}: phases[2] 'two' > videos[1] 'c': "
         "'minutes' must be a whole number (without quotes), not '19'",
+    ]
+
+
+def test_a_misspelt_key_is_one_fault_and_an_absent_key_is_still_missing() -> None:
+    # Video b lacks 'minutes' outright: the misspelling in video a does not hide that.
+    text = HEAD + phase() + video("a", minutes="-", minuts="10") + video("b", minutes="-")
+    assert faults_of(text) == [
+        f"line {line_of(text, 'minuts')}: phases[1] 'one' > videos[1] 'a': "
+        "unknown key 'minuts' (did you mean 'minutes'?)",
+        f"line {line_of(text, '[[phases.videos]]', 2)}: phases[1] 'one' > videos[2] 'b': "
+        "missing key 'minutes'",
     ]
 
 
@@ -154,13 +163,11 @@ def test_cli_check_prints_every_fault_and_exits_1(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr and result.stdout == ""
     lines = result.stderr.splitlines()
     assert lines == [
-        f"{path}:{line_of(text, '[[phases.videos]]')}: phases[1] 'one' > videos[1] 'a': "
-        "missing key 'minutes'",
         f"{path}:{line_of(text, 'minuts')}: phases[1] 'one' > videos[1] 'a': "
         "unknown key 'minuts' (did you mean 'minutes'?)",
         f"{path}:{line_of(text, A_ID, 2)}: phases[1] 'one' > videos[2] 'a': "
         f"duplicate video id 'a' (already used on line {line_of(text, A_ID)})",
-        f"{path}: 3 faults",
+        f"{path}: 2 faults",
     ]
 
 

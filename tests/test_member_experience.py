@@ -237,6 +237,33 @@ async def test_undo_after_leave_behaves_like_done_after_leave(server: Server) ->
     assert len(await server.store.passes_of(server.guild.id, server.alice.id)) == 1
 
 
+async def test_a_member_who_left_is_told_their_passes_wait_and_not_that_they_never_joined(
+    server: Server,
+) -> None:
+    never = await server.slash(server.bob, "done", video="gpt", pass_="first")
+    assert never.content == "You have not joined this server's roadmap yet: use `/join` to start."
+    await server.slash(server.alice, "join")
+    await server.slash(server.alice, "done", video="gpt", pass_="first")
+    await server.slash(server.alice, "leave")
+    for command, options in (
+        ("done", {"video": "micrograd", "pass_": "first"}),
+        ("undo", {"video": "gpt", "pass_": "first"}),
+        ("today", {}),
+    ):
+        reply = await server.slash(server.alice, command, **options)
+        assert reply.ephemeral and reply.content == (
+            "You left this server's roadmap; your passes are kept. "
+            "Use `/join` to pick up where you were."
+        ), command
+    left = f"<@{server.alice.id}> has left this server's roadmap."
+    for command in ("done", "undo"):
+        fixed = await server.slash(
+            server.admin, command, video="gpt", pass_="second", member=server.alice
+        )
+        assert fixed.ephemeral and fixed.content == left, command
+    assert len(await server.store.passes_of(server.guild.id, server.alice.id)) == 1
+
+
 async def test_a_pass_on_a_video_that_left_the_roadmap_can_be_undone(server: Server) -> None:
     await server.slash(server.alice, "join")
     await server.store.db.rows(

@@ -21,6 +21,7 @@ from PIL import Image
 
 from bot.app import TwopassBot
 from bot.db.postgres import PostgresDatabase
+from bot.group.board import Period
 from bot.pictures import CheckinChart, DayPasses, MemberHours, PassState, canvas
 from bot.pictures.checkin import day_bar
 from bot.pictures.checkin import height as chart_height
@@ -712,6 +713,30 @@ async def test_checkin_now_on_a_wednesday_leaves_sundays_check_in_its_own_days(
     first_head, sunday_head = world.heads(world.berlin_study)
     assert "**1 pass**" in first_head.embeds[0]["description"]  # Monday's, not Thursday's
     assert "<@1>" in str(first_head.embeds) and "<@2>" in str(sunday_head.embeds)
+
+
+async def test_a_tie_in_the_check_in_goes_to_who_got_there_first_as_on_the_boards(
+    world: World,
+) -> None:
+    await world.configure(
+        world.berlin, world.berlin_study, checkin_day="monday", start=date(2026, 2, 23)
+    )
+    # Member 7 logs the same pass two days before member 2: equal points, 7 there first.
+    await member_logs(
+        world, world.berlin, 7, ("micrograd", Pass.FIRST, datetime(2026, 2, 24, 9, tzinfo=UTC))
+    )
+    await member_logs(
+        world, world.berlin, 2, ("micrograd", Pass.FIRST, datetime(2026, 2, 26, 9, tzinfo=UTC))
+    )
+    world.clock.now = local(2026, 3, 2, 18, 0).astimezone(UTC)
+    await world.publisher.fire(world.berlin.id, PostKind.CHECKIN)
+    head = world.heads(world.berlin_study)[0].embeds[0]
+    top = next(f["value"] for f in head["fields"] if f["name"] == "Top two")
+    assert top.index("<@7>") < top.index("<@2>"), top
+    board = await world.bot.groups.leaderboard(
+        world.berlin.id, Period.WEEK, world.clock.now, since=date(2026, 2, 23)
+    )
+    assert [e.user_id for e in board.entries] == [7, 2]  # as the week's board has it
 
 
 async def test_members_never_read_bookkeeping(world: World) -> None:

@@ -38,6 +38,8 @@ class CohortPass:
     pass_no: int
     study_date: date
     minutes: float = 0.0  # the points stored with the pass
+    # When it was logged, as stored: text in time order, compared as the boards' reached_at.
+    logged_at: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -161,12 +161,15 @@ class GroupRepo:
             members = [(row[0], from_db_time(row[1])) for row in rows]
             rows = await fetch_all(
                 db,
-                "SELECT p.user_id, p.video_id, p.pass, p.study_date, p.minutes FROM passes AS p"
+                "SELECT p.user_id, p.video_id, p.pass, p.study_date, p.minutes, p.logged_at"
+                " FROM passes AS p"
                 " JOIN members AS m ON m.guild_id = p.guild_id AND m.user_id = p.user_id"
                 " WHERE p.guild_id = ? AND m.active = 1",
                 (guild_id,),
             )
-            passes = [CohortPass(r[0], r[1], r[2], date.fromisoformat(r[3]), r[4]) for r in rows]
+            passes = [
+                CohortPass(r[0], r[1], r[2], date.fromisoformat(r[3]), r[4], r[5]) for r in rows
+            ]
         return members, passes
 
     async def names(self, guild_id: int) -> dict[int, str]:

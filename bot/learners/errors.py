@@ -15,12 +15,24 @@ def _whose(member_id: int | None) -> str:
 
 
 class NotJoined(UserError):
-    def __init__(self, member_id: int | None = None) -> None:
-        super().__init__(
-            "You have not joined this server's roadmap yet: use `/join` to start."
-            if member_id is None
-            else f"<@{member_id}> has not joined this server's roadmap."
-        )
+    """Not an active member; `left` when they joined once and then ran /leave."""
+
+    def __init__(self, member_id: int | None = None, *, left: bool = False) -> None:
+        if left:
+            message = (
+                "You left this server's roadmap; your passes are kept. "
+                "Use `/join` to pick up where you were."
+                if member_id is None
+                else f"<@{member_id}> has left this server's roadmap."
+            )
+        else:
+            message = (
+                "You have not joined this server's roadmap yet: use `/join` to start."
+                if member_id is None
+                else f"<@{member_id}> has not joined this server's roadmap."
+            )
+        super().__init__(message)
+        self.left = left
 
 
 class AlreadyLeft(UserError):

@@ -272,7 +272,8 @@ class Learners:
             this_week=timekeeping.week_start(server_today),
         )
         if result.outcome is LogOutcome.NOT_A_MEMBER:
-            raise errors.NotJoined(subject)
+            # Left (or was erased) since the snapshot: rare, so a second look says which.
+            raise _not_member(await self.repo.member(guild_id, user_id), subject)
         if result.outcome is LogOutcome.NEEDS_FIRST_PASS:
             raise errors.SecondBeforeFirst(video.title)
         assert result.logged is not None
@@ -364,7 +365,9 @@ class Learners:
             guild_id, user_id, video_id, int(which), now=now, actor_id=actor_id
         )
         if outcome is UndoOutcome.NOT_A_MEMBER:
-            raise errors.NotJoined(None if actor_id == user_id else user_id)
+            # Rare: a second look says whether they never joined or left.
+            member = await self.repo.member(guild_id, user_id)
+            raise _not_member(member, None if actor_id == user_id else user_id)
         if outcome is UndoOutcome.SECOND_STILL_LOGGED:
             raise errors.SecondStillLogged(title)
         if outcome is UndoOutcome.NOT_LOGGED:
@@ -511,8 +514,14 @@ def _check_actor(actor: Actor | None, user_id: int) -> int:
 
 def _active(member: Member | None, subject: int | None = None) -> Member:
     if member is None or not member.active:
-        raise errors.NotJoined(subject)
+        raise _not_member(member, subject)
     return member
+
+
+def _not_member(member: Member | None, subject: int | None) -> errors.NotJoined:
+    """The refusal for someone who is not an active member: one who left is told their passes
+    wait for them, not that they never joined."""
+    return errors.NotJoined(subject, left=member is not None and not member.active)
 
 
 def _keys(passes: Iterable[LoggedPass]) -> set[PassKey]:

@@ -39,7 +39,8 @@ class WeekSummary:
     roster: int  # active members
     passes: int
     minutes: float
-    active: tuple[MemberWeek, ...]  # members with a pass in the window, most study first
+    # Members with a pass in the window, most study first; a tie to who reached it first.
+    active: tuple[MemberWeek, ...]
     nudge: tuple[int, ...]  # opted in to reminders, joined a week ago or more, nothing logged
     # Every day of the window, in order: (day, first passes, second passes) studied that day.
     days: tuple[tuple[date, int, int], ...] = ()
@@ -87,12 +88,14 @@ def summarize(
     held: dict[int, set[PassKey]] = defaultdict(set)
     recent: dict[int, list[PassKey]] = defaultdict(list)
     minutes: dict[int, float] = defaultdict(float)
+    reached: dict[int, str] = defaultdict(str)  # when each reached their window total
     for p in passes:
         key = (p.video_id, p.pass_no)
         held[p.user_id].add(key)
         if since <= p.study_date <= until:
             recent[p.user_id].append(key)
             minutes[p.user_id] += p.minutes
+            reached[p.user_id] = max(reached[p.user_id], p.logged_at)
     weeks = []
     nudge = []
     for member in members:
@@ -107,7 +110,8 @@ def summarize(
             curriculum, member, held[member.user_id], now.astimezone(zone).date()
         )
         weeks.append(MemberWeek(member.user_id, tuple(logged), minutes[member.user_id], standing))
-    weeks.sort(key=lambda w: (-w.minutes, w.user_id))
+    # The boards' order (group BOARD_ORDER): a tie goes to whoever got there first.
+    weeks.sort(key=lambda w: (-w.minutes, reached[w.user_id], w.user_id))
     roster = {member.user_id for member in members}
     per_day: dict[tuple[date, int], int] = defaultdict(int)
     for p in passes:
