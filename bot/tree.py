@@ -178,25 +178,37 @@ class Answer:
     def __init__(self, interaction: discord.Interaction[discord.Client], *, private: bool) -> None:
         self.interaction = interaction
         self.private = private
-        self._turn = asyncio.Lock()  # the answer and the acknowledgement never cross
-        self._timer: asyncio.Task[None] | None = None
+        # A timer, not a task: most commands answer long before it fires, and a task per
+        # command would cost each of them a turn of the loop.
+        self._timer: asyncio.TimerHandle | None = None
+        self._acknowledging: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> Answer:
-        self._timer = asyncio.get_running_loop().create_task(self._acknowledge_when_slow())
+        loop = asyncio.get_running_loop()
+        self._timer = loop.call_later(ACKNOWLEDGE_AFTER_SECONDS, self._start_acknowledging)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         if self._timer is not None:
             self._timer.cancel()
+        await self._acknowledged()  # an error reply, if any, comes after it
 
-    async def _acknowledge_when_slow(self) -> None:
-        await asyncio.sleep(ACKNOWLEDGE_AFTER_SECONDS)
-        async with self._turn:
-            if not self.interaction.response.is_done():
-                try:
-                    await self.interaction.response.defer(ephemeral=self.private, thinking=True)
-                except discord.HTTPException:
-                    log.warning("could not acknowledge interaction %s", self.interaction.id)
+    async def _acknowledged(self) -> None:
+        """Wait for an acknowledgement under way, if the timer fired (it reports its own
+        failure)."""
+        if self._acknowledging is not None:
+            await asyncio.wait({self._acknowledging})
+
+    def _start_acknowledging(self) -> None:
+        self._acknowledging = asyncio.get_running_loop().create_task(self._acknowledge())
+
+    async def _acknowledge(self) -> None:
+        if self.interaction.response.is_done():
+            return
+        try:
+            await self.interaction.response.defer(ephemeral=self.private, thinking=True)
+        except discord.HTTPException:
+            log.warning("could not acknowledge interaction %s", self.interaction.id)
 
     async def __call__(
         self, content: str | None = None, *, private: bool | None = None, **message: Any
@@ -204,14 +216,12 @@ class Answer:
         """Send the answer; `private` overrides the privacy given at the start (an answer that
         completes an acknowledgement keeps the acknowledgement's privacy, as Discord does)."""
         ephemeral = self.private if private is None else private
-        async with self._turn:
-            if self._timer is not None:
-                self._timer.cancel()
-            if self.interaction.response.is_done():
-                await self.interaction.followup.send(
-                    content or discord.utils.MISSING, ephemeral=ephemeral, **message
-                )
-            else:
-                await self.interaction.response.send_message(
-                    content, ephemeral=ephemeral, **message
-                )
+        if self._timer is not None:
+            self._timer.cancel()
+        await self._acknowledged()  # the answer never crosses the acknowledgement
+        if self.interaction.response.is_done():
+            await self.interaction.followup.send(
+                content or discord.utils.MISSING, ephemeral=ephemeral, **message
+            )
+        else:
+            await self.interaction.response.send_message(content, ephemeral=ephemeral, **message)

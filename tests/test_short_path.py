@@ -76,3 +76,31 @@ async def test_a_done_that_waits_for_the_database_is_acknowledged_then_answered_
     # A quick one is answered directly, with no "thinking..." first.
     quick = await server.slash(server.alice, "done", video="gpt", pass_="second")
     assert not quick.deferred and "did the **second pass**" in str(quick.embeds)
+
+
+async def test_a_slow_done_refused_after_its_acknowledgement_says_why_once(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The write waits past the acknowledgement, then finds the pass already there (logged by
+    # another process meanwhile): the refusal completes the "thinking..." message, once.
+    monkeypatch.setattr(tree, "ACKNOWLEDGE_AFTER_SECONDS", 0.05)
+    await server.slash(server.alice, "join")
+    guild, alice = server.guild.id, server.alice.id
+    other = sqlite3.connect(server.store.db.path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        done = asyncio.create_task(server.slash(server.alice, "done", video="gpt", pass_="first"))
+        await asyncio.sleep(0.3)
+        other.execute(
+            "INSERT INTO passes (guild_id, user_id, video_id, pass, logged_at, study_date,"
+            " minutes, week) VALUES (?, ?, 'gpt', 1, '2026-03-02 11:00:00', '2026-03-02', 60,"
+            " '2026-03-02')",
+            (guild, alice),
+        )
+    finally:
+        other.execute("COMMIT")
+        other.close()
+    reply = await done
+    assert reply.deferred
+    assert "already logged" in reply.content and "did the **first pass**" not in str(reply.embeds)
+    assert len(await server.store.passes_of(guild, alice)) == 1
