@@ -7,7 +7,7 @@ import enum
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from bot.db import Connection, Database, fetch_all, fetch_one, from_db_time, to_db_time
 from bot.learners.export import EditRow, Erased
@@ -40,15 +40,12 @@ class LogResult:
     outcome: LogOutcome
     # The stored pass: the new one when logged, the earlier one when it already was.
     logged: LoggedPass | None = None
-    # Every pass the member holds right after this one was logged (this one included), with
-    # its study day.
-    held_days: Mapping[PassKey, date] = field(default_factory=dict)
-    # The member's points in the week asked for, right after (this pass included if it counts).
-    week_minutes: float = 0.0
+    # Every pass the member holds right after this one was logged (this one included).
+    passes: Mapping[PassKey, Held] = field(default_factory=dict)
 
     @property
     def held(self) -> frozenset[PassKey]:
-        return frozenset(self.held_days)
+        return frozenset(self.passes)
 
 
 MEMBER_COLUMNS = (
@@ -121,34 +118,37 @@ def _prefixed(alias: str, columns: str) -> str:
     return ", ".join(f"{alias}.{column.strip()}" for column in columns.split(","))
 
 
+# The server and member asked for (either may have no row yet).
+_ASKED_MEMBER = """
+    FROM (SELECT CAST(? AS BIGINT) AS guild_id, CAST(? AS BIGINT) AS user_id) AS asked
+    LEFT JOIN guild_settings AS g ON g.guild_id = asked.guild_id
+    LEFT JOIN members AS m ON m.guild_id = asked.guild_id AND m.user_id = asked.user_id
+"""
 _SNAPSHOT_SQL = f"""
     SELECT {_prefixed("g", SETTINGS_COLUMNS)}, {_prefixed("m", MEMBER_COLUMNS)},
            {_prefixed("p", _PASS_READ)}
-    FROM (SELECT CAST(? AS BIGINT) AS guild_id, CAST(? AS BIGINT) AS user_id) AS asked
-    LEFT JOIN guild_settings AS g ON g.guild_id = asked.guild_id
-    LEFT JOIN members AS m ON m.guild_id = asked.guild_id AND m.user_id = asked.user_id
+    {_ASKED_MEMBER}
     LEFT JOIN passes AS p ON p.guild_id = asked.guild_id AND p.user_id = asked.user_id
     ORDER BY p.logged_at, p.video_id, p.pass
 """
-# One row: the server's settings, the member, and each pass they hold with its study day as
-# "video:pass:day" words. /today and /done show counts and streaks, not notes: a whole record
-# per pass was most of their reading time.
+# A pass as /today and /done read it: one word, "video:pass:day:week:minutes" (ids are
+# [a-z0-9-]; days and weeks ISO dates). They show counts, streaks and the week's hours, not
+# notes: a whole record per pass was most of their reading time.
+_HELD_WORD = "video_id || ':' || pass || ':' || study_date || ':' || week || ':' || minutes"
+# One row: the server's settings, the member, and the passes they hold.
 _VIEW_SQL = f"""
     SELECT {_prefixed("g", SETTINGS_COLUMNS)}, {_prefixed("m", MEMBER_COLUMNS)},
-        (SELECT group_concat(video_id || ':' || pass || ':' || study_date, ' ') FROM passes
+        (SELECT group_concat({_HELD_WORD}, ' ') FROM passes
          WHERE guild_id = asked.guild_id AND user_id = asked.user_id)
-    FROM (SELECT CAST(? AS BIGINT) AS guild_id, CAST(? AS BIGINT) AS user_id) AS asked
-    LEFT JOIN guild_settings AS g ON g.guild_id = asked.guild_id
-    LEFT JOIN members AS m ON m.guild_id = asked.guild_id AND m.user_id = asked.user_id
+    {_ASKED_MEMBER}
 """
 _MEMBER_WIDTH = len(MEMBER_COLUMNS.split(","))
 
 # One statement logs a pass: the rules that need data are folded into its WHERE, the history
-# entry comes from a trigger (migration 0004), and RETURNING hands back the stored row, every
-# other pass the member holds ("video:pass:day" words) and their points in `:this_week`: what
-# it completed is decided from the database, so two last passes logged at once cannot both
-# finish the roadmap. (The other passes, not all: a subquery in RETURNING sees the new row on
-# SQLite but not on PostgreSQL.)
+# entry comes from a trigger (migration 0004), and RETURNING hands back the stored row and every
+# other pass the member holds: what it completed is decided from the database, so two last
+# passes logged at once cannot both finish the roadmap. (The other passes, not all: a subquery
+# in RETURNING sees the new row on SQLite but not on PostgreSQL.)
 _LOG_SQL = f"""
     INSERT INTO passes (guild_id, {_PASS_COLUMNS}, logged_by, minutes, week, spent_minutes)
     SELECT :guild, :user, :video, :pass, :at, :day, :note, :link, :actor, :minutes, :week, :spent
@@ -158,20 +158,25 @@ _LOG_SQL = f"""
               AND (study_date <= :day OR study_date > :today)))
     ON CONFLICT DO NOTHING
     RETURNING {_PASS_READ},
-        (SELECT group_concat(video_id || ':' || pass || ':' || study_date, ' ') FROM passes
-         WHERE guild_id = :guild AND user_id = :user AND NOT (video_id = :video AND pass = :pass)),
-        (SELECT coalesce(sum(minutes), 0) FROM passes
-         WHERE guild_id = :guild AND user_id = :user AND week = :this_week
-           AND NOT (video_id = :video AND pass = :pass))
+        (SELECT group_concat({_HELD_WORD}, ' ') FROM passes
+         WHERE guild_id = :guild AND user_id = :user AND NOT (video_id = :video AND pass = :pass))
 """
 
 
-def held_days(words: str | None) -> dict[PassKey, date]:
-    """The passes a member holds, with their study days, from "video:pass:day" words."""
-    held: dict[PassKey, date] = {}
+class Held(NamedTuple):
+    """A pass a member holds, as /today and /done need it (not the whole record)."""
+
+    day: date  # its study date
+    week: str  # the Monday it counts in, as stored
+    minutes: float  # its points, as stored
+
+
+def held_passes(words: str | None) -> dict[PassKey, Held]:
+    """The passes a member holds, from "video:pass:day:week:minutes" words."""
+    held: dict[PassKey, Held] = {}
     for word in words.split(" ") if words else ():
-        video_id, pass_no, day = word.split(":")
-        held[(video_id, int(pass_no))] = date.fromisoformat(day)
+        video_id, pass_no, day, week, minutes = word.split(":")
+        held[(video_id, int(pass_no))] = Held(date.fromisoformat(day), week, float(minutes))
     return held
 
 
@@ -181,7 +186,7 @@ class MemberView:
 
     settings: GuildSettings | None
     member: Member | None
-    held: dict[PassKey, date]  # each pass the member holds, with its study day
+    held: dict[PassKey, Held]  # each pass the member holds
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,7 +226,7 @@ class LearnerRepo:
         return MemberView(
             settings_from_row(row[:SETTINGS_WIDTH]) if row[0] is not None else None,
             member_from_row(row[SETTINGS_WIDTH:split]) if row[SETTINGS_WIDTH] is not None else None,
-            held_days(row[split]),
+            held_passes(row[split]),
         )
 
     # --- members ---------------------------------------------------------------------------
@@ -310,13 +315,10 @@ class LearnerRepo:
         week: date,
         spent_minutes: int | None = None,
         today: date | None = None,
-        this_week: date | None = None,
     ) -> LogResult:
         """Record a pass (and, by trigger, its history entry and the totals) unless a rule
         forbids it. `minutes` (its points) and `week` (the Monday of its study date) are stored
-        on the row as the rules computed them, so SQL only ever sums them. The result carries
-        the member's points in `this_week` (default: the pass's own week)."""
-        counted_week = this_week or week
+        on the row as the rules computed them, so SQL only ever sums them."""
         params = {
             "guild": guild_id,
             "user": user_id,
@@ -333,20 +335,15 @@ class LearnerRepo:
             # A first pass dated after the member's today (they moved west since) counts as
             # today's: a second pass today may follow it.
             "today": (today or study_date).isoformat(),
-            "this_week": counted_week.isoformat(),
         }
         # One short write through the keys (and its triggers'): on the loop's connection,
         # committed with whatever other passes are being logged at the same moment.
         rows = await self.database.short_write(_LOG_SQL, params)
         row = rows[0] if rows else None
         if row:
-            logged = _pass(row)
-            held = held_days(row[-2])
-            held[(video_id, pass_no)] = study_date
-            counts = week == counted_week
-            return LogResult(
-                LogOutcome.LOGGED, logged, held, row[-1] + (minutes if counts else 0.0)
-            )
+            held = held_passes(row[-1])
+            held[(video_id, pass_no)] = Held(study_date, week.isoformat(), minutes)
+            return LogResult(LogOutcome.LOGGED, _pass(row), held)
         # Refused: say why. Rare, so a second look is fine here.
         member = await self.database.short_row(
             "SELECT active FROM members WHERE guild_id = ? AND user_id = ?",

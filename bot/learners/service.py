@@ -199,7 +199,7 @@ class Learners:
             standing=plan.member_standing(roadmap, member, done, today),
             cohort=self.cohort_step(settings, now),
             study_today=today,
-            streak=streak_of(view.held.values(), today),
+            streak=streak_of((held.day for held in view.held.values()), today),
             roadmap=roadmap,
         )
 
@@ -239,22 +239,23 @@ class Learners:
         key = (video.id, int(which))
         # Checked here from what was read so a refusal costs no write; the store checks again
         # inside its INSERT, which settles a race with a concurrent /undo or /leave.
-        logged_on = view.held.get(key)
-        if logged_on is not None:
+        logged = view.held.get(key)
+        if logged is not None:
             if (clean_note or clean_link) and on is None and spent is None:
                 # /done again with a new note or link corrects them; the edit is recorded.
                 return await self._edit(
                     guild_id, member, video, which, clean_note, clean_link, actor_id, now
                 )
-            raise errors.AlreadyLogged(video.title, which.label, logged_on, subject)
+            raise errors.AlreadyLogged(video.title, which.label, logged.day, subject)
         if which is Pass.SECOND:
-            first_on = view.held.get((video.id, int(Pass.FIRST)))
-            if first_on is None:
+            first = view.held.get((video.id, int(Pass.FIRST)))
+            if first is None:
                 raise errors.SecondBeforeFirst(video.title)
             # A first pass dated after today (the member moved west since) counts as today's.
-            if study_date < min(first_on, today):
-                raise errors.SecondDatedBeforeFirst(video.title, first_on)
+            if study_date < min(first.day, today):
+                raise errors.SecondDatedBeforeFirst(video.title, first.day)
         server_today = timekeeping.local_today(now, settings.timezone)
+        this_week = timekeeping.week_start(server_today).isoformat()
         result = await self.repo.log_pass(
             guild_id,
             user_id,
@@ -269,7 +270,6 @@ class Learners:
             week=timekeeping.pass_week(study_date, today, server_today),
             spent_minutes=spent,
             today=today,
-            this_week=timekeeping.week_start(server_today),
         )
         if result.outcome is LogOutcome.NOT_A_MEMBER:
             # Left (or was erased) since the snapshot: rare, so a second look says which.
@@ -287,11 +287,13 @@ class Learners:
             which=which,
             logged=result.logged,
             phases=phase_progress(roadmap, after),
-            streak=streak_of(result.held_days.values(), today),
+            streak=streak_of((held.day for held in result.passes.values()), today),
             milestone=milestone(roadmap, after - {key}, after),
             next=plan.next_step(roadmap, after),
             today=today,
-            week_minutes=result.week_minutes,
+            week_minutes=sum(
+                held.minutes for held in result.passes.values() if held.week == this_week
+            ),
             roadmap=roadmap,
             corrected_by=None if subject is None else actor_id,
         )
