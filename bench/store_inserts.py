@@ -25,7 +25,8 @@ from bot import timekeeping
 from bot.db import Database
 from bot.db.connection import CHECKPOINT_EVERY_SECONDS
 from bot.learners import plan
-from bot.learners.repo import LearnerRepo, LogOutcome
+from bot.learners import repo as learner_repo
+from bot.learners.repo import LearnerRepo, LogOutcome, PassDetails
 from curriculum import default_curriculum
 
 IN_FLIGHT = 100
@@ -40,6 +41,19 @@ def _points(video: str, number: int) -> float:
     return plan.credit(CURRICULUM, [(video, number)])
 
 
+def logged_now(user: int, video: str, number: int, note: str | None = None) -> PassDetails:
+    """A pass a member logs for themselves at NOW, with the points the bot would give it."""
+    return PassDetails(
+        now=NOW,
+        study_date=NOW.date(),
+        note=note,
+        link=None,
+        actor_id=user,
+        minutes=_points(video, number),
+        week=WEEK,
+    )
+
+
 async def _through_store(path: Path, work: Work, in_flight: int) -> tuple[float, int]:
     async with await Database.open(path) as db:
         store = LearnerRepo(db)
@@ -48,17 +62,7 @@ async def _through_store(path: Path, work: Work, in_flight: int) -> tuple[float,
         async def log(guild: int, user: int, video: str, number: int) -> None:
             nonlocal refused
             result = await store.log_pass(
-                guild,
-                user,
-                video,
-                number,
-                now=NOW,
-                study_date=NOW.date(),
-                note=None,
-                link=None,
-                actor_id=user,
-                minutes=_points(video, number),
-                week=WEEK,
+                guild, user, video, number, **logged_now(user, video, number)
             )
             if result.outcome is not LogOutcome.LOGGED:
                 refused += 1
@@ -156,39 +160,17 @@ def _plain_insert_on(db: sqlite3.Connection, work: Work, batched: bool) -> float
     return time.perf_counter() - started
 
 
-def _plain_store_sql(path: Path, work: Work) -> float | None:
-    """The store's own logging statement, run synchronously: what is left is the async cost."""
-    from bot.learners import repo as learner_repo
-
-    sql = getattr(learner_repo, "_LOG_SQL", None)
-    if not isinstance(sql, str):
-        return None
-    at, day, week = NOW.strftime("%Y-%m-%d %H:%M:%S"), NOW.date().isoformat(), WEEK.isoformat()
+def _plain_store_sql(path: Path, work: Work) -> float:
+    """The store's own logging statement with its own parameters, run synchronously: what is
+    left between this and the store is the async cost."""
     with _plain(path) as db:
-        try:
-            started = time.perf_counter()
-            for guild, user, video, number in work:
-                db.execute(
-                    sql,
-                    {
-                        "guild": guild,
-                        "user": user,
-                        "video": video,
-                        "pass": number,
-                        "at": at,
-                        "day": day,
-                        "note": None,
-                        "link": None,
-                        "actor": user,
-                        "minutes": _points(video, number),
-                        "week": week,
-                        "spent": None,
-                        "today": day,
-                    },
-                ).fetchall()
-            return time.perf_counter() - started
-        except sqlite3.Error:
-            return None
+        started = time.perf_counter()
+        for guild, user, video, number in work:
+            params = learner_repo.log_params(
+                guild, user, video, number, **logged_now(user, video, number)
+            )
+            db.execute(learner_repo.LOG_SQL, params).fetchall()
+        return time.perf_counter() - started
 
 
 def run(scale: Scale, seed: int) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import enum
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, NotRequired, TypedDict, Unpack
 
 from bot.db import Connection, Database, fetch_all, fetch_one, from_db_time, to_db_time
 from bot.learners.export import EditRow, Erased
@@ -136,7 +136,7 @@ _SNAPSHOT_SQL = f"""
 # notes: a whole record per pass was most of their reading time.
 _HELD_WORD = "video_id || ':' || pass || ':' || study_date || ':' || week || ':' || minutes"
 # One row: the server's settings, the member, and the passes they hold.
-_VIEW_SQL = f"""
+VIEW_SQL = f"""
     SELECT {_prefixed("g", SETTINGS_COLUMNS)}, {_prefixed("m", MEMBER_COLUMNS)},
         (SELECT group_concat({_HELD_WORD}, ' ') FROM passes
          WHERE guild_id = asked.guild_id AND user_id = asked.user_id)
@@ -149,7 +149,7 @@ _MEMBER_WIDTH = len(MEMBER_COLUMNS.split(","))
 # other pass the member holds: what it completed is decided from the database, so two last
 # passes logged at once cannot both finish the roadmap. (The other passes, not all: a subquery
 # in RETURNING sees the new row on SQLite but not on PostgreSQL.)
-_LOG_SQL = f"""
+LOG_SQL = f"""
     INSERT INTO passes (guild_id, {_PASS_COLUMNS}, logged_by, minutes, week, spent_minutes)
     SELECT :guild, :user, :video, :pass, :at, :day, :note, :link, :actor, :minutes, :week, :spent
     WHERE EXISTS (SELECT 1 FROM members WHERE guild_id = :guild AND user_id = :user AND active = 1)
@@ -161,6 +161,43 @@ _LOG_SQL = f"""
         (SELECT group_concat({_HELD_WORD}, ' ') FROM passes
          WHERE guild_id = :guild AND user_id = :user AND NOT (video_id = :video AND pass = :pass))
 """
+
+
+class PassDetails(TypedDict):
+    """What a new pass is logged with, beside whose and which it is."""
+
+    now: datetime
+    study_date: date
+    note: str | None
+    link: str | None
+    actor_id: int
+    minutes: float  # its points, as the rules computed them
+    week: date  # the Monday of the week it counts in
+    spent_minutes: NotRequired[int | None]  # what the member said it took
+    # The member's today: a first pass dated after it (they moved west since) counts as today's.
+    today: NotRequired[date | None]
+
+
+def log_params(
+    guild_id: int, user_id: int, video_id: str, pass_no: int, **details: Unpack[PassDetails]
+) -> dict[str, object]:
+    """The parameters of LOG_SQL (also what the store benchmark runs it with)."""
+    study_date = details["study_date"]
+    return {
+        "guild": guild_id,
+        "user": user_id,
+        "video": video_id,
+        "pass": pass_no,
+        "at": to_db_time(details["now"]),
+        "day": study_date.isoformat(),
+        "note": details["note"],
+        "link": details["link"],
+        "actor": details["actor_id"],
+        "minutes": details["minutes"],
+        "week": details["week"].isoformat(),
+        "spent": details.get("spent_minutes"),
+        "today": (details.get("today") or study_date).isoformat(),
+    }
 
 
 class Held(NamedTuple):
@@ -220,7 +257,7 @@ class LearnerRepo:
     async def view(self, guild_id: int, user_id: int) -> MemberView:
         """The server's settings, the member and the passes they hold with their study days, in
         one row (a short read through the keys: on the loop's connection)."""
-        rows = await self.database.short_rows(_VIEW_SQL, (guild_id, user_id))
+        rows = await self.database.short_rows(VIEW_SQL, (guild_id, user_id))
         row = rows[0]
         split = SETTINGS_WIDTH + _MEMBER_WIDTH
         return MemberView(
@@ -305,44 +342,21 @@ class LearnerRepo:
         user_id: int,
         video_id: str,
         pass_no: int,
-        *,
-        now: datetime,
-        study_date: date,
-        note: str | None,
-        link: str | None,
-        actor_id: int,
-        minutes: float,
-        week: date,
-        spent_minutes: int | None = None,
-        today: date | None = None,
+        **details: Unpack[PassDetails],
     ) -> LogResult:
         """Record a pass (and, by trigger, its history entry and the totals) unless a rule
         forbids it. `minutes` (its points) and `week` (the Monday of its study date) are stored
         on the row as the rules computed them, so SQL only ever sums them."""
-        params = {
-            "guild": guild_id,
-            "user": user_id,
-            "video": video_id,
-            "pass": pass_no,
-            "at": to_db_time(now),
-            "day": study_date.isoformat(),
-            "note": note,
-            "link": link,
-            "actor": actor_id,
-            "minutes": minutes,
-            "week": week.isoformat(),
-            "spent": spent_minutes,
-            # A first pass dated after the member's today (they moved west since) counts as
-            # today's: a second pass today may follow it.
-            "today": (today or study_date).isoformat(),
-        }
+        params = log_params(guild_id, user_id, video_id, pass_no, **details)
         # One short write through the keys (and its triggers'): on the loop's connection,
         # committed with whatever other passes are being logged at the same moment.
-        rows = await self.database.short_write(_LOG_SQL, params)
+        rows = await self.database.short_write(LOG_SQL, params)
         row = rows[0] if rows else None
         if row:
             held = held_passes(row[-1])
-            held[(video_id, pass_no)] = Held(study_date, week.isoformat(), minutes)
+            held[(video_id, pass_no)] = Held(
+                details["study_date"], details["week"].isoformat(), details["minutes"]
+            )
             return LogResult(LogOutcome.LOGGED, _pass(row), held)
         # Refused: say why. Rare, so a second look is fine here.
         member = await self.database.short_row(
