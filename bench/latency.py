@@ -28,10 +28,12 @@ from discord import app_commands
 from bench import backend, dataset
 from bench.config import BOT_IDENTIFY_INTERVAL, NOW, Scale
 from bench.stats import latency_summary
+from bench.store_inserts import logged_now
 from bench.world import BenchDiscord, Member
 from bot.app import TwopassBot
 from bot.db import Database
 from bot.learners import inputs
+from bot.learners import repo as learner_repo
 from bot.settings import Settings
 
 WARMUP = 50
@@ -70,19 +72,51 @@ PassChoice = Literal["first", "second"]
 class FairFloorBot(discord.Client):
     """The least any `/done` and `/today` can cost: the commands' own signatures, so discord.py
     parses and transforms the same options, one synchronous SQLite statement on a WAL database
-    (an INSERT and its commit; an indexed read), and an embed of `/done`'s size."""
+    (an INSERT and its commit; an indexed read), and an embed of `/done`'s size.
 
-    def __init__(self, path: Path) -> None:
+    With `model=True`, the data model's floor: the same bot on a copy of the big database,
+    running the store's own statements (the INSERT that logs a pass, with the history, totals
+    and board triggers it fires; the one-row read of /today), so what is left between it and
+    the bot is the bot's own work."""
+
+    def __init__(self, path: Path, *, model: bool = False) -> None:
         super().__init__(intents=discord.Intents(guilds=True), guild_ready_timeout=0.05)
         self.tree = app_commands.CommandTree(self)
         self.db = sqlite3.connect(path, isolation_level=None)
         self.db.execute("PRAGMA journal_mode = WAL")
         self.db.execute("PRAGMA synchronous = NORMAL")
-        self.db.execute(
-            "CREATE TABLE IF NOT EXISTS passes (guild_id INTEGER, user_id INTEGER, video_id TEXT,"
-            " pass INTEGER, note TEXT, PRIMARY KEY (guild_id, user_id, video_id, pass))"
-        )
+        if model:
+            # The store's connection settings: foreign keys checked, no checkpoint in a commit.
+            self.db.execute("PRAGMA foreign_keys = ON")
+            self.db.execute("PRAGMA wal_autocheckpoint = 0")
+        else:
+            self.db.execute(
+                "CREATE TABLE IF NOT EXISTS passes (guild_id INTEGER, user_id INTEGER,"
+                " video_id TEXT, pass INTEGER, note TEXT,"
+                " PRIMARY KEY (guild_id, user_id, video_id, pass))"
+            )
         db = self.db
+
+        def log(guild_id: int | None, user_id: int, video: str, number: int, note: Any) -> None:
+            if not model:
+                db.execute(
+                    "INSERT INTO passes VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    (guild_id, user_id, video, number, note),
+                )
+                return
+            params = learner_repo.log_params(
+                guild_id or 0, user_id, video, number, **logged_now(user_id, video, number, note)
+            )
+            db.execute(learner_repo.LOG_SQL, params).fetchall()
+
+        def read(guild_id: int | None, user_id: int) -> None:
+            if model:
+                db.execute(learner_repo.VIEW_SQL, (guild_id, user_id)).fetchall()
+            else:
+                db.execute(
+                    "SELECT video_id, pass FROM passes WHERE guild_id = ? AND user_id = ?",
+                    (guild_id, user_id),
+                ).fetchall()
 
         @self.tree.command(name="done", description="Log a pass of a video")
         @app_commands.guild_only()
@@ -100,20 +134,14 @@ class FairFloorBot(discord.Client):
         ) -> None:
             target = member or interaction.user
             may_correct = interaction.permissions.manage_guild
-            db.execute(
-                "INSERT INTO passes VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                (interaction.guild_id, target.id, video, 1 if pass_ == "first" else 2, note),
-            )
+            log(interaction.guild_id, target.id, video, 1 if pass_ == "first" else 2, note)
             del may_correct
             await interaction.response.send_message(embed=_constant_embed(), ephemeral=private)
 
         @self.tree.command(name="today", description="Your next step")
         @app_commands.guild_only()
         async def today(interaction: discord.Interaction[discord.Client]) -> None:
-            db.execute(
-                "SELECT video_id, pass FROM passes WHERE guild_id = ? AND user_id = ?",
-                (interaction.guild_id, interaction.user.id),
-            ).fetchall()
+            read(interaction.guild_id, interaction.user.id)
             await interaction.response.send_message(embed=_constant_embed(), ephemeral=True)
 
     async def setup_hook(self) -> None:
@@ -298,6 +326,23 @@ async def _run(data: dataset.Dataset, scale: Scale, seed: int, workdir: Path) ->
                 },
             }
 
+        # --- the data model's floor: the store's own statements, on the big database -----------
+        if backend.name() == "sqlite":
+            model_dir = workdir / "model"
+            model_dir.mkdir()
+            model_path = data.copy_to(model_dir)
+            async with await Database.open(model_path):
+                pass  # the schema the bot would run on (migrations applied)
+            model = FairFloorBot(model_path, model=True)
+            async with local.running(model):
+                await meter.sequential(WARMUP, today(learners), "today")
+                await meter.sequential(WARMUP, done(warm), "done")
+                gc.collect()
+                model_today = await meter.sequential(seq, today(learners), "today")
+                model_done = await meter.sequential(seq, done(seq_done), "done")
+            results["floor"]["today"]["model"] = latency_summary(model_today)
+            results["floor"]["done"]["model"] = latency_summary(model_done)
+
         # --- twopass on the big database -----------------------------------------------------
         results["backend"] = backend.name()
         async with (
@@ -365,6 +410,10 @@ async def _run(data: dataset.Dataset, scale: Scale, seed: int, workdir: Path) ->
                 (len(conc_values) / wall) / fair_floor["concurrent"]["per_second"], 2
             ),
         }
+        if "model" in fair_floor:
+            results[name]["p50_vs_model_floor"] = round(
+                seq_summary["p50_ms"] / fair_floor["model"]["p50_ms"], 2
+            )
     return results
 
 

@@ -66,6 +66,17 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                     f"target <= {target}",
                 )
             )
+            model = _get(lat, "floor", cmd, "model") or {}
+            if model:
+                out.append(
+                    (
+                        f"1 /{cmd}",
+                        "data model's floor p50; ours vs it",
+                        f"{_fmt(model.get('p50_ms'), ' ms')}; "
+                        f"{_fmt(_get(lat, cmd, 'p50_vs_model_floor'), 'x')}",
+                        "the fair floor running the store's own statement(s)",
+                    )
+                )
             out.append(
                 (
                     f"1 /{cmd}",
