@@ -30,7 +30,7 @@ from bot.posts.scheduler import PostScheduler
 from bot.server.repo import ServerRepo
 from bot.server.service import Servers
 from bot.settings import Settings
-from bot.sharding import IDENTIFY_INTERVAL, IdentifyGate, owns_guild, share_of
+from bot.sharding import IDENTIFY_INTERVAL, IdentifyGate, owns_guild, shards_run, share_of
 from bot.tree import TwopassTree
 from curriculum import Curriculum, Roadmaps, default_curriculum
 
@@ -132,6 +132,7 @@ class TwopassBot(commands.AutoShardedBot):
             ),
             self.servers,
             post_repo,
+            shards=shards_run(self.shard_ids, self.shard_count),
         )
         # A settings change reschedules the server's posts directly, not through an event a
         # cog might not be listening for.

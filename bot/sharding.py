@@ -64,6 +64,19 @@ def owns_guild(shard_ids: Collection[int] | None, shard_count: int | None) -> Ca
     return lambda guild_id: shard_of(guild_id, shard_count) in mine
 
 
+def shards_run(
+    shard_ids: Collection[int] | None, shard_count: int | None
+) -> tuple[tuple[int, int], ...]:
+    """(shard id, shard count) of each shard this process runs when it runs only some of them;
+    none when it runs them all (or leaves the count to Discord's recommendation)."""
+    if shard_ids is None or shard_count is None:
+        return ()
+    mine = frozenset(shard_ids) & frozenset(range(shard_count))
+    if mine == frozenset(range(shard_count)):
+        return ()
+    return tuple((shard_id, shard_count) for shard_id in sorted(mine))
+
+
 def share_of(shard_ids: Collection[int] | None, shard_count: int | None) -> float:
     """The part of the bot's shards this process runs (1.0: all of them), for splitting a
     per-bot limit evenly when the processes cannot share it."""

@@ -20,7 +20,7 @@ from bot.posts.schedule import PostKind
 from bot.runner import serve
 from bot.server.records import GuildSettings
 from bot.settings import Settings
-from bot.sharding import check_shards, owns_guild, parse_shard_ids, shard_of
+from bot.sharding import check_shards, owns_guild, parse_shard_ids, shard_of, shards_run
 from bot.startup_checks import EXIT_CONFIG, StartupError
 from localdiscord import Guild, LocalDiscord
 from localdiscord.gateway import shard_of as emulator_shard_of
@@ -399,3 +399,84 @@ async def test_each_process_catches_up_retries_and_tells_only_for_its_own_shards
         for guild in guilds:
             record = await store.posts.post_record(guild.id, PostKind.DAILY, NOW.date().isoformat())
             assert record is not None and record.state == "posted"
+
+
+async def test_a_process_down_while_another_runs_tells_its_own_admins_of_a_skipped_post(
+    database_url: str,
+) -> None:
+    """Two processes on one database, a shard each. The first is down from 12:00 to 16:00 over
+    its servers' 13:00 daily video while the second keeps recording signs of life: back at
+    16:00, past the two hours' grace, it judges by its own last sign of life (12:00), not the
+    other's (16:00), and tells its admins once that the post was skipped."""
+    async with small_discord() as local, await Store.open(database_url) as store:
+        guilds = add_guilds(local, 4)
+        admins = {guild.id: guild.add_text_channel("admins") for guild in guilds}
+        for guild in guilds:
+            settings = study_settings(guild, daily=time(13, 0), admins=admins[guild.id].id)
+            await store.save_guild_settings(settings, NOW)
+        first = [g for g in guilds if local.shard_of(g, 2) == 0]
+        second = [g for g in guilds if local.shard_of(g, 2) == 1]
+        assert first and second
+
+        def skipped(guild: Guild) -> list[str]:
+            said = local.channel_messages(admins[guild.id])
+            return [m.content for m in said if "was skipped" in m.content]
+
+        clock = SteppedClock(NOW)  # 12:00, an hour before the daily videos
+        for shard in ("0", "1"):
+            bot = sharded_bot(store, clock, shard_count=2, shard_ids=shard)
+            async with local.running(bot):
+                await bot.posts.wait_idle()
+        clock.now = NOW.replace(hour=13)  # the first process is down; the second posts at 13:00
+        bot = sharded_bot(store, clock, shard_count=2, shard_ids="1")
+        async with local.running(bot):
+            await bot.posts.wait_idle()
+            for _ in range(12):  # and keeps sweeping until 16:00
+                clock.advance(minutes=15)
+                await bot.posts.sweep()
+        assert clock.now == NOW.replace(hour=16)
+        assert await store.posts.last_seen() == clock.now  # the bot as a whole: the second
+
+        for restart in range(2):  # the first is back at 16:00, and restarted again later
+            bot = sharded_bot(store, clock, shard_count=2, shard_ids="0")
+            async with local.running(bot):
+                await bot.posts.wait_idle()
+                if restart == 0:
+                    assert bot.posts.publisher.offline_since == NOW
+            clock.advance(minutes=10)
+        for guild in first:
+            assert local.channel_messages(guild.channels[0]) == []
+            told = skipped(guild)
+            assert len(told) == 1 and "offline until more than 2 hours later" in told[0]
+        for guild in second:
+            assert len(local.channel_messages(guild.channels[0])) == 1  # its daily video
+            assert skipped(guild) == []
+
+
+async def test_signs_of_life_are_per_shard_with_the_bots_one_row_for_the_rest(
+    store: Store,
+) -> None:
+    def at(hour: int) -> datetime:
+        return NOW.replace(hour=hour)
+
+    mine, theirs = ((0, 4), (1, 4)), ((2, 4), (3, 4))
+    assert await store.posts.last_seen(mine) is None  # never seen: nothing to alert about
+    # A database from before per-shard rows has only the bot's one row: it stands in for all.
+    await store.set_state("posts:last-seen", "2026-03-02 08:00:00")
+    assert await store.posts.last_seen() == at(8)
+    assert await store.posts.last_seen(mine) == at(8)
+    await store.posts.seen(at(9), mine)
+    await store.posts.seen(at(11), theirs)  # another process, later: not a sign of these
+    assert await store.posts.last_seen(mine) == at(9)
+    assert await store.posts.last_seen(theirs) == at(11)
+    assert await store.posts.last_seen() == at(11)  # a process of every shard: the bot's row
+    await store.posts.seen(at(12), ((0, 4),))
+    assert await store.posts.last_seen(mine) == at(9)  # the oldest of a process's shards
+    # A new shard count has no rows yet: the bot's latest sign of life, as before this split.
+    assert await store.posts.last_seen(((0, 8), (1, 8))) == at(12)
+
+
+def test_a_process_keeps_signs_of_life_only_for_the_shards_it_runs() -> None:
+    assert shards_run(None, None) == () and shards_run((0, 1), None) == ()
+    assert shards_run(None, 4) == () and shards_run((0, 1, 2, 3), 4) == ()  # every shard
+    assert shards_run((2, 0), 4) == ((0, 4), (2, 4))

@@ -4,6 +4,7 @@ and retry bookkeeping), `post_parts` (every message of a post, composed when it 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -22,6 +23,11 @@ ERASED_MENTION = "someone"
 # A check-in covers its days if it is still to be sent or any of it is out; one cancelled before
 # anything went out leaves its days to the next check-in.
 _COVERING = "kind = 'checkin' AND (state <> 'cancelled' OR message_id IS NOT NULL)"
+_LAST_SEEN = "posts:last-seen"
+
+
+def _shard_seen(shard: tuple[int, int]) -> str:
+    return f"{_LAST_SEEN}:{shard[0]}/{shard[1]}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,12 +339,32 @@ class PostRepo:
 
     # --- signs of life ---------------------------------------------------------------------
 
-    async def seen(self, now: datetime) -> None:
-        await self.database.set_state("posts:last-seen", to_db_time(now))
+    # Processes sharing the database each judge their own downtime, so a process running some
+    # of the shards keeps a row per shard (`posts:last-seen:<id>/<count>`). Every process also
+    # keeps the one row of the whole bot, `posts:last-seen`: a process running all the shards
+    # reads only it, and it stands in for shards without a row of their own (databases from
+    # before, a new shard count), as the latest sign of any process: never too early to alert.
 
-    async def last_seen(self) -> datetime | None:
-        value = await self.database.get_state("posts:last-seen")
-        return from_db_time(value) if value else None
+    async def seen(self, now: datetime, shards: Collection[tuple[int, int]] = ()) -> None:
+        """A sign of life of the bot and of each (shard id, shard count) this process runs."""
+        async with self.database.transaction() as db:
+            for key in (_LAST_SEEN, *(_shard_seen(shard) for shard in shards)):
+                await db.execute(
+                    "INSERT INTO app_state (key, value) VALUES (?, ?)"
+                    " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    (key, to_db_time(now)),
+                )
+
+    async def last_seen(self, shards: Collection[tuple[int, int]] = ()) -> datetime | None:
+        """When these shards (none: the whole bot) were last seen running: the oldest of them.
+        A shard without a row reads the bot's; with neither (nothing ever ran here), None: as if
+        set up after the fact, so nothing is told rather than told falsely."""
+        bot = await self.database.get_state(_LAST_SEEN)
+        if not shards:
+            return from_db_time(bot) if bot else None
+        seen = [await self.database.get_state(_shard_seen(shard)) or bot for shard in shards]
+        known = [from_db_time(value) for value in seen if value]
+        return min(known) if known else None
 
     # --- notes for admins -------------------------------------------------------------------
 

@@ -77,10 +77,14 @@ class PostScheduler:
         servers: Servers,
         repo: PostRepo,
         scheduler: AsyncIOScheduler | None = None,
+        shards: tuple[tuple[int, int], ...] = (),
     ) -> None:
         self.publisher = publisher
         self.servers = servers
         self.repo = repo
+        # (shard id, shard count) of each shard this process runs when it runs only some: the
+        # signs of life are theirs, so another process's do not hide this one's downtime.
+        self.shards = shards
         self.scheduler = scheduler or AsyncIOScheduler(timezone=ZoneInfo("UTC"))
         self._tasks: set[asyncio.Task[object]] = set()
         # The servers keeping each schedule, and each server's schedule per kind: the jobs'
@@ -91,7 +95,7 @@ class PostScheduler:
     async def start(self, *, catch_up: bool = True) -> None:
         """Build every server's jobs and start; missed and unfinished posts go out in the
         background so start-up is never held up by Discord."""
-        self.publisher.offline_since = await self.repo.last_seen()
+        self.publisher.offline_since = await self.repo.last_seen(self.shards)
         for settings in await self.servers.all():
             # A process running some of the shards schedules only its shards' servers.
             if self.publisher.serves(settings.guild_id):
@@ -121,7 +125,7 @@ class PostScheduler:
 
     async def seen(self) -> None:
         try:
-            await self.repo.seen(self.publisher.clock())
+            await self.repo.seen(self.publisher.clock(), self.shards)
         except Exception:
             log.warning("could not record that the bot is running", exc_info=True)
 
