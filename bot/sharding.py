@@ -67,13 +67,13 @@ def owns_guild(shard_ids: Collection[int] | None, shard_count: int | None) -> Ca
 def shards_run(
     shard_ids: Collection[int] | None, shard_count: int | None
 ) -> tuple[tuple[int, int], ...]:
-    """(shard id, shard count) of each shard this process runs when it runs only some of them;
-    none when it runs them all (or leaves the count to Discord's recommendation)."""
-    if shard_ids is None or shard_count is None:
+    """(shard id, shard count) of each shard this process runs, all of them included when it runs
+    every shard of a known count: a later split must find each shard's last sign of life from
+    the whole bot's run too. None when the count is left to Discord's recommendation."""
+    if shard_count is None:
         return ()
-    mine = frozenset(shard_ids) & frozenset(range(shard_count))
-    if mine == frozenset(range(shard_count)):
-        return ()
+    ids = range(shard_count) if shard_ids is None else shard_ids
+    mine = frozenset(ids) & frozenset(range(shard_count))
     return tuple((shard_id, shard_count) for shard_id in sorted(mine))
 
 

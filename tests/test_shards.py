@@ -476,7 +476,20 @@ async def test_signs_of_life_are_per_shard_with_the_bots_one_row_for_the_rest(
     assert await store.posts.last_seen(((0, 8), (1, 8))) == at(12)
 
 
-def test_a_process_keeps_signs_of_life_only_for_the_shards_it_runs() -> None:
-    assert shards_run(None, None) == () and shards_run((0, 1), None) == ()
-    assert shards_run(None, 4) == () and shards_run((0, 1, 2, 3), 4) == ()  # every shard
+def test_a_process_keeps_signs_of_life_for_the_shards_it_runs() -> None:
+    assert shards_run(None, None) == () and shards_run((0, 1), None) == ()  # count not known
+    every = ((0, 4), (1, 4), (2, 4), (3, 4))
+    assert shards_run(None, 4) == every and shards_run((0, 1, 2, 3), 4) == every
     assert shards_run((2, 0), 4) == ((0, 4), (2, 4))
+
+
+async def test_a_split_after_a_whole_bot_run_reads_that_run_not_the_split_before(
+    store: Store,
+) -> None:
+    # Split in two, then one process of every shard for a while, then split again: a process's
+    # shard was last seen during the whole bot's run, not during the first split.
+    await store.posts.seen(NOW.replace(hour=8), ((0, 2),))
+    await store.posts.seen(NOW.replace(hour=8), ((1, 2),))
+    await store.posts.seen(NOW.replace(hour=14), shards_run(None, 2))
+    assert await store.posts.last_seen(((0, 2),)) == NOW.replace(hour=14)
+    assert await store.posts.last_seen(shards_run(None, 2)) == NOW.replace(hour=14)

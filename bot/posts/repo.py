@@ -339,11 +339,12 @@ class PostRepo:
 
     # --- signs of life ---------------------------------------------------------------------
 
-    # Processes sharing the database each judge their own downtime, so a process running some
-    # of the shards keeps a row per shard (`posts:last-seen:<id>/<count>`). Every process also
-    # keeps the one row of the whole bot, `posts:last-seen`: a process running all the shards
-    # reads only it, and it stands in for shards without a row of their own (databases from
-    # before, a new shard count), as the latest sign of any process: never too early to alert.
+    # Processes sharing the database each judge their own downtime, so a process keeps a row per
+    # shard it runs (`posts:last-seen:<id>/<count>`; none when Discord picks the count). Every
+    # process also keeps the one row of the whole bot, `posts:last-seen`: a process with no
+    # known count reads only it, and it stands in for shards without a row of their own
+    # (databases from before, a new shard count), as the latest sign of any process: never too
+    # early to alert.
 
     async def seen(self, now: datetime, shards: Collection[tuple[int, int]] = ()) -> None:
         """A sign of life of the bot and of each (shard id, shard count) this process runs."""
