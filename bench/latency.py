@@ -85,8 +85,10 @@ class FairFloorBot(discord.Client):
         self.db = sqlite3.connect(path, isolation_level=None)
         self.db.execute("PRAGMA journal_mode = WAL")
         self.db.execute("PRAGMA synchronous = NORMAL")
+        self.refused = 0  # passes the store's statement did not log (the floor would flatter)
         if model:
-            # The store's connection settings: foreign keys checked, no checkpoint in a commit.
+            # As the store's loop connection: foreign keys checked, no checkpoint inside a commit
+            # (the store checkpoints from another connection; over one run the log just grows).
             self.db.execute("PRAGMA foreign_keys = ON")
             self.db.execute("PRAGMA wal_autocheckpoint = 0")
         else:
@@ -107,7 +109,8 @@ class FairFloorBot(discord.Client):
             params = learner_repo.log_params(
                 guild_id or 0, user_id, video, number, **logged_now(user_id, video, number, note)
             )
-            db.execute(learner_repo.LOG_SQL, params).fetchall()
+            if not db.execute(learner_repo.LOG_SQL, params).fetchall():
+                self.refused += 1
 
         def read(guild_id: int | None, user_id: int) -> None:
             if model:
@@ -342,6 +345,8 @@ async def _run(data: dataset.Dataset, scale: Scale, seed: int, workdir: Path) ->
                 model_done = await meter.sequential(seq, done(seq_done), "done")
             results["floor"]["today"]["model"] = latency_summary(model_today)
             results["floor"]["done"]["model"] = latency_summary(model_done)
+            if model.refused:
+                meter.errors.append(f"the data model's floor did not log {model.refused} passes")
 
         # --- twopass on the big database -----------------------------------------------------
         results["backend"] = backend.name()

@@ -273,10 +273,12 @@ class TwopassBot(commands.AutoShardedBot):
     async def on_ready(self) -> None:
         # Removed from or invited back to servers while offline: Discord sends no event for it.
         # Only this process's shards: the others' servers are not missing, just elsewhere.
-        await self.servers.reconcile(
-            {guild.id for guild in self.guilds}, self.now(), serves=self.serves
-        )
-        self.reconciled.set()
+        try:
+            await self.servers.reconcile(
+                {guild.id for guild in self.guilds}, self.now(), serves=self.serves
+            )
+        finally:
+            self.reconciled.set()  # over, even if it failed: nobody waits forever
         user = self.user
         log.info(
             "connected as %s (%s) to %d servers on %d of %s shards",

@@ -209,6 +209,8 @@ class Answer:
             await self.interaction.response.defer(ephemeral=self.private, thinking=True)
         except discord.HTTPException:
             log.warning("could not acknowledge interaction %s", self.interaction.id)
+        except Exception:  # a dropped connection, a timeout: the answer still tries
+            log.warning("could not acknowledge interaction %s", self.interaction.id, exc_info=True)
 
     async def __call__(
         self, content: str | None = None, *, private: bool | None = None, **message: Any

@@ -7,6 +7,8 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
+import pytest
+
 from bot.db import Database
 from bot.posts.schedule import PostKind
 from bot.server.service import Servers
@@ -120,7 +122,21 @@ async def test_servers_left_or_rejoined_while_offline_are_found_at_connection(
     assert await left_at(store.db, gone_before) == before  # still counting from its removal
     assert sorted(posts.changed) == [removed, back]  # only what changed is rescheduled
 
-    # A second connection with nothing changed writes nothing and reschedules nothing.
+    # A second connection with nothing changed reschedules nothing.
     posts.changed.clear()
     await servers.reconcile({stays, back}, NOW, serves=lambda guild_id: guild_id != elsewhere)
     assert posts.changed == []
+
+
+@pytest.mark.sqlite_only  # the statements are read through SQLite's trace
+async def test_a_connection_with_nothing_changed_only_reads(store: Store) -> None:
+    servers = Servers(store.servers, Roadmaps(default_curriculum()))
+    servers.posts = RecordedPosts()
+    for guild_id in range(1, 51):
+        await store.servers.ensure(servers.defaults(guild_id, NOW), NOW)
+    await store.servers.mark_left(50, NOW)
+    statements: list[str] = []
+    await store.db.trace(statements.append)
+    await servers.reconcile(set(range(1, 50)), NOW)
+    await store.db.trace(None)
+    assert statements and all(sql.lstrip().upper().startswith("SELECT") for sql in statements)

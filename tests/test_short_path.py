@@ -103,4 +103,5 @@ async def test_a_slow_done_refused_after_its_acknowledgement_says_why_once(
     reply = await done
     assert reply.deferred
     assert "already logged" in reply.content and "did the **first pass**" not in str(reply.embeds)
+    assert reply.followups == []  # said once: the refusal completes the acknowledgement
     assert len(await server.store.passes_of(guild, alice)) == 1

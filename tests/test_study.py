@@ -335,8 +335,9 @@ async def store_board(study: Study) -> list[int]:
 
 
 async def test_what_done_and_today_show_is_recomputed_from_the_passes_table(study: Study) -> None:
-    """/done and /today read a member's passes as "video:pass:day" words and their week's points
-    as a sum in SQL: every number they show equals the one recomputed from the stored passes."""
+    """/done and /today read a member's passes as "video:pass:day:week:minutes" words (/done's
+    from its INSERT's RETURNING), not as records: the rules fed with the stored passes give
+    every number they show."""
     rng = random.Random(7)
     await study.join(GUILD, ALICE, NOW)
     now = NOW

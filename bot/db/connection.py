@@ -232,7 +232,7 @@ class SQLiteDatabase:
         finishing one) more than GROUP_WINDOW_SECONDS ago, and while writes keep coming one by
         one (the last wait gathered nobody) it waits only every PROBE_EVERY writes, to notice
         when others come. The window counts from the end of the last write, not its start: on
-        a slow disk, writes asked for while one ran are still asked for together."""
+        a slow machine, writes that queued behind one still commit together."""
         if self._short is None:
             return await self.rows(sql, params)
         loop = asyncio.get_running_loop()

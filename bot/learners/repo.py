@@ -223,7 +223,7 @@ class MemberView:
 
     settings: GuildSettings | None
     member: Member | None
-    held: dict[PassKey, Held]  # each pass the member holds
+    passes: dict[PassKey, Held]  # each pass the member holds
 
 
 @dataclass(frozen=True, slots=True)

@@ -191,7 +191,7 @@ class Learners:
         member = _active(view.member)
         settings = view.settings or self.servers.defaults(guild_id, now)
         roadmap = self.roadmap_of(settings)
-        done = view.held.keys()
+        done = view.passes.keys()
         today = timekeeping.local_today(now, member.timezone)
         return TodayResult(
             member=member,
@@ -199,7 +199,7 @@ class Learners:
             standing=plan.member_standing(roadmap, member, done, today),
             cohort=self.cohort_step(settings, now),
             study_today=today,
-            streak=streak_of((held.day for held in view.held.values()), today),
+            streak=streak_of((held.day for held in view.passes.values()), today),
             roadmap=roadmap,
         )
 
@@ -239,7 +239,7 @@ class Learners:
         key = (video.id, int(which))
         # Checked here from what was read so a refusal costs no write; the store checks again
         # inside its INSERT, which settles a race with a concurrent /undo or /leave.
-        logged = view.held.get(key)
+        logged = view.passes.get(key)
         if logged is not None:
             if (clean_note or clean_link) and on is None and spent is None:
                 # /done again with a new note or link corrects them; the edit is recorded.
@@ -248,7 +248,7 @@ class Learners:
                 )
             raise errors.AlreadyLogged(video.title, which.label, logged.day, subject)
         if which is Pass.SECOND:
-            first = view.held.get((video.id, int(Pass.FIRST)))
+            first = view.passes.get((video.id, int(Pass.FIRST)))
             if first is None:
                 raise errors.SecondBeforeFirst(video.title)
             # A first pass dated after today (the member moved west since) counts as today's.
@@ -272,7 +272,7 @@ class Learners:
             today=today,
         )
         if result.outcome is LogOutcome.NOT_A_MEMBER:
-            # Left (or was erased) since the snapshot: rare, so a second look says which.
+            # Left (or was erased) since the read: rare, so a second look says which.
             raise _not_member(await self.repo.member(guild_id, user_id), subject)
         if result.outcome is LogOutcome.NEEDS_FIRST_PASS:
             raise errors.SecondBeforeFirst(video.title)
