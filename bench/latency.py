@@ -283,6 +283,12 @@ async def _run(data: dataset.Dataset, scale: Scale, seed: int, workdir: Path) ->
 
             return send
 
+        async def warm_up() -> None:
+            """Each bot's first commands (caches, the database's pages), then a clean heap."""
+            await meter.sequential(WARMUP, today(learners), "today")
+            await meter.sequential(WARMUP, done(warm), "done")
+            gc.collect()
+
         # --- the floor ----------------------------------------------------------------------
         floor = FloorBot()
         async with local.running(floor):
@@ -305,9 +311,7 @@ async def _run(data: dataset.Dataset, scale: Scale, seed: int, workdir: Path) ->
         # --- the fair floor: the commands' signatures, one SQLite statement, an embed ------------
         fair = FairFloorBot(workdir / "floor.sqlite3")
         async with local.running(fair):
-            await meter.sequential(WARMUP, today(learners), "today")
-            await meter.sequential(WARMUP, done(warm), "done")
-            gc.collect()
+            await warm_up()
             fair_today_seq = await meter.sequential(seq, today(learners), "today")
             fair_done_seq = await meter.sequential(seq, done(seq_done), "done")
             fair_today_conc, fair_today_wall = await meter.concurrent(
@@ -338,9 +342,7 @@ async def _run(data: dataset.Dataset, scale: Scale, seed: int, workdir: Path) ->
                 pass  # the schema the bot would run on (migrations applied)
             model = FairFloorBot(model_path, model=True)
             async with local.running(model):
-                await meter.sequential(WARMUP, today(learners), "today")
-                await meter.sequential(WARMUP, done(warm), "done")
-                gc.collect()
+                await warm_up()
                 model_today = await meter.sequential(seq, today(learners), "today")
                 model_done = await meter.sequential(seq, done(seq_done), "done")
             results["floor"]["today"]["model"] = latency_summary(model_today)
@@ -366,9 +368,7 @@ async def _run(data: dataset.Dataset, scale: Scale, seed: int, workdir: Path) ->
                 # figures: measuring while it ran would count its database trips as /done's.
                 await bot.reconciled.wait()
                 await bot.posts.wait_idle()
-                await meter.sequential(WARMUP, today(learners), "today")
-                await meter.sequential(WARMUP, done(warm), "done")
-                gc.collect()
+                await warm_up()
                 today_seq = await meter.sequential(seq, today(learners), "today")
                 done_seq = await meter.sequential(seq, done(seq_done), "done")
                 today_conc, today_wall = await meter.concurrent(

@@ -78,7 +78,7 @@ async def test_log_rules(study: Study, store: Store) -> None:
 
     done = await study.log(GUILD, ALICE, "10", Pass.FIRST, NOW, note="wow", link="https://x.org/nb")
     assert done.video.id == "micrograd" and done.logged.note == "wow"
-    assert done.passes_done == 1 and done.next is not None
+    assert done.totals.passes_done == 1 and done.next is not None
     with pytest.raises(errors.AlreadyLogged, match="already logged"):
         await study.log(GUILD, ALICE, "micrograd", Pass.FIRST, NOW + timedelta(hours=1))
     # A second pass cannot be dated before its first (here: the first was today).
@@ -86,7 +86,7 @@ async def test_log_rules(study: Study, store: Store) -> None:
         await study.log(GUILD, ALICE, "micrograd", Pass.SECOND, NOW, on="yesterday")
     second = await study.log(GUILD, ALICE, "micrograd", Pass.SECOND, NOW)
     assert second.logged.study_date == NOW.date()
-    assert sum(p.minutes_done for p in second.phases) == 145 * 3.5
+    assert second.totals.minutes_done == 145 * 3.5
 
 
 async def test_inactive_member_cannot_log(study: Study) -> None:
@@ -352,8 +352,8 @@ async def test_what_done_and_today_show_is_recomputed_from_the_passes_table(stud
             sum(p.minutes for p in passes if p.week == this_week)
         )
         assert done.streak == streak_of([p.study_date for p in passes], now.date())
-        assert done.phases == phase_progress(ROADMAP, held)
-        assert done.passes_done == len(passes)
+        assert done.totals.phases == phase_progress(ROADMAP, held)
+        assert done.totals.passes_done == len(passes)
         assert done.next == next_step(ROADMAP, held)
         today = await study.today(GUILD, ALICE, now)
         assert today.streak == done.streak and today.next == done.next

@@ -23,10 +23,10 @@ class PhaseProgress:
 
 
 @dataclass(frozen=True, slots=True)
-class Progress:
+class Totals:
+    """A member's passes and points per phase, and over the roadmap."""
+
     phases: tuple[PhaseProgress, ...]
-    streak: Streak
-    recent: tuple[LoggedPass, ...]  # the latest passes with a note or a link, newest first
 
     @property
     def passes_done(self) -> int:
@@ -43,6 +43,12 @@ class Progress:
     @property
     def minutes_total(self) -> float:
         return sum(p.minutes_total for p in self.phases)
+
+
+@dataclass(frozen=True, slots=True)
+class Progress(Totals):
+    streak: Streak
+    recent: tuple[LoggedPass, ...]  # the latest passes with a note or a link, newest first
 
 
 @per_curriculum

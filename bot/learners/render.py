@@ -128,7 +128,7 @@ def done(curriculum: Curriculum, result: DoneResult, user_id: int) -> discord.Em
             for part in (
                 f"{hours(result.week_minutes)} of study this week",
                 f"{result.streak.current}-day streak" if result.streak.alive else "",
-                f"{result.passes_done}/{result.passes_total} passes",
+                f"{result.totals.passes_done}/{result.totals.passes_total} passes",
             )
             if part
         ),

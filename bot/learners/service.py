@@ -18,7 +18,7 @@ from bot.errors import NotAllowed
 from bot.learners import errors, export, inputs, plan
 from bot.learners.export import Erased, Export
 from bot.learners.plan import Standing, Step
-from bot.learners.progress import PhaseProgress, Progress, milestone, phase_progress, progress
+from bot.learners.progress import Progress, Totals, milestone, phase_progress, progress
 from bot.learners.records import LoggedPass, Member, PassKey
 from bot.learners.repo import (
     LearnerRepo,
@@ -82,7 +82,7 @@ class DoneResult:
     video: Video
     which: Pass
     logged: LoggedPass
-    phases: tuple[PhaseProgress, ...]  # the member's progress per phase, this pass included
+    totals: Totals  # the member's passes and points per phase, this pass included
     streak: Streak
     milestone: str | None
     next: Step | None
@@ -91,14 +91,6 @@ class DoneResult:
     roadmap: Curriculum  # the server's
     corrected_by: int | None = None  # an admin who logged it for the member
     edited: bool = False  # the pass was already logged: its note or link was corrected
-
-    @property
-    def passes_done(self) -> int:
-        return sum(p.passes_done for p in self.phases)
-
-    @property
-    def passes_total(self) -> int:
-        return sum(p.passes_total for p in self.phases)
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,7 +278,7 @@ class Learners:
             video=video,
             which=which,
             logged=result.logged,
-            phases=phase_progress(roadmap, after),
+            totals=Totals(phase_progress(roadmap, after)),
             streak=streak_of((held.day for held in result.passes.values()), today),
             milestone=milestone(roadmap, after - {key}, after),
             next=plan.next_step(roadmap, after),
@@ -331,7 +323,7 @@ class Learners:
             video=video,
             which=which,
             logged=after,
-            phases=phase_progress(roadmap, done),
+            totals=Totals(phase_progress(roadmap, done)),
             streak=streak_of((p.study_date for p in passes), today),
             milestone=None,
             next=plan.next_step(roadmap, done),
