@@ -10,7 +10,7 @@ from typing import Any, Self
 
 from bot.db import Database, to_db_time
 from bot.group.board import BoardRow
-from bot.group.repo import GroupRepo
+from bot.group.repo import BOARD_ORDER, GroupRepo
 from bot.group.service import Group
 from bot.learners.plan import credit
 from bot.learners.repo import (
@@ -24,6 +24,18 @@ from bot.server.repo import ServerRepo
 from bot.server.service import Servers
 from bot.timekeeping import week_start
 from curriculum import Curriculum, Roadmaps, default_curriculum
+
+_BOARD_FROM_PASSES = f"""
+    SELECT user_id, minutes, passes, reached_at FROM (
+        SELECT p.user_id, sum(p.minutes) AS minutes, count(*) AS passes,
+               max(p.logged_at) AS reached_at
+        FROM passes AS p
+        JOIN members AS m ON m.guild_id = p.guild_id AND m.user_id = p.user_id AND m.active = 1
+        WHERE p.guild_id = :guild
+        GROUP BY p.user_id
+    ) AS sums
+    ORDER BY {BOARD_ORDER}
+"""
 
 
 class Store:
@@ -91,6 +103,12 @@ class Store:
         options.setdefault("minutes", credit(default_curriculum(), [(video_id, pass_no)]))
         options.setdefault("week", week_start(study_date))
         return await self.learners.log_pass(guild_id, user_id, video_id, pass_no, **options)
+
+    async def board_from_passes(self, guild_id: int) -> list[BoardRow]:
+        """The all-time board summed from the passes' own points, in board order: what the kept
+        totals must always equal."""
+        rows = await self.db.rows(_BOARD_FROM_PASSES, {"guild": guild_id})
+        return [BoardRow(r[0], r[1], r[2], r[3]) for r in rows]
 
     async def leaderboard(self, guild_id: int, week: date | None = None) -> list[BoardRow]:
         """A whole board in order, read a page at a time as the bot does."""

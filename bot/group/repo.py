@@ -58,20 +58,6 @@ _PAGE_WEEK = _BOARD_PAGE.format(
     table="member_week_points", week="AND week = :week", ahead_week="AND ahead.week = :week"
 )
 
-# A board over any window of study days (the check-in's), summed from the passes' own points.
-_BOARD_SINCE = f"""
-    SELECT user_id, minutes, passes, reached_at FROM (
-        SELECT p.user_id, sum(p.minutes) AS minutes, count(*) AS passes,
-               max(p.logged_at) AS reached_at
-        FROM passes AS p
-        JOIN members AS m ON m.guild_id = p.guild_id AND m.user_id = p.user_id AND m.active = 1
-        WHERE p.guild_id = :guild AND p.study_date BETWEEN :since AND :until
-        GROUP BY p.user_id
-    ) AS sums
-    ORDER BY {BOARD_ORDER}
-    LIMIT :limit
-"""
-
 # The kept totals, recomputed from the passes' own points.
 # (Each total takes its member's standing; the board sizes follow by trigger.)
 _ACTIVE = (
@@ -128,22 +114,6 @@ class GroupRepo:
         # The caller's line comes twice when they are on the page itself.
         ranked = {r[0]: BoardRow(r[1], r[2], r[3], r[4]) for r in rows[1:]}
         return sorted(ranked.items()), size
-
-    async def board_between(
-        self, guild_id: int, since: date, until: date, limit: int
-    ) -> list[BoardRow]:
-        """The top `limit` active members by the points of passes studied from `since` to
-        `until` (both included), in board order."""
-        rows = await self.database.rows(
-            _BOARD_SINCE,
-            {
-                "guild": guild_id,
-                "since": since.isoformat(),
-                "until": until.isoformat(),
-                "limit": limit,
-            },
-        )
-        return [BoardRow(r[0], r[1], r[2], r[3]) for r in rows]
 
     async def cohort_passes(
         self, guild_id: int

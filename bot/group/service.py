@@ -54,15 +54,6 @@ class Group:
         shown = tuple(e for e in entries if first <= e.rank <= last)
         return Board(period, shown, week, size, page, mine)
 
-    async def top_between(
-        self, guild_id: int, since: date, until: date, count: int
-    ) -> list[BoardEntry]:
-        rows = await self.repo.board_between(guild_id, since, until, count)
-        return [
-            BoardEntry(rank, row.user_id, row.minutes / 60, row.passes)
-            for rank, row in enumerate(rows, start=1)
-        ]
-
     async def roster(self, guild_id: int) -> tuple[list[tuple[int, datetime]], list[CohortPass]]:
         """Active members (id, since when) in join order and every pass they hold."""
         return await self.repo.cohort_passes(guild_id)
