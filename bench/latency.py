@@ -237,13 +237,17 @@ def _world(local: BenchDiscord, learners: Sequence[dataset.Learner]) -> dict[int
 
 async def _run(data: dataset.Dataset, scale: Scale, seed: int, workdir: Path) -> dict[str, Any]:
     seq, conc, in_flight = scale.sequential, scale.concurrent, scale.in_flight
-    # Distinct learners for each /done run (each logs their next pass once).
-    need = WARMUP + seq + conc
+    # Distinct learners for each /done run (each logs their next pass once), others for /today:
+    # the headline /done is a member's first command in the bot's process (nothing of theirs
+    # read before); `returning` run /today, then /done, as a member checking first would.
+    need = WARMUP + seq + conc + 2 * seq
     learners = dataset.learners(data.path, need, seed)
-    warm, seq_done, conc_done = (
+    warm, seq_done, conc_done, readers, returning = (
         learners[:WARMUP],
         learners[WARMUP : WARMUP + seq],
-        learners[WARMUP + seq :],
+        learners[WARMUP + seq : WARMUP + seq + conc],
+        learners[WARMUP + seq + conc : WARMUP + 2 * seq + conc],
+        learners[WARMUP + 2 * seq + conc :],
     )
     db_path = data.copy_to(workdir)
     results: dict[str, Any] = {"learners": len(learners)}
@@ -285,7 +289,7 @@ async def _run(data: dataset.Dataset, scale: Scale, seed: int, workdir: Path) ->
 
         async def warm_up() -> None:
             """Each bot's first commands (caches, the database's pages), then a clean heap."""
-            await meter.sequential(WARMUP, today(learners), "today")
+            await meter.sequential(WARMUP, today(warm), "today")
             await meter.sequential(WARMUP, done(warm), "done")
             gc.collect()
 
@@ -312,10 +316,10 @@ async def _run(data: dataset.Dataset, scale: Scale, seed: int, workdir: Path) ->
         fair = FairFloorBot(workdir / "floor.sqlite3")
         async with local.running(fair):
             await warm_up()
-            fair_today_seq = await meter.sequential(seq, today(learners), "today")
+            fair_today_seq = await meter.sequential(seq, today(readers), "today")
             fair_done_seq = await meter.sequential(seq, done(seq_done), "done")
             fair_today_conc, fair_today_wall = await meter.concurrent(
-                conc, in_flight, today(learners), "today"
+                conc, in_flight, today(readers), "today"
             )
             fair_done_conc, fair_done_wall = await meter.concurrent(
                 conc, in_flight, done(conc_done), "done"
@@ -343,7 +347,7 @@ async def _run(data: dataset.Dataset, scale: Scale, seed: int, workdir: Path) ->
             model = FairFloorBot(model_path, model=True)
             async with local.running(model):
                 await warm_up()
-                model_today = await meter.sequential(seq, today(learners), "today")
+                model_today = await meter.sequential(seq, today(readers), "today")
                 model_done = await meter.sequential(seq, done(seq_done), "done")
             results["floor"]["today"]["model"] = latency_summary(model_today)
             results["floor"]["done"]["model"] = latency_summary(model_done)
@@ -369,10 +373,12 @@ async def _run(data: dataset.Dataset, scale: Scale, seed: int, workdir: Path) ->
                 await bot.reconciled.wait()
                 await bot.posts.wait_idle()
                 await warm_up()
-                today_seq = await meter.sequential(seq, today(learners), "today")
+                today_seq = await meter.sequential(seq, today(readers), "today")
                 done_seq = await meter.sequential(seq, done(seq_done), "done")
+                await meter.sequential(seq, today(returning), "today")
+                done_after_today = await meter.sequential(seq, done(returning), "done")
                 today_conc, today_wall = await meter.concurrent(
-                    conc, in_flight, today(learners), "today"
+                    conc, in_flight, today(readers), "today"
                 )
                 done_conc, done_wall = await meter.concurrent(
                     conc, in_flight, done(conc_done), "done"
@@ -419,6 +425,13 @@ async def _run(data: dataset.Dataset, scale: Scale, seed: int, workdir: Path) ->
             results[name]["p50_vs_model_floor"] = round(
                 seq_summary["p50_ms"] / fair_floor["model"]["p50_ms"], 2
             )
+    after = latency_summary(done_after_today)
+    results["done"]["after_today"] = {
+        **after,
+        "p50_vs_fair_floor": round(
+            after["p50_ms"] / results["floor"]["done"]["sequential"]["p50_ms"], 2
+        ),
+    }
     return results
 
 

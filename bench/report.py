@@ -66,6 +66,17 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                     f"target <= {target}",
                 )
             )
+            after = _get(lat, cmd, "after_today") or {}
+            if after:
+                out.append(
+                    (
+                        f"1 /{cmd}",
+                        "after the member's /today: p50; vs fair floor",
+                        f"{_fmt(after.get('p50_ms'), ' ms')}; "
+                        f"{_fmt(after.get('p50_vs_fair_floor'), 'x')}",
+                        "one trip: the write checks the timezones and roadmap last read",
+                    )
+                )
             model = _get(lat, "floor", cmd, "model") or {}
             if model:
                 out.append(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -357,3 +358,44 @@ async def test_what_done_and_today_show_is_recomputed_from_the_passes_table(stud
         assert done.next == next_step(ROADMAP, held)
         today = await study.today(GUILD, ALICE, now)
         assert today.streak == done.streak and today.next == done.next
+
+
+@pytest.mark.sqlite_only  # the statements are read through SQLite's trace
+async def test_a_done_after_today_is_one_trip_to_the_database(study: Study) -> None:
+    await study.join(GUILD, ALICE, NOW)
+    await study.today(GUILD, ALICE, NOW)
+    statements: list[str] = []
+    await study.store.db.trace(statements.append)
+    done = await study.log(GUILD, ALICE, "micrograd", Pass.FIRST, NOW)
+    await study.store.db.trace(None)
+    assert done.totals.passes_done == 1
+    # The INSERT that logs it (then its triggers' statements), and no read before it.
+    assert statements[0].split()[:3] == ["INSERT", "INTO", "passes"], statements[0]
+    assert not [sql for sql in statements if sql.lstrip().upper().startswith("SELECT")]
+
+
+async def test_a_done_computed_from_what_was_read_before_follows_changes_made_elsewhere(
+    study: Study, store: Store
+) -> None:
+    """Another process (its own services on the same database) moves the member to Auckland and
+    the server to New York after this one read them: this one's next /done still logs the pass
+    on the member's new day and in the server's new week."""
+    await study.join(GUILD, ALICE, NOW)
+    await study.today(GUILD, ALICE, NOW)  # read, and remembered
+    other = Study(store, ROADMAP, "UTC")
+    await other.join(GUILD, ALICE, NOW, timezone="Pacific/Auckland")
+    await other.setup(GUILD, SetupChange(timezone="America/New_York"), NOW)
+    sunday_night = NOW - timedelta(hours=13)  # Sun 23:00 UTC: Mon in Auckland, Sun in New York
+    done = await study.log(GUILD, ALICE, "micrograd", Pass.FIRST, sunday_night)
+    auckland_day = sunday_night.astimezone(ZoneInfo("Pacific/Auckland")).date()
+    assert done.logged.study_date == auckland_day == NOW.date()
+    [stored] = await store.passes_of(GUILD, ALICE)
+    # Logged on the member's Monday while the server is still in Sunday's week: it counts in the
+    # server's current week (timekeeping.pass_week), as a read-first log would have put it.
+    assert stored.week == week_start(sunday_night.astimezone(ZoneInfo("America/New_York")).date())
+    # Remembered again from the read that followed: the next one is quick and right as well.
+    second = await study.log(GUILD, ALICE, "micrograd", Pass.SECOND, NOW + timedelta(hours=1))
+    assert (
+        second.logged.study_date
+        == (NOW + timedelta(hours=1)).astimezone(ZoneInfo("Pacific/Auckland")).date()
+    )

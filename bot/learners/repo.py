@@ -26,6 +26,8 @@ class LogOutcome(enum.Enum):
     ALREADY_LOGGED = "already_logged"
     NEEDS_FIRST_PASS = "needs_first_pass"
     NOT_A_MEMBER = "not_a_member"
+    # Not logged, and not looked into: logged with an `Expected` that may no longer hold.
+    NOT_AS_EXPECTED = "not_as_expected"
 
 
 class UndoOutcome(enum.Enum):
@@ -149,10 +151,12 @@ _MEMBER_WIDTH = len(MEMBER_COLUMNS.split(","))
 # other pass the member holds: what it completed is decided from the database, so two last
 # passes logged at once cannot both finish the roadmap. (The other passes, not all: a subquery
 # in RETURNING sees the new row on SQLite but not on PostgreSQL.)
-LOG_SQL = f"""
+_LOG_TEMPLATE = f"""
     INSERT INTO passes (guild_id, {_PASS_COLUMNS}, logged_by, minutes, week, spent_minutes)
     SELECT :guild, :user, :video, :pass, :at, :day, :note, :link, :actor, :minutes, :week, :spent
-    WHERE EXISTS (SELECT 1 FROM members WHERE guild_id = :guild AND user_id = :user AND active = 1)
+    WHERE EXISTS (SELECT 1 FROM members
+                  WHERE guild_id = :guild AND user_id = :user AND active = 1{{member}})
+      {{server}}
       AND (:pass = 1 OR EXISTS (SELECT 1 FROM passes
             WHERE guild_id = :guild AND user_id = :user AND video_id = :video AND pass = 1
               AND (study_date <= :day OR study_date > :today)))
@@ -161,6 +165,23 @@ LOG_SQL = f"""
         (SELECT group_concat({_HELD_WORD}, ' ') FROM passes
          WHERE guild_id = :guild AND user_id = :user AND NOT (video_id = :video AND pass = :pass))
 """
+LOG_SQL = _LOG_TEMPLATE.format(member="", server="")
+# The same, for a caller that computed the pass from what it remembered of the member's and the
+# server's timezones and roadmap (`Expected`) instead of reading them: the write checks them.
+_LOG_EXPECTING_SQL = _LOG_TEMPLATE.format(
+    member=" AND timezone = :member_zone",
+    server="AND EXISTS (SELECT 1 FROM guild_settings WHERE guild_id = :guild"
+    " AND timezone = :server_zone AND curriculum_id = :roadmap)",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Expected:
+    """What a pass's day, week and points were computed from, remembered from an earlier read."""
+
+    member_zone: str
+    server_zone: str
+    roadmap_id: str
 
 
 class PassDetails(TypedDict):
@@ -342,15 +363,25 @@ class LearnerRepo:
         user_id: int,
         video_id: str,
         pass_no: int,
+        expected: Expected | None = None,
         **details: Unpack[PassDetails],
     ) -> LogResult:
         """Record a pass (and, by trigger, its history entry and the totals) unless a rule
         forbids it. `minutes` (its points) and `week` (the Monday of its study date) are stored
-        on the row as the rules computed them, so SQL only ever sums them."""
+        on the row as the rules computed them, so SQL only ever sums them. With `expected`, only
+        if the member's and the server's rows still say so (else NOT_AS_EXPECTED)."""
         params = log_params(guild_id, user_id, video_id, pass_no, **details)
+        sql = LOG_SQL
+        if expected is not None:
+            sql = _LOG_EXPECTING_SQL
+            params.update(
+                member_zone=expected.member_zone,
+                server_zone=expected.server_zone,
+                roadmap=expected.roadmap_id,
+            )
         # One short write through the keys (and its triggers'): on the loop's connection,
         # committed with whatever other passes are being logged at the same moment.
-        rows = await self.database.short_write(LOG_SQL, params)
+        rows = await self.database.short_write(sql, params)
         row = rows[0] if rows else None
         if row:
             held = held_passes(row[-1])
@@ -358,6 +389,8 @@ class LearnerRepo:
                 details["study_date"], details["week"].isoformat(), details["minutes"]
             )
             return LogResult(LogOutcome.LOGGED, _pass(row), held)
+        if expected is not None:
+            return LogResult(LogOutcome.NOT_AS_EXPECTED)
         # Refused: say why. Rare, so a second look is fine here.
         member = await self.database.short_row(
             "SELECT active FROM members WHERE guild_id = ? AND user_id = ?",

@@ -14,15 +14,17 @@ from typing import Protocol
 
 from bot import timekeeping
 from bot.db import Connection
-from bot.errors import NotAllowed
+from bot.errors import NotAllowed, UserError
 from bot.learners import errors, export, inputs, plan
 from bot.learners.export import Erased, Export
 from bot.learners.plan import Standing, Step
 from bot.learners.progress import Progress, Totals, milestone, phase_progress, progress
 from bot.learners.records import LoggedPass, Member, PassKey
 from bot.learners.repo import (
+    Expected,
     LearnerRepo,
     LogOutcome,
+    LogResult,
     UndoOutcome,
     member_timezones,
     regrade_server,
@@ -37,6 +39,9 @@ from curriculum import Curriculum, Pass, Roadmaps, Video
 # Reported second-pass times a video needs before /roadmap shows the group's own ratio and the
 # projected finish uses it.
 MIN_REPORTS = 3
+# Members whose timezones and roadmap are remembered for their next /done (oldest forgotten
+# first): a few hundred bytes each.
+KNOWN_MEMBERS = 50_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +121,20 @@ class MemberData(Protocol):
     async def forget_member(self, db: Connection, user_id: int, guild_id: int | None) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """A /done as the member typed it, cleaned."""
+
+    video_query: str
+    which: Pass
+    on: str | None
+    note: str | None
+    link: str | None
+    spent: int | None
+    actor_id: int
+    subject: int | None  # whose record, in error messages (None: the member's own)
+
+
 class Learners:
     def __init__(self, repo: LearnerRepo, servers: Servers, roadmaps: Roadmaps) -> None:
         self.repo = repo
@@ -123,6 +142,9 @@ class Learners:
         self.roadmaps = roadmaps
         # Set by the app: what else names a member, erased with them.
         self.others: list[MemberData] = []
+        # Per member: the timezones and roadmap their last read found, so their next /done can
+        # go straight to the write, which checks them (see `log`).
+        self._known: dict[tuple[int, int], Expected] = {}
 
     def roadmap_of(self, settings: GuildSettings | None) -> Curriculum:
         """The server's roadmap (the default for a server with no settings yet)."""
@@ -181,6 +203,7 @@ class Learners:
     async def today(self, guild_id: int, user_id: int, now: datetime) -> TodayResult:
         view = await self.repo.view(guild_id, user_id)
         member = _active(view.member)
+        self._remember(guild_id, member, view.settings)
         settings = view.settings or self.servers.defaults(guild_id, now)
         roadmap = self.roadmap_of(settings)
         done = view.passes.keys()
@@ -217,26 +240,65 @@ class Learners:
         actor: Actor | None = None,
         spent_minutes: int | None = None,
     ) -> DoneResult:
+        """Log a pass. A member whose timezone, server timezone and roadmap were read before (by
+        /today or an earlier /done) is logged in one trip: the INSERT checks those are still
+        what the database holds, so another process or an operator changing them is caught
+        there; otherwise, or when it did not log, the member is read first, as always."""
         actor_id = _check_actor(actor, user_id)
         subject = None if actor_id == user_id else user_id  # whose record, in error messages
         spent = inputs.check_spent_minutes(spent_minutes)
+        clean_note, clean_link = inputs.parse_note(note), inputs.parse_link(link)
+        entry = _Entry(video_query, which, on, clean_note, clean_link, spent, actor_id, subject)
+        known = self._known.get((guild_id, user_id))
+        if known is not None:
+            done = await self._log_as_known(guild_id, user_id, known, entry, now)
+            if done is not None:
+                return done
+            del self._known[(guild_id, user_id)]  # changed, or refused: read, and say why
+        return await self._log_read_first(guild_id, user_id, entry, now)
+
+    async def _log_as_known(
+        self, guild_id: int, user_id: int, known: Expected, entry: _Entry, now: datetime
+    ) -> DoneResult | None:
+        """One trip to the database: the pass computed from the member's and the server's
+        timezones and roadmap as last read, which the INSERT checks. None when it did not log
+        (something changed, or a rule refused it): the caller reads, and explains a refusal."""
+        roadmap = self.roadmaps.of(known.roadmap_id)
+        today = timekeeping.local_today(now, known.member_zone)
+        try:
+            video = resolve(roadmap, entry.video_query)
+            study_date = inputs.parse_study_date(entry.on, today)
+        except UserError:
+            return None  # said after a read: what was remembered may be out of date
+        server_today = timekeeping.local_today(now, known.server_zone)
+        result = await self._write(
+            guild_id, user_id, video, entry, roadmap, study_date, today, server_today, now, known
+        )
+        if result.outcome is not LogOutcome.LOGGED:
+            return None
+        return self._done(video, entry, result, roadmap, today, server_today)
+
+    async def _log_read_first(
+        self, guild_id: int, user_id: int, entry: _Entry, now: datetime
+    ) -> DoneResult:
+        subject, which, on = entry.subject, entry.which, entry.on
         view = await self.repo.view(guild_id, user_id)
         roadmap = self.roadmap_of(view.settings)
-        video = resolve(roadmap, video_query)
+        video = resolve(roadmap, entry.video_query)
         member = _active(view.member, subject)
         settings = view.settings or self.servers.defaults(guild_id, now)
+        self._remember(guild_id, member, view.settings)
         today = timekeeping.local_today(now, member.timezone)
         study_date = inputs.parse_study_date(on, today)
-        clean_note, clean_link = inputs.parse_note(note), inputs.parse_link(link)
         key = (video.id, int(which))
         # Checked here from what was read so a refusal costs no write; the store checks again
         # inside its INSERT, which settles a race with a concurrent /undo or /leave.
         logged = view.passes.get(key)
         if logged is not None:
-            if (clean_note or clean_link) and on is None and spent is None:
+            if (entry.note or entry.link) and on is None and entry.spent is None:
                 # /done again with a new note or link corrects them; the edit is recorded.
                 return await self._edit(
-                    guild_id, member, video, which, clean_note, clean_link, actor_id, now
+                    guild_id, member, video, which, entry.note, entry.link, entry.actor_id, now
                 )
             raise errors.AlreadyLogged(video.title, which.label, logged.day, subject)
         if which is Pass.SECOND:
@@ -247,21 +309,8 @@ class Learners:
             if study_date < min(first.day, today):
                 raise errors.SecondDatedBeforeFirst(video.title, first.day)
         server_today = timekeeping.local_today(now, settings.timezone)
-        this_week = timekeeping.week_start(server_today).isoformat()
-        result = await self.repo.log_pass(
-            guild_id,
-            user_id,
-            video.id,
-            int(which),
-            now=now,
-            study_date=study_date,
-            note=clean_note,
-            link=clean_link,
-            actor_id=actor_id,
-            minutes=plan.credit(roadmap, [key]),
-            week=timekeeping.pass_week(study_date, today, server_today),
-            spent_minutes=spent,
-            today=today,
+        result = await self._write(
+            guild_id, user_id, video, entry, roadmap, study_date, today, server_today, now
         )
         if result.outcome is LogOutcome.NOT_A_MEMBER:
             # Left (or was erased) since the read: rare, so a second look says which.
@@ -271,12 +320,57 @@ class Learners:
         assert result.logged is not None
         if result.outcome is LogOutcome.ALREADY_LOGGED:
             raise errors.AlreadyLogged(video.title, which.label, result.logged.study_date, subject)
-        # What the pass completed, from what the database holds right after it: of two last
-        # passes logged at once, exactly one finishes the roadmap.
+        return self._done(video, entry, result, roadmap, today, server_today)
+
+    async def _write(
+        self,
+        guild_id: int,
+        user_id: int,
+        video: Video,
+        entry: _Entry,
+        roadmap: Curriculum,
+        study_date: date,
+        today: date,
+        server_today: date,
+        now: datetime,
+        expected: Expected | None = None,
+    ) -> LogResult:
+        key = (video.id, int(entry.which))
+        return await self.repo.log_pass(
+            guild_id,
+            user_id,
+            video.id,
+            int(entry.which),
+            expected,
+            now=now,
+            study_date=study_date,
+            note=entry.note,
+            link=entry.link,
+            actor_id=entry.actor_id,
+            minutes=plan.credit(roadmap, [key]),
+            week=timekeeping.pass_week(study_date, today, server_today),
+            spent_minutes=entry.spent,
+            today=today,
+        )
+
+    def _done(
+        self,
+        video: Video,
+        entry: _Entry,
+        result: LogResult,
+        roadmap: Curriculum,
+        today: date,
+        server_today: date,
+    ) -> DoneResult:
+        """What the pass completed, from what the database holds right after it: of two last
+        passes logged at once, exactly one finishes the roadmap."""
+        assert result.logged is not None
+        key = (video.id, int(entry.which))
         after = result.held
+        this_week = timekeeping.week_start(server_today).isoformat()
         return DoneResult(
             video=video,
-            which=which,
+            which=entry.which,
             logged=result.logged,
             totals=Totals(phase_progress(roadmap, after)),
             streak=streak_of((held.day for held in result.passes.values()), today),
@@ -287,7 +381,17 @@ class Learners:
                 held.minutes for held in result.passes.values() if held.week == this_week
             ),
             roadmap=roadmap,
-            corrected_by=None if subject is None else actor_id,
+            corrected_by=None if entry.subject is None else entry.actor_id,
+        )
+
+    def _remember(self, guild_id: int, member: Member, settings: GuildSettings | None) -> None:
+        """Keep what the next /done of this member computes its pass from (see `log`)."""
+        if settings is None or not member.active:
+            return
+        if len(self._known) >= KNOWN_MEMBERS:
+            del self._known[next(iter(self._known))]  # the oldest remembered
+        self._known[(guild_id, member.user_id)] = Expected(
+            member.timezone, settings.timezone, settings.curriculum_id
         )
 
     async def _edit(
