@@ -69,10 +69,11 @@ class FloorBot(discord.AutoShardedClient):
 PassChoice = Literal["first", "second"]
 
 
-class FairFloorBot(discord.Client):
-    """The least any `/done` and `/today` can cost: the commands' own signatures, so discord.py
-    parses and transforms the same options, one synchronous SQLite statement on a WAL database
-    (an INSERT and its commit; an indexed read), and an embed of `/done`'s size.
+class FairFloorBot(discord.AutoShardedClient):
+    """The least any `/done` and `/today` can cost (sharded as the bot is): the commands' own
+    signatures, so discord.py parses and transforms the same options, one synchronous SQLite
+    statement on a WAL database (an INSERT and its commit; an indexed read), and an embed of
+    `/done`'s size.
 
     With `model=True`, the data model's floor: the same bot on a copy of the big database,
     running the store's own statements (the INSERT that logs a pass, with the history, totals
@@ -149,6 +150,10 @@ class FairFloorBot(discord.Client):
 
     async def setup_hook(self) -> None:
         await self.tree.sync()
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        if not initial:
+            await asyncio.sleep(BOT_IDENTIFY_INTERVAL)
 
     async def close(self) -> None:
         await super().close()
