@@ -254,7 +254,7 @@ class Learners:
             done = await self._log_as_known(guild_id, user_id, known, entry, now)
             if done is not None:
                 return done
-            del self._known[(guild_id, user_id)]  # changed, or refused: read, and say why
+            self._known.pop((guild_id, user_id), None)  # changed, or refused: read, say why
         return await self._log_read_first(guild_id, user_id, entry, now)
 
     async def _log_as_known(
