@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime, timedelta
 from typing import Any
 
 import discord
@@ -164,15 +165,29 @@ async def late_reply(interaction: discord.Interaction[discord.Client], message: 
         log.warning("could not reach the member of interaction %s in its channel", interaction.id)
 
 
-# Discord closes an interaction that is not acknowledged within 3 seconds.
+# Discord closes an interaction that is not acknowledged within 3 seconds of creating it.
 ACKNOWLEDGE_AFTER_SECONDS = 2.0
+# An interaction's id says when Discord created it; an age outside this is not to be trusted
+# (a host clock far off Discord's, or ids that are not Discord's, as in a local sandbox).
+_PLAUSIBLE_AGE = timedelta(minutes=1)
+
+
+def acknowledge_delay(created_at: datetime, now: datetime) -> float:
+    """Seconds to wait before acknowledging an interaction created at `created_at`: until
+    ACKNOWLEDGE_AFTER_SECONDS after Discord created it, not after the command started, so time
+    spent queued behind other commands on a busy loop counts against Discord's window too."""
+    age = now - created_at
+    if not timedelta(0) <= age <= _PLAUSIBLE_AGE:
+        return ACKNOWLEDGE_AFTER_SECONDS
+    return max(ACKNOWLEDGE_AFTER_SECONDS - age.total_seconds(), 0.0)
 
 
 class Answer:
     """The one answer of a command that writes, and may wait for a busy database (up to its
-    5-second busy timeout) past Discord's 3 seconds: if the command has not answered after
-    ACKNOWLEDGE_AFTER_SECONDS, the interaction is acknowledged ("thinking..."), as private as
-    the answer will be, and the answer then completes it. Use as
+    5-second busy timeout) past Discord's 3 seconds: if the command has not answered
+    ACKNOWLEDGE_AFTER_SECONDS after Discord created the interaction, the interaction is
+    acknowledged ("thinking..."), as private as the answer will be, and the answer then
+    completes it. Use as
     `async with Answer(interaction, private=...) as answer: ...; await answer(embed=...)`."""
 
     def __init__(self, interaction: discord.Interaction[discord.Client], *, private: bool) -> None:
@@ -185,7 +200,8 @@ class Answer:
 
     async def __aenter__(self) -> Answer:
         loop = asyncio.get_running_loop()
-        self._timer = loop.call_later(ACKNOWLEDGE_AFTER_SECONDS, self._start_acknowledging)
+        delay = acknowledge_delay(self.interaction.created_at, discord.utils.utcnow())
+        self._timer = loop.call_later(delay, self._start_acknowledging)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

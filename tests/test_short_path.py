@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -105,3 +106,17 @@ async def test_a_slow_done_refused_after_its_acknowledgement_says_why_once(
     assert "already logged" in reply.content and "did the **first pass**" not in str(reply.embeds)
     assert reply.followups == []  # said once: the refusal completes the acknowledgement
     assert len(await server.store.passes_of(guild, alice)) == 1
+
+
+def test_the_acknowledgement_counts_from_when_discord_created_the_interaction() -> None:
+    created = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+    limit = tree.ACKNOWLEDGE_AFTER_SECONDS
+    # A command that starts at once waits the whole time; one that waited its turn on a busy
+    # loop for 1.5 s has only the rest; one already past it acknowledges at once.
+    assert tree.acknowledge_delay(created, created) == limit
+    assert tree.acknowledge_delay(created, created + timedelta(seconds=1.5)) == limit - 1.5
+    assert tree.acknowledge_delay(created, created + timedelta(seconds=2.5)) == 0.0
+    # An age the clocks cannot vouch for (a host clock behind Discord's, ids of a local sandbox
+    # dated years back) falls back to counting from the start of the command.
+    assert tree.acknowledge_delay(created, created - timedelta(seconds=2)) == limit
+    assert tree.acknowledge_delay(created, created + timedelta(days=3650)) == limit
