@@ -3,6 +3,9 @@ read (or set up) any feature's tables. The bot itself never uses this."""
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from types import TracebackType
@@ -146,3 +149,16 @@ class Study:
             if hasattr(service, name):
                 return getattr(service, name)
         raise AttributeError(name)
+
+
+@contextmanager
+def write_lock_held(path: Path) -> Iterator[sqlite3.Connection]:
+    """Another process holding SQLite's write lock on `path` (its open transaction commits on
+    the way out): writes from the bot's loop connection get SQLITE_BUSY meanwhile."""
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        yield other
+    finally:
+        other.execute("COMMIT")
+        other.close()

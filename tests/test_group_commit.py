@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from bot.learners.repo import LogOutcome, LogResult
-from tests.tables import Store
+from tests.tables import Store, write_lock_held
 
 # Group commit is SQLite's short path: PostgreSQL commits each short write on its own.
 pytestmark = pytest.mark.sqlite_only
@@ -112,17 +112,12 @@ async def test_a_busy_database_hands_the_batch_to_the_thread_and_every_write_lan
     await _members(store, ALICE, BOB, DAVE)
     db = store.db
     # Another process holds the write lock: the loop's connection cannot begin.
-    other = sqlite3.connect(db.path, isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")
-    try:
+    with write_lock_held(db.path):
         logs = asyncio.gather(*(_log(store, user, "gpt", 1) for user in (ALICE, BOB, DAVE)))
         for _ in range(10):
             await asyncio.sleep(0.01)
         assert not logs.done()
         assert db.handed_over == 3
-    finally:
-        other.execute("COMMIT")
-        other.close()
     results = await logs
     assert [r.outcome for r in results] == [LogOutcome.LOGGED] * 3
 

@@ -5,7 +5,6 @@ command still answers."""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,6 +12,7 @@ import pytest
 from bot import tree
 from curriculum import Pass
 from tests.conftest import Server
+from tests.tables import write_lock_held
 
 # The loop's own connection is SQLite's; PostgreSQL runs every statement the same way.
 pytestmark = pytest.mark.sqlite_only
@@ -24,18 +24,13 @@ async def test_a_locked_database_hands_done_to_the_thread_and_the_command_succee
     await server.slash(server.alice, "join")
     db = server.store.db
     # Another process holds the write lock: the loop's connection would get SQLITE_BUSY.
-    other = sqlite3.connect(db.path, isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")
-    try:
+    with write_lock_held(db.path):
         done = asyncio.create_task(server.slash(server.alice, "done", video="gpt", pass_="first"))
         # The loop is free meanwhile: the thread connection is the one waiting.
         for _ in range(20):
             await asyncio.sleep(0.01)
         assert not done.done()
         assert db.handed_over == 1
-    finally:
-        other.execute("COMMIT")
-        other.close()
     reply = await done
     assert "did the **first pass**" in str(reply.embeds)
     assert await server.store.passes_of(server.guild.id, server.alice.id)
@@ -63,14 +58,9 @@ async def test_a_done_that_waits_for_the_database_is_acknowledged_then_answered_
     # as the answer will be, and the answer completes it. Shortened here.
     monkeypatch.setattr(tree, "ACKNOWLEDGE_AFTER_SECONDS", 0.05)
     await server.slash(server.alice, "join")
-    other = sqlite3.connect(server.store.db.path, isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")
-    try:
+    with write_lock_held(server.store.db.path):
         done = asyncio.create_task(server.slash(server.alice, "done", video="gpt", pass_="first"))
         await asyncio.sleep(0.3)
-    finally:
-        other.execute("COMMIT")
-        other.close()
     reply = await done
     assert reply.deferred and not reply.ephemeral
     assert "did the **first pass**" in str(reply.embeds)
@@ -87,9 +77,7 @@ async def test_a_slow_done_refused_after_its_acknowledgement_says_why_once(
     monkeypatch.setattr(tree, "ACKNOWLEDGE_AFTER_SECONDS", 0.05)
     await server.slash(server.alice, "join")
     guild, alice = server.guild.id, server.alice.id
-    other = sqlite3.connect(server.store.db.path, isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")
-    try:
+    with write_lock_held(server.store.db.path) as other:
         done = asyncio.create_task(server.slash(server.alice, "done", video="gpt", pass_="first"))
         await asyncio.sleep(0.3)
         other.execute(
@@ -98,9 +86,6 @@ async def test_a_slow_done_refused_after_its_acknowledgement_says_why_once(
             " '2026-03-02')",
             (guild, alice),
         )
-    finally:
-        other.execute("COMMIT")
-        other.close()
     reply = await done
     assert reply.deferred
     assert "already logged" in reply.content and "did the **first pass**" not in str(reply.embeds)
