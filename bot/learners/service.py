@@ -525,7 +525,7 @@ class Learners:
         return {video_id: ratio for video_id, (ratio, _) in measured.items()}
 
     async def done_passes(self, guild_id: int, user_id: int) -> set[PassKey]:
-        return _keys((await self.repo.snapshot(guild_id, user_id)).passes)
+        return set((await self.repo.view(guild_id, user_id)).passes)
 
     async def active_members(self, guild_id: int) -> list[Member]:
         return await self.repo.active_members(guild_id)
