@@ -27,10 +27,7 @@ class Step:
     which: Pass
     minutes: float  # estimated study time of this pass
     ends_at: float  # cumulative minutes of the plan up to and including this step
-
-    @property
-    def key(self) -> PassKey:
-        return (self.video.id, int(self.which))
+    key: PassKey  # (video id, pass): kept, not rebuilt, as every command walks the steps
 
 
 def per_curriculum(build: Callable[[Curriculum], T]) -> Callable[[Curriculum], T]:
@@ -57,7 +54,7 @@ def steps(curriculum: Curriculum) -> tuple[Step, ...]:
         for which in (Pass.FIRST, Pass.SECOND):
             minutes = video.pass_minutes(which)
             total += minutes
-            out.append(Step(len(out), phase, video, which, minutes, total))
+            out.append(Step(len(out), phase, video, which, minutes, total, (video.id, int(which))))
     return tuple(out)
 
 
