@@ -16,14 +16,18 @@ from __future__ import annotations
 import asyncio
 import gc
 import sqlite3
+import statistics
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
 import discord
 from discord import app_commands
+from discord.interactions import InteractionResponse
+from discord.state import ConnectionState
 
 from bench import backend, dataset
 from bench.config import BOT_IDENTIFY_INTERVAL, NOW, Scale
@@ -177,6 +181,81 @@ def _constant_embed() -> discord.Embed:
 
 Send = Callable[[int], Awaitable[Any]]
 
+# Where a command's time goes, from the emulator's dispatch to its answer arriving there.
+SEGMENTS = (
+    ("gateway", "dispatch", "parse"),  # the event over the gateway, read by discord.py
+    ("interaction", "parse", "tree"),  # the Interaction built and handed to the tree
+    ("checks and options", "tree", "callback"),  # the tree's checks, the options transformed
+    ("the command's work", "callback", "answer"),  # the callback until it sends its answer
+    ("answer sent", "answer", "arrival"),  # discord.py's request, the emulator receiving it
+)
+
+
+class Segments:
+    """Time stamps at four points inside discord.py, per interaction, for every bot this
+    process runs (`recording()`): with the emulator's own two, they split each command's
+    latency into SEGMENTS. A few dictionary writes per command, the same for every bot."""
+
+    def __init__(self) -> None:
+        self.marks: dict[int, dict[str, float]] = {}
+
+    def _mark(self, interaction_id: Any, point: str) -> None:
+        self.marks.setdefault(int(interaction_id), {}).setdefault(point, time.monotonic())
+
+    @contextmanager
+    def recording(self) -> Iterator[None]:
+        parse = ConnectionState.parse_interaction_create
+        call = app_commands.CommandTree._call
+        run = app_commands.Command._do_call
+        send = InteractionResponse.send_message
+        mark = self._mark
+
+        def parse_interaction(state: ConnectionState, data: Any) -> None:
+            mark(data["id"], "parse")
+            parse(state, data)
+
+        async def tree_call(tree: Any, interaction: Any) -> None:
+            mark(interaction.id, "tree")
+            await call(tree, interaction)
+
+        async def do_call(command: Any, interaction: Any, params: Any) -> Any:
+            mark(interaction.id, "callback")
+            return await run(command, interaction, params)
+
+        async def send_message(response: Any, *args: Any, **kwargs: Any) -> Any:
+            mark(response._parent.id, "answer")
+            return await send(response, *args, **kwargs)
+
+        patches: list[tuple[Any, str, Any]] = [
+            (ConnectionState, "parse_interaction_create", parse_interaction),
+            (app_commands.CommandTree, "_call", tree_call),
+            (app_commands.Command, "_do_call", do_call),
+            (InteractionResponse, "send_message", send_message),
+        ]
+        originals = [(owner, name, getattr(owner, name)) for owner, name, _ in patches]
+        try:
+            for owner, name, patched in patches:
+                setattr(owner, name, patched)
+            yield
+        finally:
+            for owner, name, original in originals:
+                setattr(owner, name, original)
+
+    def medians(self, local: BenchDiscord, ids: Sequence[int]) -> dict[str, float]:
+        """Median microseconds of each segment over the interactions `ids`."""
+        spans: dict[str, list[float]] = {name: [] for name, _, _ in SEGMENTS}
+        for interaction_id in ids:
+            points = dict(self.marks.get(interaction_id, {}))
+            points["dispatch"] = local.dispatched_at.get(interaction_id, float("nan"))
+            points["arrival"] = local.callback_at.get(interaction_id, float("nan"))
+            if len(points) < 6 or any(v != v for v in points.values()):
+                continue  # answered some other way (an error reply): not this command's path
+            for name, start, end in SEGMENTS:
+                spans[name].append(points[end] - points[start])
+        return {
+            name: round(statistics.median(values) * 1e6) for name, values in spans.items() if values
+        }
+
 
 class Meter:
     """Runs interactions and reads their latency from the emulator's time stamps."""
@@ -184,6 +263,7 @@ class Meter:
     def __init__(self, local: BenchDiscord) -> None:
         self.local = local
         self.errors: list[str] = []
+        self.ran: list[int] = []  # the interactions of the last sequential run
 
     def _check(self, reply: Any, command: str) -> float | None:
         record = reply.interaction
@@ -197,8 +277,10 @@ class Meter:
 
     async def sequential(self, count: int, send: Send, command: str) -> list[float]:
         out = []
+        self.ran = []
         for index in range(count):
             reply = await send(index)
+            self.ran.append(reply.interaction.id)
             latency = self._check(reply, command)
             if latency is not None:
                 out.append(latency)
@@ -245,7 +327,9 @@ def _world(local: BenchDiscord, learners: Sequence[dataset.Learner]) -> dict[int
     return members
 
 
-async def _run(data: dataset.Dataset, scale: Scale, seed: int, workdir: Path) -> dict[str, Any]:
+async def _run(
+    data: dataset.Dataset, scale: Scale, seed: int, workdir: Path, segments: Segments
+) -> dict[str, Any]:
     seq, conc, in_flight = scale.sequential, scale.concurrent, scale.in_flight
     # Distinct learners for each /done run (each logs their next pass once), others for /today:
     # the headline /done is a member's first command in the bot's process (nothing of theirs
@@ -261,6 +345,8 @@ async def _run(data: dataset.Dataset, scale: Scale, seed: int, workdir: Path) ->
     )
     db_path = data.copy_to(workdir)
     results: dict[str, Any] = {"learners": len(learners)}
+
+    ran: dict[tuple[str, str], list[int]] = {}  # each bot's sequential interactions
 
     async with BenchDiscord(timeout=30.0) as local:
         members = _world(local, learners)
@@ -327,7 +413,9 @@ async def _run(data: dataset.Dataset, scale: Scale, seed: int, workdir: Path) ->
         async with local.running(fair):
             await warm_up()
             fair_today_seq = await meter.sequential(seq, today(readers), "today")
+            ran["fair", "today"] = meter.ran
             fair_done_seq = await meter.sequential(seq, done(seq_done), "done")
+            ran["fair", "done"] = meter.ran
             fair_today_conc, fair_today_wall = await meter.concurrent(
                 conc, in_flight, today(readers), "today"
             )
@@ -358,7 +446,9 @@ async def _run(data: dataset.Dataset, scale: Scale, seed: int, workdir: Path) ->
             async with local.running(model):
                 await warm_up()
                 model_today = await meter.sequential(seq, today(readers), "today")
+                ran["model", "today"] = meter.ran
                 model_done = await meter.sequential(seq, done(seq_done), "done")
+                ran["model", "done"] = meter.ran
             results["floor"]["today"]["model"] = latency_summary(model_today)
             results["floor"]["done"]["model"] = latency_summary(model_done)
             if model.refused:
@@ -384,7 +474,9 @@ async def _run(data: dataset.Dataset, scale: Scale, seed: int, workdir: Path) ->
                 await bot.posts.wait_idle()
                 await warm_up()
                 today_seq = await meter.sequential(seq, today(readers), "today")
+                ran["ours", "today"] = meter.ran
                 done_seq = await meter.sequential(seq, done(seq_done), "done")
+                ran["ours", "done"] = meter.ran
                 await meter.sequential(seq, today(returning), "today")
                 done_after_today = await meter.sequential(seq, done(returning), "done")
                 today_conc, today_wall = await meter.concurrent(
@@ -397,6 +489,12 @@ async def _run(data: dataset.Dataset, scale: Scale, seed: int, workdir: Path) ->
                     local, meter, learners, members, channel_of, min(seq, PROGRESS_RUNS)
                 )
         results["problems"] = local.take_problems()
+        # Where each command's time went, for each bot (sequential runs: one at a time).
+        results["segments"] = {
+            command: {bot: segments.medians(local, ran[bot, command]) for bot in bots}
+            for command in ("today", "done")
+            if (bots := [bot for bot in ("fair", "model", "ours") if (bot, command) in ran])
+        }
     results["errors"] = meter.errors[:20]
     results["error_count"] = len(meter.errors)
 
@@ -477,5 +575,6 @@ async def _progress_card(
 
 def run(scale: Scale, seed: int) -> dict[str, Any]:
     data = dataset.ensure(scale, seed)
-    with tempfile.TemporaryDirectory(prefix="twopass-bench-") as folder:
-        return asyncio.run(_run(data, scale, seed, Path(folder)))
+    segments = Segments()
+    with tempfile.TemporaryDirectory(prefix="twopass-bench-") as folder, segments.recording():
+        return asyncio.run(_run(data, scale, seed, Path(folder), segments))

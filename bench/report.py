@@ -88,6 +88,29 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                         "the fair floor running the store's own statement(s)",
                     )
                 )
+            split = _get(lat, "segments", cmd) or {}
+            if split:
+                bots = [bot for bot in ("fair", "model", "ours") if bot in split]
+                work = "the command's work"
+                out.append(
+                    (
+                        f"1 /{cmd}",
+                        f"{work}, µs p50: {' / '.join(bots)}",
+                        " / ".join(_fmt(split[bot].get(work)) for bot in bots),
+                        "its callback until it sends the answer",
+                    )
+                )
+                out.append(
+                    (
+                        f"1 /{cmd}",
+                        f"the rest, µs p50: {' / '.join(bots)}",
+                        " / ".join(
+                            _fmt(sum(v for k, v in split[bot].items() if k != work))
+                            for bot in bots
+                        ),
+                        "gateway, discord.py, checks, the answer's request",
+                    )
+                )
             out.append(
                 (
                     f"1 /{cmd}",
