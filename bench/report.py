@@ -105,8 +105,7 @@ def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                         f"1 /{cmd}",
                         f"the rest, µs p50: {' / '.join(bots)}",
                         " / ".join(
-                            _fmt(sum(v for k, v in split[bot].items() if k != work))
-                            for bot in bots
+                            _fmt(sum(v for k, v in split[bot].items() if k != work)) for bot in bots
                         ),
                         "gateway, discord.py, checks, the answer's request",
                     )

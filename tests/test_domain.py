@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -113,6 +114,31 @@ def test_projected_finish_times_second_passes_by_the_group_where_it_measured_the
         standing.days_ahead
         == plan.standing(ROADMAP, left, start=start, pace_hours=1, today=TODAY).days_ahead
     )
+
+
+def test_remaining_minutes_are_the_passes_not_done_at_their_estimate_or_the_groups_ratio() -> None:
+    rng = random.Random(7)
+    videos = [video for _, video in ROADMAP.videos()]
+    for _ in range(200):
+        done = set(rng.sample(sorted(ALL), rng.randrange(len(ALL) + 1)))
+        if rng.random() < 0.3:
+            done.add(("not-on-the-roadmap", 1))  # worth nothing, so it frees nothing
+        ratios = {v.id: rng.uniform(1.5, 4.0) for v in rng.sample(videos, rng.randrange(4))}
+        ratios["not-on-the-roadmap"] = 3.0  # a measured video that left the roadmap
+        # The definition, pass by pass over the roadmap.
+        expected = sum(
+            video.minutes * ratios[video.id]
+            if which is Pass.SECOND and video.id in ratios
+            else video.pass_minutes(which)
+            for _, video in ROADMAP.videos()
+            for which in Pass
+            if (video.id, int(which)) not in done
+        )
+        assert plan.remaining_minutes(ROADMAP, done, ratios) == pytest.approx(expected, abs=1e-6)
+        assert plan.remaining_minutes(ROADMAP, done) == pytest.approx(
+            sum(plan.credit(ROADMAP, [key]) for key in ALL - done), abs=1e-6
+        )
+    assert plan.remaining_minutes(ROADMAP, ALL, {"neural-network": 3.0}) == 0
 
 
 def test_cohort_step_walks_the_roadmap_from_the_start_day() -> None:

@@ -110,14 +110,15 @@ def remaining_minutes(
 ) -> float:
     """Study minutes left: each pass not logged at the time model's estimate, but a second pass
     at the group's measured ratio to its video where `ratios` has one."""
-    ratios = ratios or {}
-    left = 0.0
-    for step in steps(curriculum):
-        if step.key in done:
-            continue
-        ratio = ratios.get(step.video.id) if step.which is Pass.SECOND else None
-        left += step.minutes if ratio is None else step.video.minutes * ratio
-    # Rounded so float noise in a measured ratio does not cost a whole day.
+    # The whole plan less what is done: a member's few passes, not the roadmap's every step.
+    left = steps(curriculum)[-1].ends_at - credit(curriculum, done)
+    table = credit_table(curriculum)
+    for video_id, ratio in (ratios or {}).items():
+        key = (video_id, int(Pass.SECOND))
+        video = curriculum.video(video_id)
+        if video is not None and key in table and key not in done:
+            left += video.minutes * ratio - table[key]
+    # Rounded so float noise (a measured ratio, the order of the sums) does not cost a whole day.
     return round(left, 9)
 
 
