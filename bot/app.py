@@ -139,10 +139,13 @@ class TwopassBot(commands.AutoShardedBot):
         self.servers.posts = self.posts
         # Erasing a member also clears them as who ran /setup, and their mentions in stored posts.
         self.learners.others = [self.servers, post_repo]
-        # Servers the bot was removed from are erased once their data has been kept long enough.
-        self.retention = tasks.loop(hours=24)(self.erase_left_servers)
-        # Set once the first connection's server check is done: the start-up work is over.
+        # Set once the first connection's server check is done: the start-up work is over,
+        # and the posts missed while offline may go out (not to servers that removed the bot).
         self.reconciled = asyncio.Event()
+        # Servers the bot was removed from are erased once their data has been kept long enough;
+        # not before that check, which finds those that invited it back while it was down.
+        self.retention = tasks.loop(hours=24)(self.erase_left_servers)
+        self.retention.before_loop(self.reconciled.wait)
 
     def now(self) -> datetime:
         return self.clock()
@@ -163,7 +166,7 @@ class TwopassBot(commands.AutoShardedBot):
             self.throttle.name(self.user.id)  # logged in by now
         await self.load_cogs()
         await self.sync_points()
-        await self.posts.start()
+        await self.posts.start(after=self.reconciled)
         self.retention.start()
         if self.sync_commands:
             await self.sync_if_changed()
@@ -260,7 +263,8 @@ class TwopassBot(commands.AutoShardedBot):
         members, passes, history, note edits, totals, posts with their parts, notes, then its
         settings. Each step is idempotent,
         and the settings go last, so an interrupted run is finished by the next."""
-        expired = await self.servers.expired(self.now())
+        # Only this process's shards': another's servers are checked by their own process.
+        expired = [g for g in await self.servers.expired(self.now()) if self.serves(g)]
         for guild_id in expired:
             members = await self.learners.erase_server(guild_id)
             await self.posts.erase_server(guild_id)

@@ -3,6 +3,7 @@ the check-in that fell due while it was down, and every request is checked again
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
@@ -14,7 +15,7 @@ from bot.posts.publisher import ChannelGone, ThreadGone
 from bot.posts.throttle import TokenBucket
 from bot.server.records import GuildSettings
 from bot.settings import Settings
-from localdiscord import LocalDiscord, rest
+from localdiscord import LocalDiscord, Permission, rest
 from tests.tables import Store
 
 DUE = datetime(2026, 3, 2, 18, 0, tzinfo=UTC)  # a Monday, 18:00 UTC
@@ -94,6 +95,40 @@ async def test_a_post_whose_reply_was_lost_is_found_not_repeated_after_the_nonce
         assert local.requests_to("GET", "/channels/{channel_id}/messages")
         record = await store.post_record(guild.id, "daily", due.date().isoformat())
         assert record is not None and record.done and record.message_id == posted[0].id
+
+
+async def test_a_server_that_removed_the_bot_while_it_was_down_is_not_posted_to_at_restart(
+    database_url: str,
+) -> None:
+    # The daily video fell due while the bot was down, and meanwhile the server removed it. The
+    # catch-up must not post there: Discord would refuse, and the bot would turn the server's
+    # posts off and tell its admins so, where being invited back should find all as it was.
+    due = DUE.replace(hour=9)
+    async with LocalDiscord() as local, await Store.open(database_url) as store:
+        guild = local.add_guild("Study Hall")
+        channel = guild.add_text_channel("study")
+        admin = guild.add_member("admin", admin=True)
+        settings = settings_for(guild.id, channel.id, daily=True, checkin=True)
+        await store.save_guild_settings(replace(settings, setup_by=admin.id), due)
+        bot = bot_at(store, due - timedelta(hours=1))
+        async with local.running(bot):
+            await bot.posts.wait_idle()
+        # Removed while the bot was down: not in its READY, and its channels refuse the bot.
+        del local.world.guilds[guild.id]
+        channel.set_permissions(guild.me, deny=Permission.VIEW_CHANNEL)
+        bot = bot_at(store, due + timedelta(minutes=30))
+        async with local.running(bot):
+            await bot.reconciled.wait()
+            await bot.posts.wait_idle()
+        assert local.requests_to("POST", POST_MESSAGE) == []
+        assert local.dm_messages(admin) == []
+        kept = await store.db.row(
+            "SELECT daily_enabled, checkin_enabled, study_channel_id, left_at FROM guild_settings"
+            " WHERE guild_id = ?",
+            (guild.id,),
+        )
+        # Found gone, and kept as it was for its return.
+        assert kept is not None and tuple(kept[:3]) == (1, 1, channel.id) and kept[3] is not None
 
 
 async def test_discord_tells_a_lost_thread_or_message_from_a_lost_channel(

@@ -12,8 +12,9 @@ import pytest
 from bot.db import Database
 from bot.posts.schedule import PostKind
 from bot.server.service import Servers
-from curriculum import Roadmaps, default_curriculum
-from tests.conftest import NOW, Server
+from curriculum import Pass, Roadmaps, default_curriculum
+from localdiscord import LocalDiscord
+from tests.conftest import NOW, Server, SteppedClock, make_bot
 from tests.tables import Store, Study
 from tests.test_journeys import text
 from tests.test_members_data import all_tables, rows_naming, tables_naming
@@ -126,6 +127,42 @@ async def test_servers_left_or_rejoined_while_offline_are_found_at_connection(
     posts.changed.clear()
     await servers.reconcile({stays, back}, NOW, serves=lambda guild_id: guild_id != elsewhere)
     assert posts.changed == []
+
+
+async def test_a_server_that_invited_the_bot_back_while_it_was_down_is_not_erased(
+    database_url: str,
+) -> None:
+    # Removed 31 days ago (past the 30 kept), invited back yesterday while the bot was stopped:
+    # the daily erasure must wait for the connection's check, which finds it back.
+    async with LocalDiscord() as local, await Store.open(database_url) as store:
+        guild = local.add_guild("Study Hall")
+        alice = guild.add_member("alice")
+        study = Study(store, default_curriculum())
+        await study.join(guild.id, alice.id, NOW - timedelta(days=40))
+        await study.log(guild.id, alice.id, "gpt", Pass.FIRST, NOW - timedelta(days=40))
+        await store.servers.mark_left(guild.id, NOW - timedelta(days=31))
+        gone = local.add_guild("Gone")  # removed 31 days ago, and not back
+        servers = Servers(store.servers, Roadmaps(default_curriculum()))
+        await store.servers.ensure(servers.defaults(gone.id, NOW), NOW)
+        await store.servers.mark_left(gone.id, NOW - timedelta(days=31))
+        del local.world.guilds[gone.id]
+        bot = make_bot(store, SteppedClock(NOW))
+        async with local.running(bot):
+            await bot.reconciled.wait()
+            await eventually(
+                lambda: _no_settings(store.db, gone.id), "the server that is gone to be erased"
+            )
+            assert await left_at(store.db, guild.id) is None
+            assert [
+                tuple(r)
+                for r in await store.db.rows(
+                    "SELECT user_id, video_id FROM passes WHERE guild_id = ?", (guild.id,)
+                )
+            ] == [(alice.id, "gpt")]
+
+
+async def _no_settings(db: Database, guild_id: int) -> bool:
+    return await db.row("SELECT 1 FROM guild_settings WHERE guild_id = ?", (guild_id,)) is None
 
 
 @pytest.mark.sqlite_only  # the statements are read through SQLite's trace

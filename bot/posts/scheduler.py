@@ -92,9 +92,11 @@ class PostScheduler:
         self._servers: dict[Schedule, set[int]] = {}
         self._schedule: dict[tuple[int, PostKind], Schedule] = {}
 
-    async def start(self, *, catch_up: bool = True) -> None:
+    async def start(self, *, catch_up: bool = True, after: asyncio.Event | None = None) -> None:
         """Build every server's jobs and start; missed and unfinished posts go out in the
-        background so start-up is never held up by Discord."""
+        background so start-up is never held up by Discord, once `after` is set (the app's
+        check of which servers removed the bot while it was offline: a post to one of them would
+        be refused, turned off, and its admins told so)."""
         self.publisher.offline_since = await self.repo.last_seen(self.shards)
         for settings in await self.servers.all():
             # A process running some of the shards schedules only its shards' servers.
@@ -111,9 +113,11 @@ class PostScheduler:
         if not self.scheduler.running:
             self.scheduler.start()
         if catch_up:
-            self.spawn(self.catch_up())
+            self.spawn(self.catch_up(after))
 
-    async def catch_up(self) -> None:
+    async def catch_up(self, after: asyncio.Event | None = None) -> None:
+        if after is not None:
+            await after.wait()
         await self.publisher.resume_unsent()
         await self.publisher.catch_up()
         await self.seen()
