@@ -272,7 +272,7 @@ class ServerCog(
             raise BadInput("Name one member: `member`, or `user_id` for someone who has left.")
         if member is not None:
             target = member.id
-        elif user_id is not None and user_id.strip().isdigit():
+        elif user_id is not None and user_id.strip().isascii() and user_id.strip().isdigit():
             target = int(user_id.strip())
         else:
             raise BadInput(

@@ -237,6 +237,11 @@ def test_unknown_video_suggests_the_nearest() -> None:
     assert len(ambiguous.value.suggestions) == 3
     with pytest.raises(UnknownVideo, match="roadmap"):
         resolve(ROADMAP, "zzzzzz")
+    # Digits that are not 0-9 (superscripts, circled numbers) are not a video's number.
+    for typed in ("²", "①", "1²"):
+        with pytest.raises(UnknownVideo):
+            resolve(ROADMAP, typed)
+        assert choices(ROADMAP, typed) == []
 
 
 def test_autocomplete_stays_within_discords_limits() -> None:

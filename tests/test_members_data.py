@@ -232,6 +232,7 @@ async def test_setup_forget_needs_one_member(server: Server) -> None:
     for options, words in [
         ({}, "Name one member"),
         ({"user_id": "alice"}, "is not a user id"),
+        ({"user_id": "²"}, "is not a user id"),  # a digit to str.isdigit, not to int()
     ]:
         reply = await server.slash(server.admin, "setup forget", **options)
         assert reply.ephemeral and words in reply.content

@@ -38,7 +38,7 @@ def matches(curriculum: Curriculum, typed: str, *, whole_words: bool = False) ->
     videos = [video for _, video in curriculum.videos()]
     if not query:
         return videos
-    if query.isdigit():
+    if query.isascii() and query.isdigit():  # "²" is a digit to isdigit, not to int()
         exact = [v for v in videos if curriculum.number_of(v.id) == int(query)]
         return exact + [
             v
@@ -85,7 +85,7 @@ def resolve(curriculum: Curriculum, typed: str) -> Video:
     found = curriculum.video(query)
     if found:
         return found
-    if query.isdigit() and 1 <= int(query) <= curriculum.video_count:
+    if query.isascii() and query.isdigit() and 1 <= int(query) <= curriculum.video_count:
         return next(v for _, v in curriculum.videos() if curriculum.number_of(v.id) == int(query))
     candidates = matches(curriculum, query, whole_words=True)
     if len(candidates) == 1:
