@@ -53,7 +53,7 @@ def test_standing_on_track_behind_and_ahead() -> None:
     assert per_day == 60
     start = TODAY - timedelta(days=5)  # five whole days before today: 300 min expected
     behind = plan.standing(ROADMAP, set(), start=start, pace_hours=7, today=TODAY)
-    assert behind.days_ahead == -5 and behind.label == "5 days behind plan"
+    assert behind.days_ahead == -5 and behind.clause == "you are 5 days behind plan"
     # 19+47.5+21+52.5+13+32.5+10+25 = 220.5 min: one day and a bit behind, rounded toward zero.
     done = {
         (v, p)
@@ -61,11 +61,11 @@ def test_standing_on_track_behind_and_ahead() -> None:
         for p in (1, 2)
     }
     assert (
-        plan.standing(ROADMAP, done, start=start, pace_hours=7, today=TODAY).label
-        == "1 day behind plan"
+        plan.standing(ROADMAP, done, start=start, pace_hours=7, today=TODAY).clause
+        == "you are 1 day behind plan"
     )
     ahead = plan.standing(ROADMAP, done, start=TODAY, pace_hours=7, today=TODAY)
-    assert ahead.days_ahead == 3 and ahead.label == "3 days ahead of plan"
+    assert ahead.days_ahead == 3 and ahead.clause == "you are 3 days ahead of plan"
     on_track = plan.standing(
         ROADMAP,
         {("neural-network", 1)},  # 19 minutes on the first day: a third of a day ahead
@@ -73,9 +73,9 @@ def test_standing_on_track_behind_and_ahead() -> None:
         pace_hours=7,
         today=TODAY,
     )
-    assert on_track.label == "on track"
+    assert on_track.clause == "you are on track"
     finished = plan.standing(ROADMAP, ALL, start=start, pace_hours=7, today=TODAY)
-    assert finished.finish is None and finished.label == "finished the roadmap"
+    assert finished.finish is None and finished.clause == "you have finished the roadmap"
 
 
 def test_projected_finish_follows_the_pace() -> None:

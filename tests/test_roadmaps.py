@@ -149,6 +149,7 @@ async def test_the_servers_roadmap_reaches_posts_ratios_milestones_and_edits(
     assert "Finished the whole roadmap, Transformer sprint!" in text(finished)
     assert "4/4 passes" in text(finished)
     assert "finished every pass" in text(await sprint.slash(sprint.alice, "today"))
+    assert "You have finished the roadmap." in text(await sprint.slash(sprint.alice, "progress"))
     cohort = text(await sprint.slash(sprint.bob, "cohort"))
     assert f"Finished the roadmap: <@{sprint.alice.id}>" in cohort
 

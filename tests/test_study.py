@@ -203,7 +203,7 @@ async def test_today(study: Study) -> None:
     result = await study.today(GUILD, ALICE, NOW)
     assert result.next is not None and result.next.key == ("neural-network", 2)
     assert result.cohort is not None
-    assert "behind" in result.standing.label
+    assert "behind" in result.standing.clause
 
 
 async def test_setup_writes_only_what_was_asked(study: Study, store: Store) -> None:
@@ -226,7 +226,7 @@ async def test_coming_back_or_changing_pace_restarts_the_plan_from_today(study: 
     back = await study.join(GUILD, ALICE, NOW)
     assert back.resumed
     today = await study.today(GUILD, ALICE, NOW)
-    assert today.standing.label == "on track"  # not "89 days behind"
+    assert today.standing.clause == "you are on track"  # not "89 days behind"
     assert today.standing.done_minutes == 19 and today.standing.expected_minutes == 19
     # Ten idle days later the new plan says so...
     later = NOW + timedelta(days=10)
@@ -235,7 +235,7 @@ async def test_coming_back_or_changing_pace_restarts_the_plan_from_today(study: 
     await study.join(GUILD, ALICE, later, timezone="Europe/Paris")
     assert (await study.today(GUILD, ALICE, later)).standing.days_ahead == -10
     await study.join(GUILD, ALICE, later, pace_hours=8)
-    assert (await study.today(GUILD, ALICE, later)).standing.label == "on track"
+    assert (await study.today(GUILD, ALICE, later)).standing.clause == "you are on track"
 
 
 async def test_kept_totals_always_match_the_passes(study: Study, store: Store) -> None:

@@ -157,14 +157,19 @@ class Standing:
     finish_by_group: bool = False  # see Finish.by_group
 
     @property
-    def label(self) -> str:
+    def clause(self) -> str:
+        """Where the member stands, said to them: "you are 2 days behind plan"."""
         if self.finish is None:
-            return "finished the roadmap"
+            return "you have finished the roadmap"
         if self.days_ahead <= -1:
-            return f"{-self.days_ahead} day{'s' if self.days_ahead < -1 else ''} behind plan"
+            return (
+                f"you are {-self.days_ahead} day{'s' if self.days_ahead < -1 else ''} behind plan"
+            )
         if self.days_ahead >= 1:
-            return f"{self.days_ahead} day{'s' if self.days_ahead > 1 else ''} ahead of plan"
-        return "on track"
+            return (
+                f"you are {self.days_ahead} day{'s' if self.days_ahead > 1 else ''} ahead of plan"
+            )
+        return "you are on track"
 
 
 def standing(

@@ -86,7 +86,7 @@ def today(curriculum: Curriculum, result: TodayResult, user_id: int) -> discord.
     """Private to the member: their standing against their own plan is theirs alone."""
     out = embed(
         f"Today - {day_label(result.study_today)}",
-        f"You are {result.standing.label}.\n"
+        f"{_capital(result.standing.clause)}.\n"
         f"{_capital(streak_sentence(result.streak, result.study_today))}.",
         BLUE,
     )
@@ -199,7 +199,7 @@ def progress(
             if standing.finish
             else ""
         )
-        lines.insert(1, f"You are {standing.label}{finish}.")
+        lines.insert(1, f"{_capital(standing.clause)}{finish}.")
         spent, video = result.second_pass_time
         if video:
             lines.append(
