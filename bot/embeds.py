@@ -18,6 +18,8 @@ EMBED_TOTAL_MAX = 6000
 ALT_TEXT_MAX = 1024  # an attachment's description (Discord's alt text)
 
 
+MESSAGE_EMBEDS_MAX = 10  # embeds in one message (their characters count against EMBED_TOTAL_MAX)
+
 GREEN = discord.Colour(0x2ECC71)
 BLUE = discord.Colour(0x3498DB)
 GOLD = discord.Colour(0xF1C40F)
@@ -47,6 +49,20 @@ def add_field(
         return False
     target.add_field(name=name, value=value, inline=inline)
     return True
+
+
+def messages_of(embeds: Iterable[discord.Embed]) -> list[list[discord.Embed]]:
+    """Embeds grouped, in order, into as few messages as Discord's limits allow: at most 10 a
+    message and 6000 characters across them (each embed is within its own limits already)."""
+    out: list[list[discord.Embed]] = []
+    size = 0
+    for item in embeds:
+        if not out or len(out[-1]) == MESSAGE_EMBEDS_MAX or size + len(item) > EMBED_TOTAL_MAX:
+            out.append([])
+            size = 0
+        out[-1].append(item)
+        size += len(item)
+    return out
 
 
 def picture(png: bytes, filename: str, alt: str, shown_in: discord.Embed) -> discord.File:

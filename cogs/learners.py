@@ -10,7 +10,7 @@ from discord.ext import commands
 
 from bot import zones
 from bot.app import TwopassBot
-from bot.embeds import picture
+from bot.embeds import messages_of, picture
 from bot.learners import inputs, render
 from bot.learners.videos import choices
 from bot.pictures import render_in_thread, render_progress_card
@@ -213,9 +213,11 @@ class LearnersCog(commands.Cog):
         done = await self.bot.learners.done_passes(guild_id(interaction), interaction.user.id)
         roadmap = await self.bot.learners.roadmap(guild_id(interaction), self.bot.now())
         measured = await self.bot.learners.measured_ratios(guild_id(interaction), roadmap)
-        await interaction.response.send_message(
-            embeds=render.roadmap(roadmap, done, measured), ephemeral=True
-        )
+        # A long roadmap (an operator's) can need more than one message.
+        first, *more = messages_of(render.roadmap(roadmap, done, measured))
+        await interaction.response.send_message(embeds=first, ephemeral=True)
+        for embeds in more:
+            await interaction.followup.send(embeds=embeds, ephemeral=True)
 
 
 async def setup(bot: TwopassBot) -> None:

@@ -94,3 +94,14 @@ def test_roadmap_and_help_fit_one_message() -> None:
     assert sum(len(e) for e in embeds) <= limits.EMBED_TOTAL_MAX
     assert "✅⬜ 10. [Building micrograd]" in (embeds[1].description or "")
     within_limits(render.help_embed())
+
+
+def test_embeds_are_grouped_into_messages_within_discords_limits() -> None:
+    big = [discord.Embed(title=f"t{n}", description="x" * 2500) for n in range(5)]
+    small = [discord.Embed(title=f"s{n}") for n in range(23)]
+    for embeds in (big, small, big[:1] + small + big[1:]):
+        messages = limits.messages_of(embeds)
+        assert [e for m in messages for e in m] == embeds  # all of them, in order
+        assert all(0 < len(m) <= 10 and sum(len(e) for e in m) <= 6000 for m in messages)
+    assert [len(m) for m in limits.messages_of(big)] == [2, 2, 1]
+    assert [len(m) for m in limits.messages_of(small)] == [10, 10, 3]

@@ -281,3 +281,53 @@ async def test_start_up_recredits_the_servers_of_a_roadmap_whose_lengths_changed
             pass
         assert (await store.leaderboard(guild.id))[0].minutes == 45
         assert await Study(store, check_roadmaps(settings)).check_totals() == []
+
+
+def _long_roadmap(phases: int) -> str:
+    """A roadmap of `phases` phases, one video each."""
+    out = ['id = "long"', 'title = "A long road"']
+    for n in range(1, phases + 1):
+        out += [
+            "[[phases]]",
+            f'id = "p{n}"',
+            f'title = "Part {n}"',
+            'goal = "One more step"',
+            "guide_hours = [1, 2]",
+            "[[phases.videos]]",
+            f'id = "v{n}"',
+            f'title = "Video number {n}"',
+            'creator = "Someone"',
+            f'url = "https://example.org/{n}"',
+            "minutes = 10",
+            'first_pass = "Watch"',
+            'second_pass = "Redo it"',
+        ]
+    return "\n".join(out) + "\n"
+
+
+async def test_a_roadmap_of_more_phases_than_one_message_holds_is_shown_whole(
+    tmp_path: Path,
+) -> None:
+    # Discord takes at most 10 embeds a message; /roadmap shows one a phase.
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, roadmaps=roadmap_folder(tmp_path, long=_long_roadmap(12))
+    )
+    async with LocalDiscord() as local, await Store.open(tmp_path / "bot.sqlite3") as store:
+        guild = local.add_guild("Study Hall")
+        study = guild.add_text_channel("study")
+        alice, admin = guild.add_member("alice"), guild.add_member("admin", admin=True)
+        bot = TwopassBot(
+            settings=settings,
+            db=store.db,
+            roadmaps=check_roadmaps(settings),
+            clock=SteppedClock(NOW),
+            guild_ready_timeout=0.05,
+        )
+        async with local.running(bot):
+            await local.slash(admin, "setup roadmap", channel=study, roadmap="long")
+            await local.slash(alice, "join", channel=study)
+            reply = await local.slash(alice, "roadmap", channel=study)
+    messages = [reply.message, *reply.followups]
+    assert all(m is not None and m.ephemeral and len(m.embeds) <= 10 for m in messages)
+    titles = [e["title"] for m in messages if m is not None for e in m.embeds]
+    assert titles == [f"Part {n}" for n in range(1, 13)]
