@@ -460,3 +460,21 @@ async def test_a_check_in_says_who_moved_in_its_own_days(server: Server) -> None
     posted = "".join(text(m) for m in thread.visible_messages())
     assert f"Moved in these days: <@{server.alice.id}>" in posted
     assert "Moved this week" not in posted
+
+
+async def test_progress_shows_whole_notes_and_links_within_the_fields_limit(server: Server) -> None:
+    # Three long notes with long links are more than a field holds: whole entries are shown,
+    # never one cut inside its link.
+    await server.slash(server.alice, "join")
+    links = [f"https://colab.research.google.com/drive/{n}" + "x" * 200 for n in range(3)]
+    for video, link in zip(("neural-network", "gradient-descent", "micrograd"), links):
+        await server.slash(
+            server.alice, "done", video=video, pass_="first", note="n" * 190, link=link
+        )
+    reply = await server.slash(server.alice, "progress")
+    (field,) = [f for f in reply.embeds[0]["fields"] if f["name"] == "Latest notes and links"]
+    value = field["value"]
+    assert len(value) <= 1024 and "…" not in value
+    shown = [link for link in links if f"]({link})" in value]
+    assert shown and value.count("](") == len(shown)  # every link shown is whole
+    assert links[2] in shown  # the latest first
