@@ -5,7 +5,18 @@ from __future__ import annotations
 import discord
 
 from bot import wording, zones
-from bot.embeds import BLUE, GOLD, GREEN, add_field, day_label, embed, hours, mention, plural
+from bot.embeds import (
+    BLUE,
+    FIELD_VALUE_MAX,
+    GOLD,
+    GREEN,
+    add_field,
+    day_label,
+    embed,
+    hours,
+    mention,
+    plural,
+)
 from bot.learners.export import Erased, Export
 from bot.learners.plan import Standing, Step
 from bot.learners.progress import Progress, bar
@@ -217,21 +228,27 @@ def progress(
             f"{hours(phase.minutes_done)} of {hours(phase.minutes_total)}",
         )
     if p.recent:
-        notes = []
+        # Whole entries only: a note or link cut at the field's limit shows as broken markdown.
+        notes: list[str] = []
+        room = FIELD_VALUE_MAX
         for logged in p.recent:
             video_ = curriculum.video(logged.video_id)
             title = video_.title if video_ else logged.video_id
-            detail = " - ".join(
-                part
-                for part in (
-                    escape_user_text(logged.note, 200) if logged.note else None,
-                    masked_link("link", logged.link) if logged.link else None,
-                )
-                if part
-            )
+            note = escape_user_text(logged.note, 200) if logged.note else None
+            link = masked_link("link", logged.link) if logged.link else None
             stamp = discord.utils.format_dt(logged.logged_at, "R")
-            notes.append(f"**{title}** ({Pass(logged.pass_no).label}, {stamp}): {detail}")
-        add_field(out, "Latest notes and links", "\n".join(notes))
+            head = f"**{title}** ({Pass(logged.pass_no).label}, {stamp}): "
+            # The link goes first when both do not fit: the note is in the member's export.
+            for detail in (" - ".join(x for x in (note, link) if x), link or note or ""):
+                line = head + detail
+                if len(line) + (1 if notes else 0) <= room:
+                    room -= len(line) + (1 if notes else 0)
+                    notes.append(line)
+                    break
+            else:
+                break
+        if notes:
+            add_field(out, "Latest notes and links", "\n".join(notes))
     return out
 
 
