@@ -197,6 +197,9 @@ class Answer:
         # command would cost each of them a turn of the loop.
         self._timer: asyncio.TimerHandle | None = None
         self._acknowledging: asyncio.Task[None] | None = None
+        # A public "thinking..." message waits for the answer: the first follow-up would take
+        # its place and its visibility, so a private answer or error removes it first.
+        self._thinking_in_public = False
 
     async def __aenter__(self) -> Answer:
         loop = asyncio.get_running_loop()
@@ -204,10 +207,12 @@ class Answer:
         self._timer = loop.call_later(delay, self._start_acknowledging)
         return self
 
-    async def __aexit__(self, *exc: object) -> None:
+    async def __aexit__(self, failed: type[BaseException] | None, *exc: object) -> None:
         if self._timer is not None:
             self._timer.cancel()
         await self._acknowledged()  # an error reply, if any, comes after it
+        if failed is not None:
+            await self._clear_public_thinking()  # errors are private
 
     async def _acknowledged(self) -> None:
         """Wait for an acknowledgement under way, if the timer fired (it reports its own
@@ -223,6 +228,7 @@ class Answer:
             return
         try:
             await self.interaction.response.defer(ephemeral=self.private, thinking=True)
+            self._thinking_in_public = not self.private
         except discord.HTTPException:
             log.warning("could not acknowledge interaction %s", self.interaction.id)
         except Exception:  # a dropped connection, a timeout: the answer still tries
@@ -231,15 +237,31 @@ class Answer:
     async def __call__(
         self, content: str | None = None, *, private: bool | None = None, **message: Any
     ) -> None:
-        """Send the answer; `private` overrides the privacy given at the start (an answer that
-        completes an acknowledgement keeps the acknowledgement's privacy, as Discord does)."""
+        """Send the answer; `private` overrides the privacy given at the start (a private answer
+        after a public acknowledgement replaces it, which is deleted first)."""
         ephemeral = self.private if private is None else private
         if self._timer is not None:
             self._timer.cancel()
         await self._acknowledged()  # the answer never crosses the acknowledgement
+        if ephemeral:
+            await self._clear_public_thinking()
         if self.interaction.response.is_done():
             await self.interaction.followup.send(
                 content or discord.utils.MISSING, ephemeral=ephemeral, **message
             )
         else:
             await self.interaction.response.send_message(content, ephemeral=ephemeral, **message)
+        self._thinking_in_public = False
+
+    async def _clear_public_thinking(self) -> None:
+        """Delete a public "thinking..." message before a private answer: the next follow-up is
+        then a message of its own, with its own visibility."""
+        if not self._thinking_in_public:
+            return
+        self._thinking_in_public = False
+        try:
+            await self.interaction.delete_original_response()
+        except discord.HTTPException:
+            log.warning(
+                "could not clear the acknowledgement of interaction %s", self.interaction.id
+            )

@@ -164,7 +164,10 @@ class InteractionRecord:
         if self.callback_type is None:
             return False
         if self.callback_type == CallbackType.DEFERRED_CHANNEL_MESSAGE:
-            return self.original is not None and not self.original.loading
+            original = self.original
+            if original is not None and original.deleted and original.loading:
+                return bool(self.followups)  # the "thinking" message gave way to a follow-up
+            return original is not None and not original.loading
         return True
 
 

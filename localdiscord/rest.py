@@ -513,8 +513,9 @@ async def create_followup(api: RestApi, request: ApiRequest) -> Any:
         raise unknown("Webhook", 10015)
     body: JSON = request.body or {}
     original = record.original
-    if original is not None and original.loading:
-        # The first follow-up after a defer replaces the "thinking" message and keeps its flags.
+    if original is not None and original.loading and not original.deleted:
+        # The first follow-up after a defer replaces the "thinking" message and keeps its flags
+        # (once that message is deleted, a follow-up is a message of its own, flags included).
         original.apply(body)
         original.attachments += api.attachments(request)
         api.link_attachments(original)

@@ -467,7 +467,7 @@ async def test_progress_shows_whole_notes_and_links_within_the_fields_limit(serv
     # never one cut inside its link.
     await server.slash(server.alice, "join")
     links = [f"https://colab.research.google.com/drive/{n}" + "x" * 200 for n in range(3)]
-    for video, link in zip(("neural-network", "gradient-descent", "micrograd"), links):
+    for video, link in zip(("neural-network", "gradient-descent", "micrograd"), links, strict=True):
         await server.slash(
             server.alice, "done", video=video, pass_="first", note="n" * 190, link=link
         )

@@ -73,7 +73,8 @@ async def test_a_slow_done_refused_after_its_acknowledgement_says_why_once(
     server: Server, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The write waits past the acknowledgement, then finds the pass already there (logged by
-    # another process meanwhile): the refusal completes the "thinking..." message, once.
+    # another process meanwhile): the refusal is said once, privately, as every error is; the
+    # public "thinking..." message gives way to it rather than showing it to the channel.
     monkeypatch.setattr(tree, "ACKNOWLEDGE_AFTER_SECONDS", 0.05)
     await server.slash(server.alice, "join")
     guild, alice = server.guild.id, server.alice.id
@@ -87,10 +88,36 @@ async def test_a_slow_done_refused_after_its_acknowledgement_says_why_once(
             (guild, alice),
         )
     reply = await done
-    assert reply.deferred
-    assert "already logged" in reply.content and "did the **first pass**" not in str(reply.embeds)
-    assert reply.followups == []  # said once: the refusal completes the acknowledgement
+    assert reply.deferred and reply.deleted  # the public "thinking..." is gone
+    (said,) = reply.followups
+    assert said.ephemeral and "already logged" in said.content
+    assert not any(
+        m.embeds or "already" in m.content for m in server.discord.channel_messages(server.study)
+    )
     assert len(await server.store.passes_of(guild, alice)) == 1
+
+
+async def test_a_slow_done_whose_answer_is_private_does_not_show_in_the_channel(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # /done again with a new note answers privately ("Updated your pass"); slow, it was first
+    # acknowledged in public, as a log is answered.
+    monkeypatch.setattr(tree, "ACKNOWLEDGE_AFTER_SECONDS", 0.05)
+    await server.slash(server.alice, "join")
+    await server.slash(server.alice, "done", video="gpt", pass_="first")
+    posted = len(server.discord.channel_messages(server.study))
+    with write_lock_held(server.store.db.path):
+        edit = asyncio.create_task(
+            server.slash(server.alice, "done", video="gpt", pass_="first", note="fixed")
+        )
+        await asyncio.sleep(0.3)
+    reply = await edit
+    assert reply.deferred and reply.deleted
+    (said,) = reply.followups
+    assert said.ephemeral and "Updated your first pass" in str(said.embeds)
+    assert (
+        len(server.discord.channel_messages(server.study)) == posted
+    )  # nothing new in the channel
 
 
 def test_the_acknowledgement_counts_from_when_discord_created_the_interaction() -> None:
