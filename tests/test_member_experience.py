@@ -478,3 +478,17 @@ async def test_progress_shows_whole_notes_and_links_within_the_fields_limit(serv
     shown = [link for link in links if f"]({link})" in value]
     assert shown and value.count("](") == len(shown)  # every link shown is whole
     assert links[2] in shown  # the latest first
+
+
+async def test_a_pass_logged_on_the_servers_monday_moves_a_member_west_of_it_this_week(
+    server: Server,
+) -> None:
+    # 02:00 UTC on Monday is still Sunday evening in Los Angeles: the pass counts in the
+    # server's new week on the weekly board, and /cohort says the same of who moved.
+    server.clock.now = NOW - timedelta(hours=10)
+    await server.slash(server.alice, "join", timezone="America/Los_Angeles")
+    await server.slash(server.alice, "done", video="gpt", pass_="first")
+    board = text(await server.slash(server.bob, "leaderboard", period="this week"))
+    assert f"<@{server.alice.id}>" in board
+    cohort = text(await server.slash(server.bob, "cohort"))
+    assert f"Moved this week: <@{server.alice.id}>" in cohort

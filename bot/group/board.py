@@ -40,6 +40,7 @@ class CohortPass:
     minutes: float = 0.0  # the points stored with the pass
     # When it was logged, as stored: text in time order, compared as the boards' reached_at.
     logged_at: str = ""
+    week: str = ""  # the Monday (ISO) of the server's week it counts in, as the boards count it
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,18 +125,21 @@ def cohort_view(
     window_name: str = "this week",
 ) -> CohortView:
     """Who holds which pass, who is on which video, who moved and who went quiet, on the
-    server's calendar (`timezone`). Moved means a pass studied in `window` (both days included;
-    by default this week, Monday to today), named `window_name` for the reader."""
+    server's calendar (`timezone`). Moved means a pass studied in `window` (both days included),
+    named `window_name` for the reader; by default, a pass in this week as the weekly board
+    counts it (its stored week: a member west of the server logging on its Monday moved)."""
     members = [user for user, _ in joined]
     today = timekeeping.local_today(now, timezone)
     since, until = window or (timekeeping.week_start(today), date.max)
+    this_week = None if window else since.isoformat()
     held: dict[int, set[PassKey]] = defaultdict(set)
     last_day: dict[int, date] = {}
     moved: set[int] = set()
     for p in passes:
         held[p.user_id].add((p.video_id, p.pass_no))
         last_day[p.user_id] = max(last_day.get(p.user_id, p.study_date), p.study_date)
-        if since <= p.study_date <= until:
+        in_window = p.week == this_week if this_week and p.week else since <= p.study_date <= until
+        if in_window:
             moved.add(p.user_id)
     # Quiet counts from the last pass, or from (re)joining for someone who has not logged since.
     last_move = {

@@ -131,14 +131,16 @@ class GroupRepo:
             members = [(row[0], from_db_time(row[1])) for row in rows]
             rows = await fetch_all(
                 db,
-                "SELECT p.user_id, p.video_id, p.pass, p.study_date, p.minutes, p.logged_at"
+                "SELECT p.user_id, p.video_id, p.pass, p.study_date, p.minutes, p.logged_at,"
+                " p.week"
                 " FROM passes AS p"
                 " JOIN members AS m ON m.guild_id = p.guild_id AND m.user_id = p.user_id"
                 " WHERE p.guild_id = ? AND m.active = 1",
                 (guild_id,),
             )
             passes = [
-                CohortPass(r[0], r[1], r[2], date.fromisoformat(r[3]), r[4], r[5]) for r in rows
+                CohortPass(r[0], r[1], r[2], date.fromisoformat(r[3]), r[4], r[5], r[6])
+                for r in rows
             ]
         return members, passes
 
