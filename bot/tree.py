@@ -34,6 +34,12 @@ NOT_RESOLVED = {
 }
 
 
+_ANSWERED_WHEN_CLOSING = (
+    discord.InteractionType.application_command,
+    discord.InteractionType.component,
+)
+
+
 class TwopassTree(app_commands.CommandTree[discord.Client]):
     def __init__(self, client: discord.Client, **options: Any) -> None:
         super().__init__(client, **options)
@@ -56,17 +62,25 @@ class TwopassTree(app_commands.CommandTree[discord.Client]):
         _, pending = await asyncio.wait(running, timeout=grace)
         return len(pending)
 
-    async def interaction_check(self, interaction: discord.Interaction[discord.Client]) -> bool:
+    async def admit(self, interaction: discord.Interaction[discord.Client]) -> bool:
+        """Whether a command or a click runs now. While shutting down it is answered with a
+        short note instead; otherwise shutdown waits for it (`drain`)."""
         if self._closing:
             # Answered rather than ignored: Discord would show "the application did not respond".
-            if interaction.type is discord.InteractionType.application_command:
+            if interaction.type in _ANSWERED_WHEN_CLOSING:
                 await reply_error(interaction, SHUTTING_DOWN)
             return False
-        # discord.py runs each interaction (check, command, error handler) in a task of its own.
+        # discord.py runs each interaction (check, then the command or the button's callback,
+        # then the error handler) in a task of its own.
         task = asyncio.current_task()
         if task is not None:
             self._in_flight.add(task)
             task.add_done_callback(self._in_flight.discard)
+        return True
+
+    async def interaction_check(self, interaction: discord.Interaction[discord.Client]) -> bool:
+        if not await self.admit(interaction):
+            return False
         command = interaction.command
         if interaction.guild_id is None and (
             command is None or command.qualified_name not in ANYWHERE
@@ -80,6 +94,15 @@ class TwopassTree(app_commands.CommandTree[discord.Client]):
         self, interaction: discord.Interaction[discord.Client], error: app_commands.AppCommandError
     ) -> None:
         await handle_error(interaction, error)
+
+
+class Buttons(discord.ui.View):
+    """A view whose clicks follow the commands' shutdown policy: refused with a short note
+    while the bot stops, and waited for by shutdown once they run (an Erase click answered)."""
+
+    async def interaction_check(self, interaction: discord.Interaction[discord.Client]) -> bool:
+        tree = getattr(interaction.client, "tree", None)
+        return not isinstance(tree, TwopassTree) or await tree.admit(interaction)
 
 
 async def handle_error(interaction: discord.Interaction[discord.Client], error: Exception) -> None:

@@ -14,6 +14,7 @@ from discord.ext import commands
 from bot.app import TwopassBot
 from bot.learners import render
 from bot.learners.export import Export
+from bot.tree import Buttons
 from cogs.checks import actor, guild_id
 
 CONFIRM_TIMEOUT = 60.0  # seconds an erase button works; then it expires and nothing happens
@@ -37,7 +38,7 @@ async def send_export(
     )
 
 
-class ConfirmErase(discord.ui.View):
+class ConfirmErase(Buttons):
     """Erase / Cancel buttons on a private prompt: only the member who asked can press them,
     once, within CONFIRM_TIMEOUT; after that the prompt says it expired."""
 
@@ -48,6 +49,8 @@ class ConfirmErase(discord.ui.View):
         self.origin: discord.Interaction[discord.Client] | None = None
 
     async def interaction_check(self, interaction: discord.Interaction[discord.Client]) -> bool:
+        if not await super().interaction_check(interaction):
+            return False
         if interaction.user.id != self.owner_id:
             await interaction.response.send_message(
                 "This button belongs to whoever asked.", ephemeral=True

@@ -14,14 +14,14 @@ from bot.embeds import picture
 from bot.group import render
 from bot.group.board import Board, CohortView, Period
 from bot.pictures import render_cohort_map, render_in_thread
-from bot.tree import handle_error
+from bot.tree import Buttons, handle_error
 from cogs.checks import guild_id
 
 PERIODS = {"this week": Period.WEEK, "all time": Period.ALL_TIME}
 PAGER_TIMEOUT = 300.0  # seconds a board's buttons work; then they are shown disabled
 
 
-class OwnedPager(discord.ui.View):
+class OwnedPager(Buttons):
     """Previous/next buttons that only the member who asked can turn; shown disabled once they
     time out."""
 
@@ -58,6 +58,8 @@ class OwnedPager(discord.ui.View):
         await handle_error(interaction, error)
 
     async def interaction_check(self, interaction: discord.Interaction[discord.Client]) -> bool:
+        if not await super().interaction_check(interaction):
+            return False
         if interaction.user.id != self.owner_id:
             await interaction.response.send_message(
                 f"These buttons belong to whoever asked; run `/{self.command}` yourself.",

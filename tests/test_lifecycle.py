@@ -125,6 +125,37 @@ async def test_while_stopping_a_new_command_is_told_to_come_back(server: Server)
     assert await server.store.member(server.guild.id, server.alice.id) is None
 
 
+CALLBACK = "/interactions/{interaction_id}/{interaction_token}/callback"
+
+
+async def test_an_erase_clicked_as_the_bot_stops_is_answered_before_it_goes(
+    tmp_path: Path,
+) -> None:
+    async with LocalDiscord() as local, await Store.open(tmp_path / "bot.sqlite3") as store:
+        guild = local.add_guild("Study Hall")
+        study = guild.add_text_channel("study")
+        alice = guild.add_member("alice")
+        async with local.running(make_bot(store, SteppedClock(NOW))):
+            await local.slash(alice, "join", channel=study)
+            prompt = await local.slash(alice, "forget", channel=study)
+            # Discord holds the click's answer back for a second; the bot is stopped meanwhile.
+            local.rate_limit("POST", CALLBACK, retry_after=1.0)
+            click = asyncio.create_task(local.click(alice, prompt, label="Erase"))
+            await local.wait_until(lambda: local.rate_limit_hits == 1, what="the held-up answer")
+        reply = await click
+        assert reply.content.startswith("Erased. Your data in this server is gone")
+        assert await store.member(guild.id, alice.id) is None
+
+
+async def test_while_stopping_a_click_is_told_to_come_back(server: Server) -> None:
+    await server.slash(server.alice, "join")
+    prompt = await server.slash(server.alice, "forget")
+    server.bot.tree.refuse_new()  # type: ignore[attr-defined]
+    reply = await server.discord.click(server.alice, prompt, label="Erase")
+    assert reply.ephemeral and reply.content == SHUTTING_DOWN
+    assert await server.store.member(server.guild.id, server.alice.id) is not None
+
+
 async def test_a_backup_taken_while_members_log_restores_every_acknowledged_pass(
     tmp_path: Path,
 ) -> None:
