@@ -715,6 +715,58 @@ async def test_checkin_now_on_a_wednesday_leaves_sundays_check_in_its_own_days(
     assert "<@1>" in str(first_head.embeds) and "<@2>" in str(sunday_head.embeds)
 
 
+async def test_checkin_now_posts_while_the_scheduled_check_in_is_off(world: World) -> None:
+    """The off switch is for the scheduled check-in: an admin's `/checkin now` still posts."""
+    await world.configure(world.berlin, world.berlin_study, start=date(2026, 3, 2))
+    monday = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    await member_logs(world, world.berlin, 1, ("micrograd", Pass.FIRST, monday))
+    await world.local.slash(world.admin, "setup posts", channel=world.berlin_study, checkin="off")
+    world.clock.now = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)  # Wednesday
+    first = await world.local.slash(world.admin, "checkin now", channel=world.berlin_study)
+    heads = world.heads(world.berlin_study)
+    assert [m.embeds[0]["title"] for m in heads] == ["Check-in - 2-3 March"]
+    assert "<@1>" in str(heads[0].embeds)
+    assert "Posted the check-in for 2-3 March" in first.content
+    assert "The weekly check-in is off" in first.content  # no scheduled one follows
+    again = await world.local.slash(world.admin, "checkin now", channel=world.berlin_study)
+    assert "already posted" in again.content and len(world.heads(world.berlin_study)) == 1
+    settings = await world.store.guild_settings(world.berlin.id)
+    assert settings is not None and not settings.checkin_enabled  # the switch stays as set
+
+
+async def test_a_checkin_now_that_failed_is_retried_while_check_ins_are_off(world: World) -> None:
+    await world.configure(world.berlin, world.berlin_study, start=date(2026, 3, 2))
+    monday = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    await member_logs(world, world.berlin, 1, ("micrograd", Pass.FIRST, monday))
+    await world.local.slash(world.admin, "setup posts", channel=world.berlin_study, checkin="off")
+    world.clock.now = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
+    world.local.server_error("POST", SEND, times=1, status=503)
+    first = await world.local.slash(world.admin, "checkin now", channel=world.berlin_study)
+    assert "I will keep trying" in first.content and world.heads(world.berlin_study) == []
+    # A settings change while the check-in is off cancels scheduled posts, not this one.
+    await world.local.slash(world.admin, "setup posts", channel=world.berlin_study, daily="on")
+    await world.bot.posts.wait_idle()
+    world.clock.advance(minutes=1)
+    await world.sweep()
+    heads = world.heads(world.berlin_study)
+    assert [m.embeds[0]["title"] for m in heads] == ["Check-in - 2-3 March"]
+
+
+async def test_a_checkin_now_refused_while_check_ins_are_off_asks_to_fix_the_channel(
+    world: World,
+) -> None:
+    await world.configure(world.berlin, world.berlin_study, start=date(2026, 3, 2))
+    await world.local.slash(world.admin, "setup posts", channel=world.berlin_study, checkin="off")
+    deny_bot(world.berlin, world.berlin_study, Permission.SEND_MESSAGES)
+    world.clock.now = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
+    refused = await world.local.slash(world.admin, "checkin now", channel=world.berlin_study)
+    assert "could not be posted" in refused.content
+    assert "run `/checkin now` again" in refused.content
+    assert "turn it back on" not in refused.content  # it was off already; nothing was turned off
+    told = world.local.dm_messages(world.admin)
+    assert len(told) == 1 and "run `/checkin now` again" in told[0].content
+
+
 async def test_a_tie_in_the_check_in_goes_to_who_got_there_first_as_on_the_boards(
     world: World,
 ) -> None:
