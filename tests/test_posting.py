@@ -767,6 +767,31 @@ async def test_a_checkin_now_refused_while_check_ins_are_off_asks_to_fix_the_cha
     assert len(told) == 1 and "run `/checkin now` again" in told[0].content
 
 
+async def test_a_check_in_a_day_after_the_last_nudges_only_members_quiet_for_a_week(
+    world: World,
+) -> None:
+    await world.configure(world.berlin, world.berlin_study, start=date(2026, 3, 2))
+    joined = datetime(2026, 2, 1, tzinfo=UTC)
+    for user in (1, 3):  # both asked to be reminded when quiet for a week
+        await world.study.join(world.berlin.id, user, joined, reminders=True)
+    monday = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    await world.study.log(world.berlin.id, 1, "micrograd", Pass.FIRST, monday)
+
+    def nudged(head: Message) -> str:
+        thread = world.local.world.channels.get(head.id)
+        rest = world.local.channel_messages(thread) if thread is not None else []
+        return " ".join(m.content for m in [head, *rest] if "Quiet week?" in m.content)
+
+    for day in (4, 5):  # Wednesday covers 2-3 March, Thursday only the 4th
+        world.clock.now = datetime(2026, 3, day, 12, 0, tzinfo=UTC)
+        await world.local.slash(world.admin, "checkin now", channel=world.berlin_study)
+    wednesday, thursday = world.heads(world.berlin_study)
+    assert thursday.embeds[0]["title"] == "Check-in - 4 March"
+    assert "<@3>" in nudged(wednesday) and "<@1>" not in nudged(wednesday)
+    # Member 1 studied on Monday, three days ago: not quiet for a week, so not pinged.
+    assert "<@3>" in nudged(thursday) and "<@1>" not in nudged(thursday)
+
+
 async def test_a_tie_in_the_check_in_goes_to_who_got_there_first_as_on_the_boards(
     world: World,
 ) -> None:
