@@ -873,6 +873,25 @@ async def test_daily_post_names_the_video_and_yesterday(world: World) -> None:
     assert "Focus of the" in str(embed["fields"])
 
 
+async def test_no_daily_video_before_the_cohort_starts(world: World) -> None:
+    # The cohort starts on Monday 9 March; the admin set it up the week before.
+    await world.configure(world.berlin, world.berlin_study, start=date(2026, 3, 9))
+    world.clock.now = local(2026, 3, 3, 9, 0).astimezone(UTC)
+    outcome = await world.publisher.fire(world.berlin.id, PostKind.DAILY)
+    assert outcome.status is Status.NOTHING_YET
+    # Late after a restart, the day before the start: nothing was missed, nobody is told.
+    world.publisher.offline_since = local(2026, 3, 8, 8, 0).astimezone(UTC)
+    world.clock.now = local(2026, 3, 8, 13, 0).astimezone(UTC)
+    assert (
+        await world.publisher.fire(world.berlin.id, PostKind.DAILY)
+    ).status is Status.NOTHING_YET
+    assert world.posted(world.berlin_study) == [] and world.local.dm_messages(world.admin) == []
+    world.clock.now = local(2026, 3, 9, 9, 0).astimezone(UTC)  # the first day
+    assert (await world.publisher.fire(world.berlin.id, PostKind.DAILY)).status is Status.POSTED
+    (first,) = world.posted(world.berlin_study)
+    assert first.embeds[0]["title"] == "Video of the day - Mon 09 Mar"
+
+
 async def test_a_nonce_stays_within_discords_limit() -> None:
     key = "2026-03-01"
     assert len(schedule.part_nonce(schedule.nonce(1, PostKind.CHECKIN, key), 99)) <= 25

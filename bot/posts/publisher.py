@@ -123,7 +123,7 @@ class Status(enum.Enum):
     ALREADY_POSTED = "already posted"
     SKIPPED = "skipped"  # missed by more than the grace window
     NOT_CONFIGURED = "not configured"
-    NOTHING_YET = "nothing to cover yet"  # a check-in before the cohort's start
+    NOTHING_YET = "nothing to cover yet"  # before the cohort's start
     TURNED_OFF = "turned off"  # Discord refused for good: the post type was disabled
     CANCELLED = "cancelled"  # turned off by an admin before it was all out
     WAITING = "waiting"  # no study channel now: waits for one within its grace window
@@ -225,6 +225,10 @@ class Publisher:
             self._unreserved.discard((guild_id, kind))
             return Outcome(Status.NOT_CONFIGURED, kind, guild_id)
         due = schedule.last_due(settings, kind, now)
+        if kind is PostKind.DAILY and schedule.before_cohort(settings, due):
+            # No video of the day before the cohort's first day (nor a note that one was missed).
+            self._unreserved.discard((guild_id, kind))
+            return Outcome(Status.NOTHING_YET, kind, guild_id)
         if now - due > GRACE[kind]:
             self._unreserved.discard((guild_id, kind))
             return await self._missed(settings, kind, due)
