@@ -949,6 +949,24 @@ async def test_the_check_in_head_carries_its_chart_once_across_a_lost_answer(
     assert day_bar(shape, 2)[1] == bottom  # no passes on the 25th: no bar
 
 
+async def test_the_chart_ranks_a_tie_as_the_post_does(world: World) -> None:
+    await world.configure(
+        world.berlin, world.berlin_study, checkin_day="monday", start=date(2026, 2, 23)
+    )
+    # Zed logs the same pass two days before Amy: equal hours, Zed there first.
+    for user, name, day in ((7, "Zed", 24), (2, "Amy", 26)):
+        await world.study.join(world.berlin.id, user, datetime(2026, 2, 1, tzinfo=UTC), name=name)
+        at = datetime(2026, 2, day, 9, tzinfo=UTC)
+        await world.study.log(world.berlin.id, user, "micrograd", Pass.FIRST, at)
+    world.clock.now = local(2026, 3, 2, 18, 0).astimezone(UTC)
+    await world.publisher.fire(world.berlin.id, PostKind.CHECKIN)
+    head = world.heads(world.berlin_study)[0]
+    top = next(f["value"] for f in head.embeds[0]["fields"] if f["name"] == "Top two")
+    assert top.index("<@7>") < top.index("<@2>"), top
+    hours = head.attachments[0]["description"].split("Hours: ")[1]
+    assert hours.index("Zed") < hours.index("Amy"), hours  # the chart agrees with the text
+
+
 async def test_a_check_in_without_passes_has_no_chart(world: World) -> None:
     await world.configure(
         world.berlin, world.berlin_study, checkin_day="monday", start=date(2026, 2, 23)

@@ -2,7 +2,8 @@
 
 800 px wide; ~830 px tall with ten members (the default top N). Each day's bar stacks its
 second passes (bottom, green) under its first passes (blue); members are ranked by estimated
-hours, ties by name, and those past the top N are counted in one line.
+hours, a tie kept in the order given (the check-in's: who reached the total first), and those
+past the top N are counted in one line.
 """
 
 from __future__ import annotations
@@ -28,8 +29,10 @@ VALUE_WIDTH = 76
 
 
 def ranked(chart: CheckinChart) -> list[MemberHours]:
-    """The members shown, most hours first (ties by name, so the order is stable)."""
-    order = sorted(chart.members, key=lambda m: (-m.hours, m.name.casefold()))
+    """The members shown, most hours first; a stable sort, so a tie keeps the order given
+    (the post's text and the boards give a tie to whoever reached the total first, and the top
+    N must leave out the same members they would)."""
+    order = sorted(chart.members, key=lambda m: -m.hours)
     return order[: max(0, chart.top)]
 
 

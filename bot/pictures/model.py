@@ -137,7 +137,8 @@ class MemberHours:
 
 @dataclass(frozen=True, slots=True)
 class CheckinChart:
-    """The weekly check-in as one image: passes per day, then hours per member (top `top`)."""
+    """The weekly check-in as one image: passes per day, then hours per member (top `top`).
+    `members` in the caller's ranking: the chart orders them by hours and keeps ties as given."""
 
     title: str
     days: tuple[DayPasses, ...]
