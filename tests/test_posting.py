@@ -967,6 +967,27 @@ async def test_the_chart_ranks_a_tie_as_the_post_does(world: World) -> None:
     assert hours.index("Zed") < hours.index("Amy"), hours  # the chart agrees with the text
 
 
+async def test_the_chart_of_a_longer_window_counts_the_whole_window_as_the_post_does(
+    world: World,
+) -> None:
+    # The cohort started on a Friday: the first Monday check-in covers ten days, 20 February
+    # to 1 March, and its chart's bars show the last seven of them.
+    await world.configure(
+        world.berlin, world.berlin_study, checkin_day="monday", start=date(2026, 2, 20)
+    )
+    await world.study.join(world.berlin.id, 1, datetime(2026, 2, 1, tzinfo=UTC), name="Ana")
+    saturday = datetime(2026, 2, 21, 9, tzinfo=UTC)  # before the bars' days
+    await world.study.log(world.berlin.id, 1, "micrograd", Pass.FIRST, saturday)
+    world.clock.now = local(2026, 3, 2, 18, 0).astimezone(UTC)
+    await world.publisher.fire(world.berlin.id, PostKind.CHECKIN)
+    head = world.heads(world.berlin_study)[0]
+    assert head.embeds[0]["title"] == "Check-in - 20 February - 1 March"
+    assert "**1 pass** logged" in head.embeds[0]["description"]
+    alt = head.attachments[0]["description"]
+    assert "(bars: 23 February - 1 March)" in alt  # the bars say which days they show
+    assert ": 1 pass (1 first, 0 second), " in alt and "by 1 member." in alt, alt
+
+
 async def test_a_check_in_without_passes_has_no_chart(world: World) -> None:
     await world.configure(
         world.berlin, world.berlin_study, checkin_day="monday", start=date(2026, 2, 23)

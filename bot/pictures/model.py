@@ -144,3 +144,13 @@ class CheckinChart:
     days: tuple[DayPasses, ...]
     members: tuple[MemberHours, ...] = field(default=())
     top: int = 10
+    # (first, second) passes of the whole window when `days` (the bars) show only its last
+    # days; None: the window is `days`. The totals in words always cover the whole window.
+    totals: tuple[int, int] | None = None
+
+    @property
+    def passes(self) -> tuple[int, int]:
+        """The window's (first, second) passes."""
+        if self.totals is not None:
+            return self.totals
+        return sum(d.first for d in self.days), sum(d.second for d in self.days)
