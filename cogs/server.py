@@ -27,6 +27,8 @@ NEEDED = {
     "view_channel": "View Channel",
     "send_messages": "Send Messages",
     "embed_links": "Embed Links",
+    # The check-in's first message uploads its chart; without this Discord refuses the message.
+    "attach_files": "Attach Files",
     # Scheduled posts look back through the channel to make sure a retry never posts twice.
     "read_message_history": "Read Message History",
 }

@@ -593,7 +593,9 @@ async def create_message(api: RestApi, request: ApiRequest) -> Any:
     channel = api.channel(request)
     api.require(
         channel,
-        Permission.SEND_MESSAGES_IN_THREADS if channel.is_thread else Permission.SEND_MESSAGES,
+        (Permission.SEND_MESSAGES_IN_THREADS if channel.is_thread else Permission.SEND_MESSAGES)
+        # Discord refuses a message that carries files without Attach Files (403, 50013).
+        | (Permission.ATTACH_FILES if request.files else 0),
     )
     body: JSON = request.body or {}
     nonce = body.get("nonce")
@@ -669,6 +671,8 @@ async def edit_message(api: RestApi, request: ApiRequest) -> Any:
     message = api.message(channel, request.int_param("message_id"))
     if message.author is not api.world.bot_user:
         raise ApiError(403, 50005, "Cannot edit a message authored by another user")
+    if request.files:
+        api.require(channel, Permission.ATTACH_FILES)
     message.apply(request.body or {})
     message.attachments += api.attachments(request)
     api.link_attachments(message)
@@ -739,7 +743,12 @@ async def create_thread(api: RestApi, request: ApiRequest) -> Any:
         if kind == ChannelType.PUBLIC_THREAD
         else Permission.CREATE_PRIVATE_THREADS
     )
-    api.require(parent, needed | (Permission.SEND_MESSAGES if forum else 0))
+    api.require(
+        parent,
+        needed
+        | (Permission.SEND_MESSAGES if forum else 0)
+        | (Permission.ATTACH_FILES if forum and request.files else 0),
+    )
     thread = api.world.new_thread(
         parent,
         body["name"],

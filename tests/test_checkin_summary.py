@@ -70,6 +70,32 @@ def test_week_in_numbers_lines_and_nudges() -> None:
     assert week.nudge == (2,)
 
 
+def test_quiet_means_a_week_without_a_pass_whatever_the_window() -> None:
+    members = [
+        member(1, date(2026, 2, 1), reminders=True),  # studied two days before a one-day window
+        member(2, date(2026, 2, 1), reminders=True),  # nothing for a fortnight
+        member(3, date(2026, 2, 1), reminders=True),  # early in a long window, then quiet
+    ]
+    passes = [
+        logged(1, "micrograd", 1, date(2026, 3, 6)),
+        logged(2, "micrograd", 1, date(2026, 2, 20)),
+        logged(3, "micrograd", 1, date(2026, 2, 27)),
+    ]
+    one_day = summarize(
+        ROADMAP, members, passes, now=NOW, timezone="UTC", days=(date(2026, 3, 8), date(2026, 3, 8))
+    )
+    assert one_day.active == () and one_day.nudge == (2, 3)
+    long = summarize(
+        ROADMAP,
+        members,
+        passes,
+        now=NOW,
+        timezone="UTC",
+        days=(date(2026, 2, 27), date(2026, 3, 8)),
+    )
+    assert [w.user_id for w in long.active] == [1, 3] and long.nudge == (2, 3)
+
+
 def test_an_empty_server_has_an_empty_week() -> None:
     week = summarize(ROADMAP, [], [], now=NOW, timezone="UTC")
     assert week.roster == week.passes == 0 and week.active == () and week.nudge == ()

@@ -353,6 +353,21 @@ async def test_missing_permission_is_403_in_the_bot(world: World) -> None:
     assert int(sent["member"]["permissions"]) & Permission.SEND_MESSAGES
 
 
+async def test_files_need_attach_files(world: World) -> None:
+    local = world.local
+    bare = world.guild.add_text_channel("no-files", bot_denied=Permission.ATTACH_FILES)
+    await local.wait_until(lambda: world.client.get_channel(bare.id) is not None)
+    channel = world.client.get_channel(bare.id)
+    assert isinstance(channel, discord.TextChannel)
+    chart = discord.File(io.BytesIO(b"png"), filename="chart.png")
+    with pytest.raises(discord.Forbidden) as caught:
+        await channel.send("the week", file=chart)
+    assert caught.value.status == 403 and caught.value.code == 50013
+    assert local.channel_messages(bare) == []
+    await channel.send("the week, in words")  # text alone needs no Attach Files
+    assert [m.content for m in local.channel_messages(bare)] == ["the week, in words"]
+
+
 async def test_deleted_channel_is_unknown(world: World) -> None:
     gone = world.guild.add_text_channel("old")
     await world.local.wait_until(lambda: world.client.get_channel(gone.id) is not None)

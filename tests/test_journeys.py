@@ -390,6 +390,18 @@ async def test_setup_refuses_a_channel_the_bot_cannot_post_in(server: Server) ->
     assert settings is not None and settings.study_channel_id == threadless.id
 
 
+async def test_setup_names_attach_files_the_check_in_chart_needs(server: Server) -> None:
+    no_files = server.guild.add_text_channel("no-files", bot_denied=Permission.ATTACH_FILES)
+    refused = await server.slash(server.admin, "setup channel", channel_=no_files)
+    assert refused.ephemeral and "missing Attach Files" in refused.content
+    assert await server.store.guild_settings(server.guild.id) is None
+    await server.slash(server.admin, "setup channel", channel_=server.study)
+    # Taken away later: /setup show says what to grant.
+    server.study.set_permissions(server.guild.me, deny=Permission.ATTACH_FILES)
+    shown = await server.slash(server.admin, "setup show")
+    assert "Needs attention" in text(shown) and "missing Attach Files" in text(shown)
+
+
 async def test_an_admin_corrects_a_members_log_and_the_history_says_who(server: Server) -> None:
     await server.slash(server.alice, "join")
     refused = await server.slash(

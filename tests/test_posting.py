@@ -715,6 +715,83 @@ async def test_checkin_now_on_a_wednesday_leaves_sundays_check_in_its_own_days(
     assert "<@1>" in str(first_head.embeds) and "<@2>" in str(sunday_head.embeds)
 
 
+async def test_checkin_now_posts_while_the_scheduled_check_in_is_off(world: World) -> None:
+    """The off switch is for the scheduled check-in: an admin's `/checkin now` still posts."""
+    await world.configure(world.berlin, world.berlin_study, start=date(2026, 3, 2))
+    monday = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    await member_logs(world, world.berlin, 1, ("micrograd", Pass.FIRST, monday))
+    await world.local.slash(world.admin, "setup posts", channel=world.berlin_study, checkin="off")
+    world.clock.now = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)  # Wednesday
+    first = await world.local.slash(world.admin, "checkin now", channel=world.berlin_study)
+    heads = world.heads(world.berlin_study)
+    assert [m.embeds[0]["title"] for m in heads] == ["Check-in - 2-3 March"]
+    assert "<@1>" in str(heads[0].embeds)
+    assert "Posted the check-in for 2-3 March" in first.content
+    assert "The weekly check-in is off" in first.content  # no scheduled one follows
+    again = await world.local.slash(world.admin, "checkin now", channel=world.berlin_study)
+    assert "already posted" in again.content and len(world.heads(world.berlin_study)) == 1
+    settings = await world.store.guild_settings(world.berlin.id)
+    assert settings is not None and not settings.checkin_enabled  # the switch stays as set
+
+
+async def test_a_checkin_now_that_failed_is_retried_while_check_ins_are_off(world: World) -> None:
+    await world.configure(world.berlin, world.berlin_study, start=date(2026, 3, 2))
+    monday = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    await member_logs(world, world.berlin, 1, ("micrograd", Pass.FIRST, monday))
+    await world.local.slash(world.admin, "setup posts", channel=world.berlin_study, checkin="off")
+    world.clock.now = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
+    world.local.server_error("POST", SEND, times=1, status=503)
+    first = await world.local.slash(world.admin, "checkin now", channel=world.berlin_study)
+    assert "I will keep trying" in first.content and world.heads(world.berlin_study) == []
+    # A settings change while the check-in is off cancels scheduled posts, not this one.
+    await world.local.slash(world.admin, "setup posts", channel=world.berlin_study, daily="on")
+    await world.bot.posts.wait_idle()
+    world.clock.advance(minutes=1)
+    await world.sweep()
+    heads = world.heads(world.berlin_study)
+    assert [m.embeds[0]["title"] for m in heads] == ["Check-in - 2-3 March"]
+
+
+async def test_a_checkin_now_refused_while_check_ins_are_off_asks_to_fix_the_channel(
+    world: World,
+) -> None:
+    await world.configure(world.berlin, world.berlin_study, start=date(2026, 3, 2))
+    await world.local.slash(world.admin, "setup posts", channel=world.berlin_study, checkin="off")
+    deny_bot(world.berlin, world.berlin_study, Permission.SEND_MESSAGES)
+    world.clock.now = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
+    refused = await world.local.slash(world.admin, "checkin now", channel=world.berlin_study)
+    assert "could not be posted" in refused.content
+    assert "run `/checkin now` again" in refused.content
+    assert "turn it back on" not in refused.content  # it was off already; nothing was turned off
+    told = world.local.dm_messages(world.admin)
+    assert len(told) == 1 and "run `/checkin now` again" in told[0].content
+
+
+async def test_a_check_in_a_day_after_the_last_nudges_only_members_quiet_for_a_week(
+    world: World,
+) -> None:
+    await world.configure(world.berlin, world.berlin_study, start=date(2026, 3, 2))
+    joined = datetime(2026, 2, 1, tzinfo=UTC)
+    for user in (1, 3):  # both asked to be reminded when quiet for a week
+        await world.study.join(world.berlin.id, user, joined, reminders=True)
+    monday = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    await world.study.log(world.berlin.id, 1, "micrograd", Pass.FIRST, monday)
+
+    def nudged(head: Message) -> str:
+        thread = world.local.world.channels.get(head.id)
+        rest = world.local.channel_messages(thread) if thread is not None else []
+        return " ".join(m.content for m in [head, *rest] if "Quiet week?" in m.content)
+
+    for day in (4, 5):  # Wednesday covers 2-3 March, Thursday only the 4th
+        world.clock.now = datetime(2026, 3, day, 12, 0, tzinfo=UTC)
+        await world.local.slash(world.admin, "checkin now", channel=world.berlin_study)
+    wednesday, thursday = world.heads(world.berlin_study)
+    assert thursday.embeds[0]["title"] == "Check-in - 4 March"
+    assert "<@3>" in nudged(wednesday) and "<@1>" not in nudged(wednesday)
+    # Member 1 studied on Monday, three days ago: not quiet for a week, so not pinged.
+    assert "<@3>" in nudged(thursday) and "<@1>" not in nudged(thursday)
+
+
 async def test_a_tie_in_the_check_in_goes_to_who_got_there_first_as_on_the_boards(
     world: World,
 ) -> None:
@@ -796,6 +873,25 @@ async def test_daily_post_names_the_video_and_yesterday(world: World) -> None:
     assert "Focus of the" in str(embed["fields"])
 
 
+async def test_no_daily_video_before_the_cohort_starts(world: World) -> None:
+    # The cohort starts on Monday 9 March; the admin set it up the week before.
+    await world.configure(world.berlin, world.berlin_study, start=date(2026, 3, 9))
+    world.clock.now = local(2026, 3, 3, 9, 0).astimezone(UTC)
+    outcome = await world.publisher.fire(world.berlin.id, PostKind.DAILY)
+    assert outcome.status is Status.NOTHING_YET
+    # Late after a restart, the day before the start: nothing was missed, nobody is told.
+    world.publisher.offline_since = local(2026, 3, 8, 8, 0).astimezone(UTC)
+    world.clock.now = local(2026, 3, 8, 13, 0).astimezone(UTC)
+    assert (
+        await world.publisher.fire(world.berlin.id, PostKind.DAILY)
+    ).status is Status.NOTHING_YET
+    assert world.posted(world.berlin_study) == [] and world.local.dm_messages(world.admin) == []
+    world.clock.now = local(2026, 3, 9, 9, 0).astimezone(UTC)  # the first day
+    assert (await world.publisher.fire(world.berlin.id, PostKind.DAILY)).status is Status.POSTED
+    (first,) = world.posted(world.berlin_study)
+    assert first.embeds[0]["title"] == "Video of the day - Mon 09 Mar"
+
+
 async def test_a_nonce_stays_within_discords_limit() -> None:
     key = "2026-03-01"
     assert len(schedule.part_nonce(schedule.nonce(1, PostKind.CHECKIN, key), 99)) <= 25
@@ -851,6 +947,45 @@ async def test_the_check_in_head_carries_its_chart_once_across_a_lost_answer(
     assert image.getpixel(((left + right) // 2, bottom - 3)) == canvas.STATE[PassState.SECOND]
     assert image.getpixel(((left + right) // 2, top + 3)) == canvas.STATE[PassState.FIRST]
     assert day_bar(shape, 2)[1] == bottom  # no passes on the 25th: no bar
+
+
+async def test_the_chart_ranks_a_tie_as_the_post_does(world: World) -> None:
+    await world.configure(
+        world.berlin, world.berlin_study, checkin_day="monday", start=date(2026, 2, 23)
+    )
+    # Zed logs the same pass two days before Amy: equal hours, Zed there first.
+    for user, name, day in ((7, "Zed", 24), (2, "Amy", 26)):
+        await world.study.join(world.berlin.id, user, datetime(2026, 2, 1, tzinfo=UTC), name=name)
+        at = datetime(2026, 2, day, 9, tzinfo=UTC)
+        await world.study.log(world.berlin.id, user, "micrograd", Pass.FIRST, at)
+    world.clock.now = local(2026, 3, 2, 18, 0).astimezone(UTC)
+    await world.publisher.fire(world.berlin.id, PostKind.CHECKIN)
+    head = world.heads(world.berlin_study)[0]
+    top = next(f["value"] for f in head.embeds[0]["fields"] if f["name"] == "Top two")
+    assert top.index("<@7>") < top.index("<@2>"), top
+    hours = head.attachments[0]["description"].split("Hours: ")[1]
+    assert hours.index("Zed") < hours.index("Amy"), hours  # the chart agrees with the text
+
+
+async def test_the_chart_of_a_longer_window_counts_the_whole_window_as_the_post_does(
+    world: World,
+) -> None:
+    # The cohort started on a Friday: the first Monday check-in covers ten days, 20 February
+    # to 1 March, and its chart's bars show the last seven of them.
+    await world.configure(
+        world.berlin, world.berlin_study, checkin_day="monday", start=date(2026, 2, 20)
+    )
+    await world.study.join(world.berlin.id, 1, datetime(2026, 2, 1, tzinfo=UTC), name="Ana")
+    saturday = datetime(2026, 2, 21, 9, tzinfo=UTC)  # before the bars' days
+    await world.study.log(world.berlin.id, 1, "micrograd", Pass.FIRST, saturday)
+    world.clock.now = local(2026, 3, 2, 18, 0).astimezone(UTC)
+    await world.publisher.fire(world.berlin.id, PostKind.CHECKIN)
+    head = world.heads(world.berlin_study)[0]
+    assert head.embeds[0]["title"] == "Check-in - 20 February - 1 March"
+    assert "**1 pass** logged" in head.embeds[0]["description"]
+    alt = head.attachments[0]["description"]
+    assert "(bars: 23 February - 1 March)" in alt  # the bars say which days they show
+    assert ": 1 pass (1 first, 0 second), " in alt and "by 1 member." in alt, alt
 
 
 async def test_a_check_in_without_passes_has_no_chart(world: World) -> None:

@@ -2,7 +2,8 @@
 
 800 px wide; ~830 px tall with ten members (the default top N). Each day's bar stacks its
 second passes (bottom, green) under its first passes (blue); members are ranked by estimated
-hours, ties by name, and those past the top N are counted in one line.
+hours, a tie kept in the order given (the check-in's: who reached the total first), and those
+past the top N are counted in one line.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from PIL import Image, ImageDraw
 from bot.pictures import canvas, text
 from bot.pictures.canvas import BODY, PAD, SMALL, TITLE, WIDTH
 from bot.pictures.model import CheckinChart, MemberHours, PassState, Picture
+from bot.wording import plural
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +30,10 @@ VALUE_WIDTH = 76
 
 
 def ranked(chart: CheckinChart) -> list[MemberHours]:
-    """The members shown, most hours first (ties by name, so the order is stable)."""
-    order = sorted(chart.members, key=lambda m: (-m.hours, m.name.casefold()))
+    """The members shown, most hours first; a stable sort, so a tie keeps the order given
+    (the post's text and the boards give a tie to whoever reached the total first, and the top
+    N must leave out the same members they would)."""
+    order = sorted(chart.members, key=lambda m: -m.hours)
     return order[: max(0, chart.top)]
 
 
@@ -69,20 +73,18 @@ def render_checkin_chart(chart: CheckinChart) -> Picture:
     """Draw the week's chart and describe it; pure, so safe in a worker thread."""
     image = canvas.card(height(chart))
     pen = ImageDraw.Draw(image)
-    passes = sum(d.first + d.second for d in chart.days)
     hours = sum(m.hours for m in chart.members)
     text.draw(
         image, PAD, PAD + 18, chart.title, TITLE, canvas.TEXT, bold=True, max_width=WIDTH - 2 * PAD
     )
-    summary = f"{passes} passes · {canvas.hours(hours)} · {_members(len(chart.members))} active"
+    summary = (
+        f"{plural(sum(chart.passes), 'pass')} · {canvas.hours(hours)} · "
+        f"{plural(len(chart.members), 'member')} active"
+    )
     text.draw(image, PAD, PAD + 58, summary, SMALL, canvas.MUTED)
     _days(image, pen, chart)
     _people(image, pen, chart)
     return Picture(canvas.png(image), alt_text(chart), image.width, image.height)
-
-
-def _members(count: int) -> str:
-    return "1 member" if count == 1 else f"{count} members"
 
 
 def _days(image: Image.Image, pen: ImageDraw.ImageDraw, chart: CheckinChart) -> None:
@@ -159,17 +161,17 @@ def _people(image: Image.Image, pen: ImageDraw.ImageDraw, chart: CheckinChart) -
     rest = len(chart.members) - len(shown)
     if rest > 0:
         middle = MEMBERS_TOP + len(shown) * MEMBER_PITCH + MEMBER_PITCH / 2
-        text.draw(image, PAD, middle, f"and {_members(rest)} more", SMALL, canvas.MUTED)
+        text.draw(image, PAD, middle, f"and {plural(rest, 'member')} more", SMALL, canvas.MUTED)
 
 
 def alt_text(chart: CheckinChart) -> str:
-    """The week in words: totals, each day, then each shown member's hours."""
-    passes = sum(d.first + d.second for d in chart.days)
-    firsts = sum(d.first for d in chart.days)
+    """The week in words: the window's totals, each day of the bars, then each shown member's
+    hours."""
+    firsts, seconds = chart.passes
     lines = [
-        f"{chart.title}: {passes} passes ({firsts} first, {passes - firsts} second), "
+        f"{chart.title}: {plural(firsts + seconds, 'pass')} ({firsts} first, {seconds} second), "
         f"{canvas.hours(sum(m.hours for m in chart.members))} by "
-        f"{_members(len(chart.members))}."
+        f"{plural(len(chart.members), 'member')}."
     ]
     lines.append(
         "Per day: "
@@ -185,5 +187,5 @@ def alt_text(chart: CheckinChart) -> str:
         )
     rest = len(chart.members) - len(shown)
     if rest > 0:
-        lines.append(f"And {_members(rest)} more.")
+        lines.append(f"And {plural(rest, 'member')} more.")
     return canvas.alt_text(lines)

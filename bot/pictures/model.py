@@ -137,9 +137,20 @@ class MemberHours:
 
 @dataclass(frozen=True, slots=True)
 class CheckinChart:
-    """The weekly check-in as one image: passes per day, then hours per member (top `top`)."""
+    """The weekly check-in as one image: passes per day, then hours per member (top `top`).
+    `members` in the caller's ranking: the chart orders them by hours and keeps ties as given."""
 
     title: str
     days: tuple[DayPasses, ...]
     members: tuple[MemberHours, ...] = field(default=())
     top: int = 10
+    # (first, second) passes of the whole window when `days` (the bars) show only its last
+    # days; None: the window is `days`. The totals in words always cover the whole window.
+    totals: tuple[int, int] | None = None
+
+    @property
+    def passes(self) -> tuple[int, int]:
+        """The window's (first, second) passes."""
+        if self.totals is not None:
+            return self.totals
+        return sum(d.first for d in self.days), sum(d.second for d in self.days)

@@ -16,7 +16,8 @@ States, all in the database (`posts.state`, `post_parts.state`):
 | pending   | the last part accepted                           | posted    | all sent         |
 | pending   | a try fails (5xx, timeout; a 429 counts no fail) | pending   | next_try_at set  |
 | pending   | study channel deleted / unset                    | pending   | wait for a new one |
-| pending   | the admin turns the kind off (the off switch)    | cancelled | pending->cancelled |
+| pending   | the admin turns the kind off (the off switch;    | cancelled | pending->cancelled |
+|           | not a post asked for with `/checkin now`)        |           |                  |
 | pending   | 403 in the study channel: the kind is turned off | cancelled | note "turned off"  |
 | pending   | nothing out and past grace                       | cancelled | note "skipped"   |
 | pending   | partly out, MAX_TRIES failures or past grace     | cancelled | note "gave up"   |

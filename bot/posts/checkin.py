@@ -1,6 +1,6 @@
 """The check-in's window and numbers: which days a check-in covers, who logged what on those days,
 how each active member stands against their own plan, and who opted in to a nudge after a quiet
-week.
+week (no pass in the seven days up to the window's last day, however long the window is).
 
 Windows tile time: a check-in covers the whole days from the day after the previous check-in's
 last day (or the cohort's start) to the day before it is posted, so no day is in two check-ins
@@ -41,7 +41,8 @@ class WeekSummary:
     minutes: float
     # Members with a pass in the window, most study first; a tie to who reached it first.
     active: tuple[MemberWeek, ...]
-    nudge: tuple[int, ...]  # opted in to reminders, joined a week ago or more, nothing logged
+    # Opted in to reminders, joined a week ago or more, no pass in the week up to `until`.
+    nudge: tuple[int, ...]
     # Every day of the window, in order: (day, first passes, second passes) studied that day.
     days: tuple[tuple[date, int, int], ...] = ()
 
@@ -89,6 +90,10 @@ def summarize(
     recent: dict[int, list[PassKey]] = defaultdict(list)
     minutes: dict[int, float] = defaultdict(float)
     reached: dict[int, str] = defaultdict(str)  # when each reached their window total
+    # Quiet means a week without a pass, whatever the window: a check-in a day after the last
+    # one must not call a member who studied two days ago quiet.
+    week_start = until - timedelta(days=WEEK_DAYS - 1)
+    studied_this_week: set[int] = set()
     for p in passes:
         key = (p.video_id, p.pass_no)
         held[p.user_id].add(key)
@@ -96,14 +101,20 @@ def summarize(
             recent[p.user_id].append(key)
             minutes[p.user_id] += p.minutes
             reached[p.user_id] = max(reached[p.user_id], p.logged_at)
+        if week_start <= p.study_date <= until:
+            studied_this_week.add(p.user_id)
     weeks = []
     nudge = []
     for member in members:
+        joined = member.member_since.astimezone(ZoneInfo(timezone)).date()
+        if (
+            member.reminders
+            and member.user_id not in studied_this_week
+            and joined <= until - timedelta(days=WEEK_DAYS)
+        ):
+            nudge.append(member.user_id)
         logged = sorted(recent.get(member.user_id, ()), key=lambda k: order.get(k, len(order)))
         if not logged:
-            joined = member.member_since.astimezone(ZoneInfo(timezone)).date()
-            if member.reminders and joined <= until - timedelta(days=WEEK_DAYS):
-                nudge.append(member.user_id)
             continue
         zone = ZoneInfo(member.timezone)
         standing = plan.member_standing(

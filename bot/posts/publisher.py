@@ -123,7 +123,7 @@ class Status(enum.Enum):
     ALREADY_POSTED = "already posted"
     SKIPPED = "skipped"  # missed by more than the grace window
     NOT_CONFIGURED = "not configured"
-    NOTHING_YET = "nothing to cover yet"  # a check-in before the cohort's start
+    NOTHING_YET = "nothing to cover yet"  # before the cohort's start
     TURNED_OFF = "turned off"  # Discord refused for good: the post type was disabled
     CANCELLED = "cancelled"  # turned off by an admin before it was all out
     WAITING = "waiting"  # no study channel now: waits for one within its grace window
@@ -225,6 +225,10 @@ class Publisher:
             self._unreserved.discard((guild_id, kind))
             return Outcome(Status.NOT_CONFIGURED, kind, guild_id)
         due = schedule.last_due(settings, kind, now)
+        if kind is PostKind.DAILY and schedule.before_cohort(settings, due):
+            # No video of the day before the cohort's first day (nor a note that one was missed).
+            self._unreserved.discard((guild_id, kind))
+            return Outcome(Status.NOTHING_YET, kind, guild_id)
         if now - due > GRACE[kind]:
             self._unreserved.discard((guild_id, kind))
             return await self._missed(settings, kind, due)
@@ -232,7 +236,8 @@ class Publisher:
 
     async def post_now(self, guild_id: int, kind: PostKind) -> Outcome:
         """On demand (an admin's `/checkin now`): a check-in like any other, covering the days
-        since the last one; says so when there is nothing new to cover."""
+        since the last one; says so when there is nothing new to cover. It goes out even while
+        the kind is turned off: the switch is for the scheduled posts."""
         now = self.clock()
         settings = await self.servers.stored(guild_id)
         if settings is None or settings.study_channel_id is None:
@@ -247,6 +252,16 @@ class Publisher:
             )
         if outcome.status in (Status.FAILED, Status.WAITING):
             raise PostNotSent("Discord did not accept the post just now; I will keep trying.")
+        record = outcome.record
+        if outcome.status is Status.CANCELLED or (
+            record is not None and record.state == "cancelled" and record.message_id is None
+        ):
+            # Cancelled before anything went out (the switch, a skip): it covers no days.
+            what = describe(record) if record is not None else f"the {_WHAT[kind]}"
+            raise PostNotSent(
+                f"{what.capitalize()} was cancelled before it went out: its days are in the "
+                "next check-in, which can go out from tomorrow."
+            )
         return outcome
 
     async def catch_up(self) -> list[Outcome]:
@@ -292,7 +307,7 @@ class Publisher:
         guild_id = settings.guild_id
         async with self._one_at_a_time((guild_id, kind)), self._slots:
             try:
-                reserved = await self._reserve(settings, kind, due)
+                reserved = await self._reserve(settings, kind, due, on_demand=not scheduled)
             except Exception as error:
                 if scheduled:
                     # Nothing was written: the sweep fires this period again while in grace.
@@ -317,7 +332,7 @@ class Publisher:
             return await self._deliver(record)
 
     async def _reserve(
-        self, settings: GuildSettings, kind: PostKind, due: datetime
+        self, settings: GuildSettings, kind: PostKind, due: datetime, *, on_demand: bool = False
     ) -> tuple[PostRecord, bool] | Outcome:
         guild_id = settings.guild_id
         today = due.astimezone(ZoneInfo(settings.timezone)).date()
@@ -352,6 +367,7 @@ class Publisher:
                     next_try_at=now + RETRY_AFTER[0],
                     window=window,
                     previous_end=previous,
+                    on_demand=on_demand,
                 )
             except StaleWindow:
                 continue  # another check-in was reserved meanwhile: cover what is left
@@ -410,11 +426,11 @@ class Publisher:
         guild_id, key = record.guild_id, record.period_key
         now = self.clock()
         settings = await self.servers.stored(guild_id)
-        if not enabled(settings, kind):
+        # The off switch stops the scheduled posts; one an admin asked for goes out regardless.
+        if settings is None or not (record.on_demand or enabled(settings, kind)):
             log.info("the %s post of guild %s for %s was turned off; cancelled", *_ident(record))
             await self.repo.cancel(record.key, now)
             return Outcome(Status.CANCELLED, kind, guild_id, key, record)
-        assert settings is not None
         late = now - record.due > GRACE[kind]
         if record.message_id is None and late:
             return await self._too_late(record, kind)
@@ -595,6 +611,23 @@ class Publisher:
         self, record: PostRecord, kind: PostKind, channel: int, fault: PostFault
     ) -> Outcome:
         now = self.clock()
+        if record.on_demand and not enabled(await self.servers.stored(record.guild_id), kind):
+            # Asked for while the kind is off: nothing to turn off, only the channel to fix.
+            note = (
+                f"{describe(record).capitalize()} could not be posted in <#{channel}>: "
+                f"{fault.reason}. Fix the channel (`/setup channel`), then run `/checkin now` "
+                "again."
+            )
+            log.warning(
+                "the %s post of guild %s for %s asked for while off was refused: %s",
+                *_ident(record),
+                fault,
+            )
+            await self.repo.cancel(record.key, now, (kind, note, "posted"))
+            await self.tell_admins()
+            return Outcome(
+                Status.TURNED_OFF, kind, record.guild_id, record.period_key, record, note
+            )
         note = (
             f"The {_WHAT[kind]} could not be posted in <#{channel}>: {fault.reason}. I turned it "
             f"off; fix the channel (`/setup channel`), then turn it back on with "

@@ -140,6 +140,8 @@ def checkin_chart(week: WeekSummary, names: Mapping[int, str]) -> CheckinChart:
             for m in week.active
         ),
         top=CHART_TOP,
+        # The bars may be the last week only; the totals in words are the whole window's.
+        totals=(sum(day[1] for day in week.days), sum(day[2] for day in week.days)),
     )
 
 

@@ -15,7 +15,7 @@ from bot.posts.messages import Composed, Outgoing
 _POST_COLUMNS = (
     "guild_id, kind, period_key, nonce, reserved_at, due_at, channel_id, message_id, thread_id,"
     " parts_sent, posted_at, attempts, attempted_at, state, failures, next_try_at,"
-    " window_start, window_end, thread_name"
+    " window_start, window_end, thread_name, on_demand"
 )
 _KEY = "guild_id = ? AND kind = ? AND period_key = ?"
 # What a stored post says instead of a mention of a member whose data was erased.
@@ -51,6 +51,9 @@ class PostRecord:
     window_start: date | None = None  # the days a check-in covers
     window_end: date | None = None
     thread_name: str | None = None
+    # Asked for by an admin (`/checkin now`): the off switch, which is for the scheduled posts,
+    # neither cancels it nor stops its retries.
+    on_demand: bool = False
 
     @property
     def done(self) -> bool:
@@ -111,6 +114,7 @@ def _record(row: Any) -> PostRecord:
         window_start=_day(row[16]),
         window_end=_day(row[17]),
         thread_name=row[18],
+        on_demand=bool(row[19]),
     )
 
 
@@ -169,6 +173,7 @@ class PostRepo:
         next_try_at: datetime,
         window: tuple[date, date] | None = None,
         previous_end: date | None = None,
+        on_demand: bool = False,
     ) -> tuple[PostRecord, bool]:
         """Claim a period and store every part of its post, in one transaction; returns the
         record and whether this call made it (a second claim gets the first one's record).
@@ -183,8 +188,8 @@ class PostRepo:
                 raise StaleWindow(key)
             await db.execute(
                 "INSERT INTO posts (guild_id, kind, period_key, nonce, reserved_at, due_at,"
-                " next_try_at, window_start, window_end, thread_name)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " next_try_at, window_start, window_end, thread_name, on_demand)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     *key,
                     nonce,
@@ -194,6 +199,7 @@ class PostRepo:
                     window[0].isoformat() if window else None,
                     window[1].isoformat() if window else None,
                     composed.thread_name,
+                    int(on_demand),
                 ),
             )
             await db.executemany(
@@ -314,12 +320,13 @@ class PostRepo:
                 await db.execute(_NOTE, (key[0], topic, text, to_db_time(now), clears))
 
     async def cancel_kind(self, guild_id: int, kind: str, now: datetime) -> int:
-        """The off switch: cancel the server's pending posts of `kind`; returns how many."""
+        """The off switch: cancel the server's pending scheduled posts of `kind` (one an admin
+        asked for still goes out); returns how many."""
         async with self.database.transaction() as db:
             rows = await fetch_all(
                 db,
                 "SELECT period_key FROM posts WHERE guild_id = ? AND kind = ?"
-                " AND state = 'pending'",
+                " AND state = 'pending' AND on_demand = 0",
                 (guild_id, kind),
             )
             for row in rows:

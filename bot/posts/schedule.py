@@ -36,6 +36,12 @@ def configured(settings: GuildSettings | None, kind: PostKind) -> bool:
     return settings.daily_enabled if kind is PostKind.DAILY else settings.checkin_enabled
 
 
+def before_cohort(settings: GuildSettings, due: datetime) -> bool:
+    """Whether `due` falls before the cohort's first day (the server's local date): the cohort's
+    calendar, and so its video of the day, has not begun, as a check-in has nothing to cover."""
+    return due.astimezone(ZoneInfo(settings.timezone)).date() < settings.cohort_start
+
+
 def _at(day: date, settings: GuildSettings, kind: PostKind) -> datetime:
     clock = settings.daily_time if kind is PostKind.DAILY else settings.checkin_time
     # fold=0: the first of a repeated time; a skipped time keeps the offset from before the skip,
