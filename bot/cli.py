@@ -472,15 +472,17 @@ def _db_backup(args: argparse.Namespace) -> int:
             "TWOPASS_DATABASE is a PostgreSQL database: back it up with pg_dump, or copy it to "
             "an SQLite file with `twopass db copy`"
         )
-    if not _sqlite_file(settings.database).exists():
-        raise CliError(f"no database at {settings.database} (set TWOPASS_DATABASE)")
+    # The file the setting names (a path or a sqlite:/// URL), never the setting's raw text:
+    # opening that would create an empty database and back it up.
+    source = _sqlite_file(settings.database)
     if args.dest.exists():
         raise CliError(f"{args.dest} already exists; choose a new file name")
 
     async def backup() -> int:
-        async with await SQLiteDatabase.open(settings.database, migrate=False) as db:
+        async with await open_database(source, migrate=False) as db:
+            assert isinstance(db, SQLiteDatabase)
             await db.backup(args.dest)
-        print(f"backed up {settings.database} to {args.dest}")
+        print(f"backed up {source} to {args.dest}")
         return 0
 
     return asyncio.run(backup())
