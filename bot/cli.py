@@ -596,7 +596,8 @@ def _db_export(args: argparse.Namespace) -> int:
     async def export() -> int:
         async with await open_database(path) as db:
             learners, _ = _services(db, settings)
-            data, _files = await learners.export(args.guild, None, datetime.now(UTC))
+            # Not `export`: that packs the files for one Discord upload and refuses more.
+            data = await learners.export_data(args.guild, None, datetime.now(UTC))
         if data.empty:
             raise CliError(f"nothing is stored about server {args.guild} in {path}")
         stem = export_files.file_stem(data)

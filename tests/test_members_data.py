@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import re
+import secrets
 import sys
 import zipfile
 from pathlib import Path
@@ -18,8 +19,9 @@ import pytest
 
 from bot.db import Database
 from bot.db.copy import tables
-from bot.learners.export import Export, ExportTooLarge, package
+from bot.learners.export import UPLOAD_LIMIT, Export, ExportTooLarge, package
 from bot.learners.records import LoggedPass
+from bot.learners.repo import LOG_SQL, log_params
 from bot.learners.service import Actor
 from bot.pictures import CheckinChart, MemberHours, render_checkin_chart
 from bot.posts.messages import Composed, Outgoing, Upload
@@ -335,6 +337,56 @@ def test_db_export_writes_a_servers_files(tmp_path: Path) -> None:
     assert json_file.stat().st_mode & 0o777 == 0o600
     missing = run_cli(tmp_path, "db", "export", "--guild", "999", "--out", str(out))
     assert missing.returncode == 2 and "nothing is stored about server 999" in missing.stderr
+
+
+def test_db_export_writes_a_server_too_large_for_one_discord_upload(tmp_path: Path) -> None:
+    """Files on disk have no upload limit: the command writes them, whatever their size."""
+    path = tmp_path / "db.sqlite3"
+    roadmap = default_curriculum()
+    members = range(1, 131)
+
+    async def make() -> None:
+        # Notes and links that do not compress, every pass of the roadmap by 130 members.
+        async with await Store.open(path) as store:
+            for user in members:
+                await store.join(GUILD, user, 5, "UTC", NOW)
+            rows = [
+                log_params(
+                    GUILD,
+                    user,
+                    video.id,
+                    pass_no,
+                    now=NOW,
+                    study_date=NOW.date(),
+                    note=secrets.token_urlsafe(225),
+                    link="https://example.com/" + secrets.token_urlsafe(360),
+                    actor_id=user,
+                    minutes=video.minutes * pass_no,
+                    week=NOW.date(),
+                )
+                for user in members
+                for _, video in roadmap.videos()
+                for pass_no in (1, 2)
+            ]
+            async with store.db.transaction() as db:
+                await db.executemany(LOG_SQL, rows)
+
+    asyncio.run(make())
+    result = run_cli(tmp_path, "db", "export", "--guild", str(GUILD), "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    passes = len(members) * roadmap.video_count * 2
+    assert f"server {GUILD}: {len(members)} members, {passes} passes" in result.stdout
+    (csv_file,) = tmp_path.glob("*.csv")
+    (json_file,) = tmp_path.glob("*.json")
+    assert len(read_csv(csv_file.read_bytes())) == 2 * passes  # each pass, and its history
+    assert len(json.loads(json_file.read_text())["passes"]) == passes
+    # Even zipped, more than Discord takes in one upload: /setup export would send none.
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for file in (csv_file, json_file):
+            archive.writestr(file.name, file.read_bytes())
+    assert len(buffer.getvalue()) > UPLOAD_LIMIT
 
 
 def test_db_erase_in_one_server_then_everywhere(tmp_path: Path) -> None:

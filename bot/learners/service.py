@@ -552,9 +552,16 @@ class Learners:
     ) -> tuple[Export, list[tuple[str, bytes]]]:
         """What is stored about a member in this server (every member when `user_id` is None),
         and its files within Discord's upload limit (raises ExportTooLarge otherwise)."""
+        data = await self.export_data(guild_id, user_id, now)
+        # A whole server's files can take a while to build and zip: off the event loop.
+        return data, await asyncio.to_thread(export.package, data)
+
+    async def export_data(self, guild_id: int, user_id: int | None, now: datetime) -> Export:
+        """What is stored about a member in this server (every member when `user_id` is None),
+        whatever its size (files on disk have no upload limit)."""
         settings = await self.servers.stored(guild_id)
         members, passes, history, edits = await self.repo.export_rows(guild_id, user_id)
-        data = Export(
+        return Export(
             guild_id,
             user_id,
             now,
@@ -565,8 +572,6 @@ class Learners:
             settings if user_id is None else None,
             edits,
         )
-        # A whole server's files can take a while to build and zip: off the event loop.
-        return data, await asyncio.to_thread(export.package, data)
 
     async def forget(self, guild_id: int, user_id: int, actor: Actor | None = None) -> Erased:
         """Erase everything stored about a member in this server: their membership, passes,
