@@ -110,10 +110,13 @@ async def test_export_is_the_members_own_data_as_csv_and_json(server: Server) ->
     ]
     # A note a spreadsheet would run as a formula is shown as text.
     assert rows[0]["note"] == "'=attention is all"
+    # The name the bot keeps for them (pictures draw it) is theirs too.
+    assert {row["display_name"] for row in rows} == {"alice"}
     assert [r["spent_minutes"] for r in rows[2:4]] == ["150", "150"]
     body = json.loads(json_file)
     assert body["user_id"] == str(server.alice.id) and "settings" not in body
     assert body["members"][0]["timezone"] == "Europe/Paris"
+    assert body["members"][0]["display_name"] == "alice"
     assert body["passes"][0]["note"] == "=attention is all"
     (edit,) = body["edits"]
     assert (edit["note_before"], edit["note"]) == ("attention", "=attention is all")
