@@ -599,7 +599,8 @@ def _db_export(args: argparse.Namespace) -> int:
             # Not `export`: that packs the files for one Discord upload and refuses more.
             data = await learners.export_data(args.guild, None, datetime.now(UTC))
         if data.empty:
-            raise CliError(f"nothing is stored about server {args.guild} in {path}")
+            # The database as the logs show it: a PostgreSQL URL without its password.
+            raise CliError(f"nothing is stored about server {args.guild} in {parse_target(path)}")
         stem = export_files.file_stem(data)
         for name, body in (
             (f"{stem}.csv", export_files.to_csv(data)),

@@ -24,10 +24,10 @@ from importlib import resources
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeAlias
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
+from bot import urls
 from bot.db.interface import Params
 from bot.db.migrations import LATEST, Migration, SchemaTooNew
 
@@ -75,16 +75,6 @@ def available() -> list[Migration]:
             f"PostgreSQL migrations must be numbered without gaps up to {LATEST}: {versions}"
         )
     return found
-
-
-def redacted(url: str) -> str:
-    """The URL without its password, for logs and messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 # --- SQL as the repositories write it, as PostgreSQL reads it ---------------------------------
@@ -194,7 +184,7 @@ class PostgresDatabase:
 
     @property
     def name(self) -> str:
-        return redacted(self.url)
+        return urls.shown(self.url)
 
     @classmethod
     async def open(cls, url: Path | str, *, migrate: bool = True, max_size: int = 10) -> Self:
