@@ -541,8 +541,8 @@ def _db_copy(args: argparse.Namespace) -> int:
 
     async def run() -> int:
         async with (
-            await open_database(args.source, migrate=False) as source,
-            await open_database(args.destination) as destination,
+            await open_database(args.source, migrate=False, setting="SRC") as source,
+            await open_database(args.destination, setting="DEST") as destination,
         ):
             try:
                 copied = await copy(source, destination)

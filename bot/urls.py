@@ -26,6 +26,18 @@ def split(url: str) -> SplitResult | None:
     return parts
 
 
+def port_readable(url: str) -> bool:
+    """Whether `url`'s parts can be told apart and its port, if any, is a number in range."""
+    parts = split(url)
+    if parts is None:
+        return False
+    try:
+        port = parts.port  # a port that is no number, or out of range, raises ValueError
+    except ValueError:
+        return False
+    return port is None or port >= 0
+
+
 def shown(url: str) -> str:
     """`url` as logs and messages may show it: the password of its user info and every query
     parameter named like a password replaced by `***`; a URL whose parts cannot be told apart

@@ -77,6 +77,11 @@ def available() -> list[Migration]:
     return found
 
 
+class UnreadableURL(ValueError):
+    """asyncpg cannot read the URL (a port that is no number, a password with an unencoded
+    `/`, an unknown `sslmode`). Its own message may quote the URL, password included."""
+
+
 # --- SQL as the repositories write it, as PostgreSQL reads it ---------------------------------
 
 _TOKENS = re.compile(
@@ -192,9 +197,16 @@ class PostgresDatabase:
         # Query parameters other than libpq's own become settings of every connection, so
         # `?search_path=name` puts the bot's tables in a schema of its own.
         settings = {} if "synchronous_commit=" in url else _DURABILITY
-        pool = await asyncpg.create_pool(
-            url, min_size=1, max_size=max_size, server_settings=settings
-        )
+        if urls.split(url) is None:
+            raise UnreadableURL()
+        try:
+            pool = await asyncpg.create_pool(
+                url, min_size=1, max_size=max_size, server_settings=settings
+            )
+        except (ValueError, OverflowError):
+            # asyncpg reads the URL as it connects: a ValueError (its ClientConfigurationError
+            # too) or a port out of range is the URL's fault, not the server's.
+            raise UnreadableURL() from None
         database = cls(pool, url)
         try:
             if migrate:
