@@ -472,15 +472,17 @@ def _db_backup(args: argparse.Namespace) -> int:
             "TWOPASS_DATABASE is a PostgreSQL database: back it up with pg_dump, or copy it to "
             "an SQLite file with `twopass db copy`"
         )
-    if not _sqlite_file(settings.database).exists():
-        raise CliError(f"no database at {settings.database} (set TWOPASS_DATABASE)")
+    # The file the setting names (a path or a sqlite:/// URL), never the setting's raw text:
+    # opening that would create an empty database and back it up.
+    source = _sqlite_file(settings.database)
     if args.dest.exists():
         raise CliError(f"{args.dest} already exists; choose a new file name")
 
     async def backup() -> int:
-        async with await SQLiteDatabase.open(settings.database, migrate=False) as db:
+        async with await open_database(source, migrate=False) as db:
+            assert isinstance(db, SQLiteDatabase)
             await db.backup(args.dest)
-        print(f"backed up {settings.database} to {args.dest}")
+        print(f"backed up {source} to {args.dest}")
         return 0
 
     return asyncio.run(backup())
@@ -539,8 +541,8 @@ def _db_copy(args: argparse.Namespace) -> int:
 
     async def run() -> int:
         async with (
-            await open_database(args.source, migrate=False) as source,
-            await open_database(args.destination) as destination,
+            await open_database(args.source, migrate=False, setting="SRC") as source,
+            await open_database(args.destination, setting="DEST") as destination,
         ):
             try:
                 copied = await copy(source, destination)
@@ -594,9 +596,11 @@ def _db_export(args: argparse.Namespace) -> int:
     async def export() -> int:
         async with await open_database(path) as db:
             learners, _ = _services(db, settings)
-            data, _files = await learners.export(args.guild, None, datetime.now(UTC))
+            # Not `export`: that packs the files for one Discord upload and refuses more.
+            data = await learners.export_data(args.guild, None, datetime.now(UTC))
         if data.empty:
-            raise CliError(f"nothing is stored about server {args.guild} in {path}")
+            # The database as the logs show it: a PostgreSQL URL without its password.
+            raise CliError(f"nothing is stored about server {args.guild} in {parse_target(path)}")
         stem = export_files.file_stem(data)
         for name, body in (
             (f"{stem}.csv", export_files.to_csv(data)),

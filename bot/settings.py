@@ -13,10 +13,21 @@ from typing import Annotated, Literal, Self
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot import zones
+from bot import urls, zones
 from bot.sharding import check_shards, parse_shard_ids
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+
+def _redis_reads(url: str) -> bool:
+    """Whether the Redis client reads `url` as the bot will hand it over (without connecting)."""
+    from redis.asyncio import ConnectionPool  # only when a Redis is set
+
+    try:
+        ConnectionPool.from_url(url)
+    except (ValueError, TypeError):
+        return False
+    return True
 
 
 class Settings(BaseSettings):
@@ -85,11 +96,19 @@ class Settings(BaseSettings):
 
     @field_validator("redis_url")
     @classmethod
-    def _redis_scheme(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not value.get_secret_value().startswith(
-            ("redis://", "rediss://", "unix://")
-        ):
+    def _redis_url(cls, value: SecretStr | None) -> SecretStr | None:
+        # The messages never quote the URL: it may carry a password.
+        if value is None:
+            return value
+        url = value.get_secret_value()
+        if not url.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must start with redis://, rediss:// or unix:// (or be empty)")
+        if not urls.port_readable(url) or not _redis_reads(url):
+            raise ValueError(
+                "cannot be read as a Redis URL: write it as redis://:password@host:6379/0 (a "
+                "port from 0 to 65535, query values Redis takes), with any / ? # @ : % in the "
+                "password percent-encoded (/ as %2F)"
+            )
         return value
 
     @model_validator(mode="after")

@@ -6,7 +6,8 @@ a supervisor whether restarting can help (see README, "Exit codes"):
 
     0  stopped normally
     1  a runtime failure: Discord unreachable or refusing the token; restarting may help
-    2  usage or configuration: a bad argument or setting, a broken roadmap file
+    2  usage or configuration: a bad argument or setting (a database URL that cannot be read),
+       a broken roadmap file
     3  the database cannot be used as it is: not a database or damaged, written by a newer
        twopass, a folder or unwritable path, or it holds a timezone this host does not know;
        a PostgreSQL server that refuses the role, password or database (one that cannot be
@@ -181,12 +182,15 @@ def describe_schema_too_new(path: Path | Target | str, exc: SchemaTooNew) -> Sta
     )
 
 
-async def open_database(location: Path | str, *, migrate: bool = True) -> Database:
+async def open_database(
+    location: Path | str, *, migrate: bool = True, setting: str = "TWOPASS_DATABASE"
+) -> Database:
     """Open (and by default migrate) the database `location` names (a file, or a PostgreSQL
-    URL), or raise one `StartupError` saying why not."""
+    URL), or raise one `StartupError` saying why not. `setting` is where the location was given,
+    for a URL that cannot be read (which is never quoted: it may hold a password)."""
     target = parse(location)
     if target.path is None:
-        return await _open_postgres(target, migrate=migrate)
+        return await _open_postgres(target, migrate=migrate, setting=setting)
     path = target.path
     check_database_path(path)
     try:
@@ -204,14 +208,21 @@ async def open_database(location: Path | str, *, migrate: bool = True) -> Databa
     return database
 
 
-async def _open_postgres(target: Target, *, migrate: bool) -> Database:
+async def _open_postgres(target: Target, *, migrate: bool, setting: str) -> Database:
     import asyncpg
 
-    from bot.db.postgres import PostgresDatabase
+    from bot.db.postgres import PostgresDatabase, UnreadableURL
 
     assert target.url is not None
     try:
         return await PostgresDatabase.open(target.url, migrate=migrate)
+    except UnreadableURL:
+        raise StartupError(
+            f"{setting} is not a PostgreSQL URL that can be read: write it as "
+            "postgresql://user:password@host:5432/name, with any / ? # @ : % in the password "
+            "percent-encoded (/ as %2F)",
+            EXIT_CONFIG,
+        ) from None
     except SchemaTooNew as exc:
         raise describe_schema_too_new(target, exc) from None
     except (OSError, TimeoutError) as exc:

@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import re
+import secrets
 import sys
 import zipfile
 from pathlib import Path
@@ -18,9 +19,12 @@ import pytest
 
 from bot.db import Database
 from bot.db.copy import tables
-from bot.learners.export import Export, ExportTooLarge, package
+from bot.learners.export import UPLOAD_LIMIT, Export, ExportTooLarge, package
 from bot.learners.records import LoggedPass
+from bot.learners.repo import LOG_SQL, log_params
 from bot.learners.service import Actor
+from bot.pictures import CheckinChart, MemberHours, render_checkin_chart
+from bot.posts.messages import Composed, Outgoing, Upload
 from curriculum import Pass, default_curriculum
 from tests.conftest import NOW, Server
 from tests.tables import Store, Study
@@ -106,10 +110,13 @@ async def test_export_is_the_members_own_data_as_csv_and_json(server: Server) ->
     ]
     # A note a spreadsheet would run as a formula is shown as text.
     assert rows[0]["note"] == "'=attention is all"
+    # The name the bot keeps for them (pictures draw it) is theirs too.
+    assert {row["display_name"] for row in rows} == {"alice"}
     assert [r["spent_minutes"] for r in rows[2:4]] == ["150", "150"]
     body = json.loads(json_file)
     assert body["user_id"] == str(server.alice.id) and "settings" not in body
     assert body["members"][0]["timezone"] == "Europe/Paris"
+    assert body["members"][0]["display_name"] == "alice"
     assert body["passes"][0]["note"] == "=attention is all"
     (edit,) = body["edits"]
     assert (edit["note_before"], edit["note"]) == ("attention", "=attention is all")
@@ -214,6 +221,69 @@ async def test_forget_erases_every_row_after_the_members_confirm(server: Server)
     assert "nowhere yet" in text(await server.slash(server.admin, "setup show"))
 
 
+SEND = "/channels/{channel_id}/messages"
+
+
+async def stored_parts(db: Database) -> list[tuple[str, str, bytes | None]]:
+    rows = await db.rows("SELECT state, body, file FROM post_parts ORDER BY period_key, part")
+    return [(str(state), str(body), file) for state, body, file in rows]
+
+
+def check_ins(server: Server) -> list[Any]:
+    """The check-ins' first messages in the study channel."""
+    return [
+        m
+        for m in server.discord.channel_messages(server.study)
+        if m.embeds and "check-in" in m.embeds[0].get("title", "").lower()
+    ]
+
+
+async def forget(server: Server, asker: Any, **member: Any) -> None:
+    command = "setup forget" if member else "forget"
+    prompt = await server.slash(asker, command, **member)
+    assert "Erase" in [b["label"] for b in prompt.buttons]
+    assert "gone" in (await server.discord.click(asker, prompt, label="Erase")).content
+
+
+async def test_forget_leaves_no_stored_check_in_naming_the_member(server: Server) -> None:
+    """A check-in's chart draws members by name. Once one is erased, the stored parts say
+    "someone" in its alt text too and keep no picture of them; a part still to be sent goes
+    without its picture."""
+    await server.slash(server.admin, "setup channel", channel_=server.study)
+    for who in (server.alice, server.bob):
+        await server.slash(who, "join")
+        await server.slash(who, "done", video="gpt", pass_="first")
+    # Discord refuses the check-in's first message: the post waits, its chart stored with it.
+    server.discord.server_error("POST", SEND, times=1, status=503)
+    waiting = await server.slash(server.admin, "checkin now")
+    assert "I will keep trying" in waiting.content
+    ((state, body, picture),) = [p for p in await stored_parts(server.store.db) if p[2]]
+    assert state == "pending" and "Hours: alice" in body and picture
+
+    await forget(server, server.alice)
+    for _, body, picture in await stored_parts(server.store.db):
+        assert "alice" not in body and picture is None
+    # Sent now, the check-in shows its numbers in words and no picture naming anyone.
+    await server.bot.posts.publisher.resume_unsent(server.guild.id)
+    (posted,) = check_ins(server)
+    assert posted.attachments == [] and "image" not in posted.embeds[0]
+    assert "**2 passes** logged" in text(posted) and "alice" not in text(posted)
+
+    # A check-in already out: its stored copy keeps its alt text, naming "someone".
+    server.clock.advance(days=1)
+    await server.slash(server.bob, "done", video="gpt", pass_="second")
+    server.clock.advance(days=1)
+    await server.slash(server.admin, "checkin now")
+    sent = [p for p in await stored_parts(server.store.db) if p[2]]
+    assert [(state, "Hours: bob" in body) for state, body, _ in sent] == [("sent", True)]
+    await forget(server, server.admin, member=server.bob)
+    parts = await stored_parts(server.store.db)
+    assert all("bob" not in body and picture is None for _, body, picture in parts)
+    assert sum("Hours: someone" in body for _, body, _ in parts) == 1
+    # The messages in the channel are the server's and stay as they were.
+    assert [len(m.attachments) for m in check_ins(server)] == [0, 1]
+
+
 async def test_an_unconfirmed_forget_expires_and_erases_nothing(
     server: Server, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -273,6 +343,56 @@ def test_db_export_writes_a_servers_files(tmp_path: Path) -> None:
     assert missing.returncode == 2 and "nothing is stored about server 999" in missing.stderr
 
 
+def test_db_export_writes_a_server_too_large_for_one_discord_upload(tmp_path: Path) -> None:
+    """Files on disk have no upload limit: the command writes them, whatever their size."""
+    path = tmp_path / "db.sqlite3"
+    roadmap = default_curriculum()
+    members = range(1, 131)
+
+    async def make() -> None:
+        # Notes and links that do not compress, every pass of the roadmap by 130 members.
+        async with await Store.open(path) as store:
+            for user in members:
+                await store.join(GUILD, user, 5, "UTC", NOW)
+            rows = [
+                log_params(
+                    GUILD,
+                    user,
+                    video.id,
+                    pass_no,
+                    now=NOW,
+                    study_date=NOW.date(),
+                    note=secrets.token_urlsafe(225),
+                    link="https://example.com/" + secrets.token_urlsafe(360),
+                    actor_id=user,
+                    minutes=video.minutes * pass_no,
+                    week=NOW.date(),
+                )
+                for user in members
+                for _, video in roadmap.videos()
+                for pass_no in (1, 2)
+            ]
+            async with store.db.transaction() as db:
+                await db.executemany(LOG_SQL, rows)
+
+    asyncio.run(make())
+    result = run_cli(tmp_path, "db", "export", "--guild", str(GUILD), "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    passes = len(members) * roadmap.video_count * 2
+    assert f"server {GUILD}: {len(members)} members, {passes} passes" in result.stdout
+    (csv_file,) = tmp_path.glob("*.csv")
+    (json_file,) = tmp_path.glob("*.json")
+    assert len(read_csv(csv_file.read_bytes())) == 2 * passes  # each pass, and its history
+    assert len(json.loads(json_file.read_text())["passes"]) == passes
+    # Even zipped, more than Discord takes in one upload: /setup export would send none.
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for file in (csv_file, json_file):
+            archive.writestr(file.name, file.read_bytes())
+    assert len(buffer.getvalue()) > UPLOAD_LIMIT
+
+
 def test_db_erase_in_one_server_then_everywhere(tmp_path: Path) -> None:
     path = tmp_path / "db.sqlite3"
     _two_servers(path)
@@ -293,3 +413,48 @@ def test_db_erase_in_one_server_then_everywhere(tmp_path: Path) -> None:
     assert run_cli(tmp_path, "db", "check").returncode == 0
     again = run_cli(tmp_path, "db", "erase", "--user", str(ALICE))
     assert again.returncode == 0 and "nothing is stored about user" in again.stdout
+
+
+def test_db_erase_takes_the_name_out_of_each_servers_stored_check_ins(tmp_path: Path) -> None:
+    """The name kept for Alice differs by server; each server's check-in loses the one it drew:
+    in words, and the picture (a sent one's stored copy, or one still to be sent)."""
+    path = tmp_path / "db.sqlite3"
+    names = {GUILD: "Alice", OTHER_GUILD: "Ally"}
+
+    async def make() -> None:
+        async with await Store.open(path) as store:
+            study = Study(store, default_curriculum())
+            for guild, name in names.items():
+                await study.join(guild, ALICE, NOW, name=name)
+                await study.join(guild, BOB, NOW, name="Bob")
+                members = (MemberHours(name, 1.0), MemberHours("Bob", 0.5))
+                chart = render_checkin_chart(CheckinChart("Check-in", (), members))
+                head = Outgoing(
+                    embeds=({"title": "Check-in", "image": {"url": "attachment://checkin.png"}},),
+                    file=Upload("checkin.png", chart.png, chart.alt),
+                )
+                key = (guild, "checkin", "2026-03-01")
+                await store.posts.reserve(
+                    key, Composed(head), nonce=f"n{guild}", due_at=NOW, now=NOW, next_try_at=NOW
+                )
+            # The first server's went out; the other's waits.
+            await store.posts.part_sent((GUILD, "checkin", "2026-03-01"), 1, 7, 8, NOW)
+
+    async def stored() -> dict[int, tuple[str, dict[str, Any], bytes | None]]:
+        async with await Store.open(path) as store:
+            rows = await store.db.rows("SELECT guild_id, state, body, file FROM post_parts")
+        return {guild: (state, json.loads(body), file) for guild, state, body, file in rows}
+
+    asyncio.run(make())
+    before = asyncio.run(stored())
+    assert all(f"Hours: {names[guild]} 1 h" in str(part[1]) for guild, part in before.items())
+    erased = run_cli(tmp_path, "db", "erase", "--user", str(ALICE))
+    assert erased.returncode == 0, erased.stderr
+    after = asyncio.run(stored())
+    assert not any(name in str(after) for name in names.values())
+    state, sent, picture = after[GUILD]
+    assert state == "sent" and picture is None
+    assert sent["file"]["description"].endswith("Hours: someone 1 h, Bob 0.5 h.")
+    state, waiting, picture = after[OTHER_GUILD]
+    assert state == "pending" and picture is None
+    assert "file" not in waiting and waiting["embeds"] == [{"title": "Check-in"}]

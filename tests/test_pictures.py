@@ -289,6 +289,29 @@ def test_alt_text_stays_within_discords_limit() -> None:
     assert len(render_checkin_chart(chart).alt) <= ALT_TEXT_LIMIT
 
 
+def test_an_erased_members_entry_in_the_chart_alt_text_says_someone() -> None:
+    members = (
+        MemberHours("Al", 2.0),
+        MemberHours("Alice", 1.0),
+        MemberHours("Zoë\u200b", 12.0),  # drawn (and described) without the zero-width space
+        MemberHours("Week", 0.5),
+    )
+    chart = replace(examples.checkin_example(), title="Weekly check-in - Week of 2-8 March")
+    alt = render_checkin_chart(replace(chart, members=members)).alt
+    assert alt.endswith("Hours: Zoë 12 h, Al 2 h, Alice 1 h, Week 0.5 h.")
+    erased = checkin.alt_without(alt, "Al", "someone")
+    assert erased.endswith("Hours: Zoë 12 h, someone 2 h, Alice 1 h, Week 0.5 h.")
+    assert "Hours: someone 12 h, Al 2 h" in checkin.alt_without(alt, "Zoë\u200b", "someone")
+    # Only an entry of the hours: the title keeps its words.
+    assert checkin.alt_without(alt, "Week", "someone").startswith("Weekly check-in - Week of")
+    assert checkin.alt_without(alt, "Week", "someone").endswith(", someone 0.5 h.")
+    assert checkin.alt_without(alt, "Bob", "someone") == alt
+    # A text clipped after the name still loses it.
+    assert checkin.alt_without("Hours: Ann 1 h, Alice…", "Alice", "someone") == (
+        "Hours: Ann 1 h, someone…"
+    )
+
+
 # --- off the event loop, and pure ---------------------------------------------------------
 
 

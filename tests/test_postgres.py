@@ -4,11 +4,14 @@ write lock that keeps what they decide from what they read true across connectio
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
-from bot.db.postgres import redacted, translate, writes
+from bot.db.postgres import translate, writes
+from bot.urls import shown
 from tests.tables import Store
+from tests.test_settings_and_cli import run_cli
 
 
 @pytest.mark.parametrize(
@@ -38,9 +41,35 @@ def test_what_counts_as_a_write_and_what_a_log_shows() -> None:
     assert writes("WITH x AS (SELECT 1) DELETE FROM t")
     assert not writes("SELECT inserted FROM t") and not writes("WITH x AS (SELECT 1) SELECT 2")
     assert (
-        redacted("postgresql://bot:s3cret@db:5432/twopass")
-        == "postgresql://bot:***@db:5432/twopass"
+        shown("postgresql://bot:s3cret@db:5432/twopass") == "postgresql://bot:***@db:5432/twopass"
     )
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgresql://bot@db/twopass", "postgresql://bot@db/twopass"),
+        (
+            "postgresql://bot@db/twopass?search_path=t&password=s3cret",
+            "postgresql://bot@db/twopass?search_path=t&password=***",
+        ),
+        ("postgres://db/twopass?sslpassword=s3cret", "postgres://db/twopass?sslpassword=***"),
+        # Unencoded, a `/`, `?` or `#` cuts the password short: nothing of it may show.
+        ("postgresql://bot:s3/cret@db/twopass", "postgresql://***"),
+        ("postgresql://bot:s3?cret@db/twopass", "postgresql://***"),
+        ("postgresql://bot:s3#cret@db/twopass", "postgresql://***"),
+        ("postgresql://bot:s3@cret@db:5432/twopass", "postgresql://bot:***@db:5432/twopass"),
+        (
+            "postgresql://bot:s3%2Fcret@[::1]:5432/twopass",
+            "postgresql://bot:***@[::1]:5432/twopass",
+        ),
+        ("postgresql://bot:s3cret@[::1/twopass", "postgresql://***"),
+        ("postgresql://bot:s3cret@db:port/twopass", "postgresql://bot:***@db:port/twopass"),
+        ("postgresql://bot:s3cret@h1:5432,h2/twopass", "postgresql://bot:***@h1:5432,h2/twopass"),
+    ],
+)
+def test_a_url_is_shown_without_any_password(url: str, expected: str) -> None:
+    assert shown(url) == expected
 
 
 async def test_concurrent_transactions_see_each_others_writes(postgres_url: str) -> None:
@@ -64,3 +93,17 @@ async def test_concurrent_transactions_see_each_others_writes(postgres_url: str)
 
         await asyncio.gather(*(increment() for _ in range(10)))
         assert await store.get_state("counter") == "10"
+
+
+def test_a_password_given_as_a_url_parameter_never_shows(tmp_path: Path, postgres_url: str) -> None:
+    """asyncpg takes `?password=` as well as the user info: the commands show neither."""
+    url = f"{postgres_url}&password=hunter2-s3cret"
+    upgrade = run_cli(tmp_path, "db", "upgrade", TWOPASS_DATABASE=url)
+    assert upgrade.returncode == 0, upgrade.stderr
+    assert "password=***: schema version 0 ->" in upgrade.stdout
+    check = run_cli(tmp_path, "db", "check", TWOPASS_DATABASE=url)
+    assert check.returncode == 0 and "the totals agree" in check.stdout
+    export = run_cli(tmp_path, "db", "export", "--guild", "999", TWOPASS_DATABASE=url)
+    assert export.returncode == 2 and "nothing is stored about server 999" in export.stderr
+    for result in (upgrade, check, export):
+        assert "hunter2" not in result.stdout + result.stderr

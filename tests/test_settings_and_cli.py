@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import asyncio
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -9,14 +11,16 @@ import pytest
 from pydantic import ValidationError
 
 from bot.settings import Settings
+from tests.conftest import NOW
+from tests.tables import Store
 
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.secret-part.do-not-leak"
 
 
 def _clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TWOPASS_", "DISCORD_"))}
-    env.update(extra)
     env["TWOPASS_DATABASE"] = str(tmp_path / "db.sqlite3")
+    env.update(extra)
     return env
 
 
@@ -99,6 +103,40 @@ def test_db_upgrade_then_backup(tmp_path: Path) -> None:
     assert (tmp_path / "copy.sqlite3").stat().st_size > 0
     refused = run_cli(tmp_path, "db", "backup", str(tmp_path / "copy.sqlite3"))
     assert refused.returncode == 2 and "already exists" in refused.stderr
+
+
+@pytest.mark.parametrize("absolute", [True, False], ids=["sqlite:////abs", "sqlite:///rel"])
+def test_db_backup_of_a_sqlite_url_copies_the_live_database(tmp_path: Path, absolute: bool) -> None:
+    live = tmp_path / "live.sqlite3"
+    url = f"sqlite:///{live}" if absolute else "sqlite:///live.sqlite3"
+
+    async def one_member() -> None:
+        async with await Store.open(live) as store:
+            await store.join(100, 1_001, 5, "UTC", NOW)
+
+    asyncio.run(one_member())
+    copy = tmp_path / "copy.sqlite3"
+    backup = run_cli(tmp_path, "db", "backup", str(copy), TWOPASS_DATABASE=url)
+    assert backup.returncode == 0, backup.stderr
+    opened = sqlite3.connect(copy)
+    try:
+        members = opened.execute("SELECT guild_id, user_id FROM members").fetchall()
+    finally:
+        opened.close()
+    assert members == [(100, 1_001)]
+    # Nothing was made from the URL's text taken as a path.
+    assert not (tmp_path / "sqlite:").exists()
+    named = live if absolute else Path("live.sqlite3")
+    assert backup.stdout.strip() == f"backed up {named} to {copy}"
+    missing = run_cli(
+        tmp_path,
+        "db",
+        "backup",
+        str(tmp_path / "other.sqlite3"),
+        TWOPASS_DATABASE="sqlite:///gone.sqlite3",
+    )
+    assert missing.returncode == 2 and "no database at gone.sqlite3" in missing.stderr
+    assert not (tmp_path / "other.sqlite3").exists()
 
 
 def test_every_setting_is_documented_in_env_example() -> None:

@@ -22,6 +22,8 @@ from bot.startup_checks import EXIT_CONFIG, EXIT_DATABASE, EXIT_RUNTIME
 from tests.tables import Store
 
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.secret-part.do-not-leak"
+# This checkout, for a subprocess given a PYTHONPATH of its own (not an installed copy).
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def twopass(
@@ -30,7 +32,7 @@ def twopass(
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("TWOPASS_", "DISCORD_"))}
     clean.update(env)
     if pythonpath is not None:
-        clean["PYTHONPATH"] = str(pythonpath)
+        clean["PYTHONPATH"] = os.pathsep.join([str(pythonpath), str(ROOT)])
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         capture_output=True,
@@ -76,8 +78,9 @@ def real_database(tmp_path: Path, name: str = "real.sqlite3") -> Path:
 # --- Discord ---------------------------------------------------------------------------------
 
 
-def test_discord_unreachable_exits_1_with_one_line_and_no_voice_warning(tmp_path: Path) -> None:
-    # Point discord.py's REST base at a port nobody listens on, from outside the product code.
+def unreachable_discord(tmp_path: Path) -> tuple[Path, int]:
+    """A folder for PYTHONPATH that points discord.py's REST base at a port nobody listens on,
+    from outside the product code; and the port."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -89,6 +92,11 @@ def test_discord_unreachable_exits_1_with_one_line_and_no_voice_warning(tmp_path
             discord.http.Route.BASE = "http://127.0.0.1:{port}/api/v10"
         """)
     )
+    return site, port
+
+
+def test_discord_unreachable_exits_1_with_one_line_and_no_voice_warning(tmp_path: Path) -> None:
+    site, port = unreachable_discord(tmp_path)
     result = twopass(
         tmp_path,
         "run",
@@ -98,6 +106,66 @@ def test_discord_unreachable_exits_1_with_one_line_and_no_voice_warning(tmp_path
     )
     fails_with(result, EXIT_RUNTIME, "cannot reach Discord", f"127.0.0.1:{port}")
     assert "PyNaCl" not in result.stderr and "voice will NOT be supported" not in result.stderr
+
+
+# --- secrets in URLs ------------------------------------------------------------------------
+
+SECRET = "s3cr/et#pw"  # a password with characters a URL must percent-encode
+
+
+def test_the_database_named_at_start_shows_no_password(tmp_path: Path, postgres_url: str) -> None:
+    site, _ = unreachable_discord(tmp_path)
+    url = f"{postgres_url}&password=hunter2-s3cret"
+    result = twopass(tmp_path, "run", pythonpath=site, DISCORD_TOKEN=TOKEN, TWOPASS_DATABASE=url)
+    fails_with(result, EXIT_RUNTIME, "cannot reach Discord")
+    assert "&password=*** at schema version" in result.stderr
+    assert "hunter2" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"postgresql://bot:{SECRET}@127.0.0.1:5432/twopass",
+        f"postgresql://bot:{SECRET.replace('/', '?')}@127.0.0.1:5432/twopass",
+        "postgresql://bot@127.0.0.1:5x32/twopass?password=s3cret",
+        "postgresql://bot@127.0.0.1:99999/twopass?password=s3cret",
+        "postgresql://bot@127.0.0.1:5432/twopass?sslmode=sometimes&password=s3cret",
+    ],
+    ids=["slash-in-password", "question-mark-in-password", "port", "port-range", "sslmode"],
+)
+def test_a_postgresql_url_that_cannot_be_read_is_one_line_without_it(
+    tmp_path: Path, url: str
+) -> None:
+    result = run(tmp_path, url)
+    last = fails_with(result, EXIT_CONFIG, "TWOPASS_DATABASE is not a PostgreSQL URL")
+    assert "s3cr" not in result.stdout + result.stderr and "%2F" in last
+
+
+def test_the_database_commands_name_where_an_unreadable_url_was_given(tmp_path: Path) -> None:
+    url = f"postgresql://bot:{SECRET}@127.0.0.1:5432/twopass"
+    upgrade = twopass(tmp_path, "db", "upgrade", TWOPASS_DATABASE=url)
+    fails_with(upgrade, EXIT_CONFIG, "TWOPASS_DATABASE is not a PostgreSQL URL")
+    copy = twopass(tmp_path, "db", "copy", str(real_database(tmp_path)), url)
+    fails_with(copy, EXIT_CONFIG, "DEST is not a PostgreSQL URL")
+    for result in (upgrade, copy):
+        assert "s3cr" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"redis://:{SECRET}@127.0.0.1:6379/0",
+        "redis://:s3cret@127.0.0.1:63x9/0",
+        "redis://:s3cret@127.0.0.1:70000/0",
+        "redis://:s3cret@127.0.0.1:6379/0?socket_timeout=soon",
+    ],
+    ids=["slash-in-password", "port", "port-range", "query"],
+)
+def test_a_redis_url_that_cannot_be_read_is_one_line_without_it(tmp_path: Path, url: str) -> None:
+    result = run(tmp_path, tmp_path / "db.sqlite3", TWOPASS_REDIS_URL=url)
+    last = fails_with(result, EXIT_CONFIG, "redis_url: cannot be read as a Redis URL")
+    assert "s3cr" not in result.stdout + result.stderr and "%2F" in last
+    assert not (tmp_path / "db.sqlite3").exists()  # refused before the database was touched
 
 
 # --- the roadmap, checked before the database ------------------------------------------------

@@ -24,10 +24,10 @@ from importlib import resources
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeAlias
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
+from bot import urls
 from bot.db.interface import Params
 from bot.db.migrations import LATEST, Migration, SchemaTooNew
 
@@ -77,14 +77,9 @@ def available() -> list[Migration]:
     return found
 
 
-def redacted(url: str) -> str:
-    """The URL without its password, for logs and messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+class UnreadableURL(ValueError):
+    """asyncpg cannot read the URL (a port that is no number, a password with an unencoded
+    `/`, an unknown `sslmode`). Its own message may quote the URL, password included."""
 
 
 # --- SQL as the repositories write it, as PostgreSQL reads it ---------------------------------
@@ -194,7 +189,7 @@ class PostgresDatabase:
 
     @property
     def name(self) -> str:
-        return redacted(self.url)
+        return urls.shown(self.url)
 
     @classmethod
     async def open(cls, url: Path | str, *, migrate: bool = True, max_size: int = 10) -> Self:
@@ -202,9 +197,16 @@ class PostgresDatabase:
         # Query parameters other than libpq's own become settings of every connection, so
         # `?search_path=name` puts the bot's tables in a schema of its own.
         settings = {} if "synchronous_commit=" in url else _DURABILITY
-        pool = await asyncpg.create_pool(
-            url, min_size=1, max_size=max_size, server_settings=settings
-        )
+        if urls.split(url) is None:
+            raise UnreadableURL()
+        try:
+            pool = await asyncpg.create_pool(
+                url, min_size=1, max_size=max_size, server_settings=settings
+            )
+        except (ValueError, OverflowError):
+            # asyncpg reads the URL as it connects: a ValueError (its ClientConfigurationError
+            # too) or a port out of range is the URL's fault, not the server's.
+            raise UnreadableURL() from None
         database = cls(pool, url)
         try:
             if migrate:

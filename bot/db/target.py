@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot import urls
 from bot.db.interface import Database
 
 _POSTGRES = ("postgresql://", "postgres://")
@@ -24,9 +25,7 @@ class Target:
 
     def __str__(self) -> str:
         if self.url is not None:
-            from bot.db.postgres import redacted
-
-            return redacted(self.url)
+            return urls.shown(self.url)
         return str(self.path)
 
     async def open(self, *, migrate: bool = True) -> Database:

@@ -125,6 +125,7 @@ def to_json(export: Export) -> bytes:
     body["members"] = [
         {
             "user_id": _id(m.user_id),
+            "display_name": m.name,
             "joined_at": _time(m.joined_at),
             "pace_hours": m.pace_hours,
             "timezone": m.timezone,
@@ -201,17 +202,20 @@ CSV_COLUMNS = (
     "note",
     "link",
     "by",
+    "display_name",
 )
 
 
 def to_csv(export: Export) -> bytes:
     """Every pass held now (record `pass`), every change behind them (record `history`) and
-    every correction of a note or link (record `edit`, with the note after it), one row each;
-    the members' settings and what an edit replaced are in the JSON."""
+    every correction of a note or link (record `edit`, with the note after it), one row each,
+    with the display name kept for the member; the members' settings and what an edit replaced
+    are in the JSON."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     roadmap = export.roadmap
+    names = {m.user_id: _cell(m.name) for m in export.members}
     for p in export.passes:
         by = "" if p.logged_by in (None, p.user_id) else p.logged_by
         writer.writerow(
@@ -229,6 +233,7 @@ def to_csv(export: Export) -> bytes:
                 _cell(p.note),
                 _cell(p.link),
                 by,
+                names.get(p.user_id, ""),
             ]
         )
     for h in export.history:
@@ -247,6 +252,7 @@ def to_csv(export: Export) -> bytes:
                 _cell(h.note),
                 _cell(h.link),
                 h.actor_id,
+                names.get(h.user_id, ""),
             ]
         )
     for e in export.edits:
@@ -265,6 +271,7 @@ def to_csv(export: Export) -> bytes:
                 _cell(e.note),
                 _cell(e.link),
                 e.actor_id,
+                names.get(e.user_id, ""),
             ]
         )
     # A byte-order mark, so spreadsheet programs read the notes' accents and emoji as UTF-8.

@@ -575,15 +575,17 @@ class LearnerRepo:
         self,
         user_id: int,
         guild_id: int | None,
-        then: Callable[[Connection], Awaitable[None]] | None = None,
+        then: Callable[[Connection, Mapping[int, str]], Awaitable[None]] | None = None,
     ) -> Erased:
         """Everything stored about a user in one server (every server when `guild_id` is
-        None), and `then` (the other features' rows that name them), in one transaction. The
-        totals follow from the passes' delete triggers."""
+        None), and `then` (the other features' rows that name them, given the display name
+        kept for them in each server), in one transaction. The totals follow from the passes'
+        delete triggers."""
         async with self.database.transaction() as db:
+            names = await _display_names(db, user_id, guild_id)
             erased = await _erase(db, user_id, guild_id)
             if then is not None:
-                await then(db)
+                await then(db, names)
         return erased
 
     async def erase_server(self, guild_id: int) -> int:
@@ -676,6 +678,18 @@ ERASED_ACTOR = 0
 
 def _scope(guild_id: int | None) -> tuple[str, tuple[int, ...]]:
     return ("", ()) if guild_id is None else (" AND guild_id = ?", (guild_id,))
+
+
+async def _display_names(db: Connection, user_id: int, guild_id: int | None) -> dict[int, str]:
+    """The name kept for a user in each server (migration 0013), where one is."""
+    where, extra = _scope(guild_id)
+    rows = await fetch_all(
+        db,
+        "SELECT guild_id, display_name FROM members"
+        f" WHERE user_id = ?{where} AND display_name IS NOT NULL",
+        (user_id, *extra),
+    )
+    return {int(guild): str(name) for guild, name in rows}
 
 
 async def _erase(db: Connection, user_id: int, guild_id: int | None) -> Erased:

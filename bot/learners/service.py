@@ -7,7 +7,7 @@ No Discord here: the cogs translate interactions into these calls and results in
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
@@ -116,9 +116,13 @@ class MemberProgress:
 
 class MemberData(Protocol):
     """Another feature's rows that name a member (the admin who last ran /setup, a stored post
-    that mentions them): forgotten with the member's own data, in the same transaction."""
+    that mentions them): forgotten with the member's own data, in the same transaction.
+    `names` is the display name kept for them in each server (pictures draw it), read before
+    their membership was erased."""
 
-    async def forget_member(self, db: Connection, user_id: int, guild_id: int | None) -> None: ...
+    async def forget_member(
+        self, db: Connection, user_id: int, guild_id: int | None, names: Mapping[int, str]
+    ) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -548,9 +552,16 @@ class Learners:
     ) -> tuple[Export, list[tuple[str, bytes]]]:
         """What is stored about a member in this server (every member when `user_id` is None),
         and its files within Discord's upload limit (raises ExportTooLarge otherwise)."""
+        data = await self.export_data(guild_id, user_id, now)
+        # A whole server's files can take a while to build and zip: off the event loop.
+        return data, await asyncio.to_thread(export.package, data)
+
+    async def export_data(self, guild_id: int, user_id: int | None, now: datetime) -> Export:
+        """What is stored about a member in this server (every member when `user_id` is None),
+        whatever its size (files on disk have no upload limit)."""
         settings = await self.servers.stored(guild_id)
         members, passes, history, edits = await self.repo.export_rows(guild_id, user_id)
-        data = Export(
+        return Export(
             guild_id,
             user_id,
             now,
@@ -561,8 +572,6 @@ class Learners:
             settings if user_id is None else None,
             edits,
         )
-        # A whole server's files can take a while to build and zip: off the event loop.
-        return data, await asyncio.to_thread(export.package, data)
 
     async def forget(self, guild_id: int, user_id: int, actor: Actor | None = None) -> Erased:
         """Erase everything stored about a member in this server: their membership, passes,
@@ -577,9 +586,9 @@ class Learners:
         return await self._erase(user_id, None)
 
     async def _erase(self, user_id: int, guild_id: int | None) -> Erased:
-        async def others(db: Connection) -> None:
+        async def others(db: Connection, names: Mapping[int, str]) -> None:
             for other in self.others:
-                await other.forget_member(db, user_id, guild_id)
+                await other.forget_member(db, user_id, guild_id, names)
 
         return await self.repo.erase_member(user_id, guild_id, others)
 

@@ -9,6 +9,7 @@ past the top N are counted in one line.
 from __future__ import annotations
 
 import logging
+import re
 
 from PIL import Image, ImageDraw
 
@@ -164,6 +165,9 @@ def _people(image: Image.Image, pen: ImageDraw.ImageDraw, chart: CheckinChart) -
         text.draw(image, PAD, middle, f"and {plural(rest, 'member')} more", SMALL, canvas.MUTED)
 
 
+_HOURS = "Hours: "
+
+
 def alt_text(chart: CheckinChart) -> str:
     """The week in words: the window's totals, each day of the bars, then each shown member's
     hours."""
@@ -181,11 +185,24 @@ def alt_text(chart: CheckinChart) -> str:
     shown = ranked(chart)
     if shown:
         lines.append(
-            "Hours: "
-            + ", ".join(f"{text.clean(m.name)} {canvas.hours(m.hours)}" for m in shown)
-            + "."
+            _HOURS + ", ".join(f"{text.clean(m.name)} {canvas.hours(m.hours)}" for m in shown) + "."
         )
     rest = len(chart.members) - len(shown)
     if rest > 0:
         lines.append(f"And {plural(rest, 'member')} more.")
     return canvas.alt_text(lines)
+
+
+def alt_without(alt: str, name: str, instead: str) -> str:
+    """`alt` (as `alt_text` wrote it, perhaps clipped) with the member drawn as `name` called
+    `instead` in its hours; the same text when it does not name them. Only whole entries of the
+    hours count, not a word of the title or a longer name that holds this one."""
+    start = alt.find(_HOURS)
+    drawn = text.clean(name)
+    if start < 0 or not drawn:
+        return alt
+    start += len(_HOURS)
+    # An entry is `name hours` after the label or a comma, then a comma, the full stop, or
+    # the end of a clipped text.
+    entry = re.compile(rf"(^|, ){re.escape(drawn)}(?= \d+(?:\.\d)? h(?:, |\.|…|$)| ?…|$)")
+    return alt[:start] + entry.sub(lambda found: found[1] + instead, alt[start:])

@@ -55,6 +55,20 @@ class Outgoing:
             data["file"] = {"filename": self.file.filename, "description": self.file.description}
         return json.dumps(data)
 
+    def without_file(self) -> Outgoing:
+        """The message without its file, nor an embed's image that showed it (the text keeps
+        every number in words)."""
+        if self.file is None:
+            return self
+        shown = f"attachment://{self.file.filename}"
+        embeds = tuple(
+            {key: value for key, value in embed.items() if key != "image"}
+            if (embed.get("image") or {}).get("url") == shown
+            else embed
+            for embed in self.embeds
+        )
+        return replace(self, embeds=embeds, file=None)
+
     @classmethod
     def from_json(cls, text: str, file_data: bytes | None = None) -> Outgoing:
         data = json.loads(text)

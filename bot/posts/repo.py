@@ -4,12 +4,13 @@ and retry bookkeeping), `post_parts` (every message of a post, composed when it 
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
 from bot.db import Connection, Database, fetch_all, fetch_one, from_db_time, to_db_time
+from bot.pictures.checkin import alt_without
 from bot.posts.messages import Composed, Outgoing
 
 _POST_COLUMNS = (
@@ -409,11 +410,18 @@ class PostRepo:
                 (to_db_time(now), note.guild_id, note.topic, to_db_time(note.at)),
             )
 
-    async def forget_member(self, db: Connection, user_id: int, guild_id: int | None) -> None:
+    async def forget_member(
+        self, db: Connection, user_id: int, guild_id: int | None, names: Mapping[int, str]
+    ) -> None:
         """Inside the transaction that erases a member: the stored parts of posts (sent or
         not) no longer mention them. A check-in composed before names them; the copy kept here
         says "someone" instead, and so does a part still to be sent. A message already in a
-        channel is the server's and stays as it was."""
+        channel is the server's and stays as it was.
+
+        The check-in's chart draws members by the name kept for them in each server (`names`):
+        its alt text says "someone" instead too. The picture draws the name and cannot be
+        edited: a part already out (or never to go) keeps no copy of it, and one still to be
+        sent goes without it, its numbers still in words."""
         mention = f"<@{user_id}>"
         where, params = ("", ()) if guild_id is None else (" AND guild_id = ?", (guild_id,))
         await db.execute(
@@ -423,6 +431,31 @@ class PostRepo:
             f" WHERE replace(body, ?, '') <> body{where}",
             (mention, ERASED_MENTION, mention, *params),
         )
+        if not names:
+            return
+        pictured = await fetch_all(
+            db,
+            "SELECT guild_id, kind, period_key, part, body, file, state FROM post_parts"
+            f" WHERE file IS NOT NULL{where}",
+            params,
+        )
+        for guild, kind, period_key, part, body, data, state in pictured:
+            name = names.get(guild)
+            message = Outgoing.from_json(body, data)
+            if name is None or message.file is None:
+                continue
+            alt = alt_without(message.file.description, name, ERASED_MENTION)
+            if alt == message.file.description:
+                continue
+            kept = (
+                message.without_file()
+                if state == "pending"
+                else replace(message, file=replace(message.file, description=alt))
+            )
+            await db.execute(
+                f"UPDATE post_parts SET body = ?, file = NULL WHERE {_KEY} AND part = ?",
+                (kept.to_json(), guild, kind, period_key, part),
+            )
 
     async def erase_server(self, guild_id: int) -> None:
         """Every post, stored part and note of a server the bot left long ago."""

@@ -3,7 +3,7 @@ reads. A change reaches the scheduled posts at once through `PostsHooks` (set by
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Protocol
 
@@ -161,9 +161,12 @@ class Servers:
         """A left server's settings, last (the other features' data goes first)."""
         await self.repo.delete(guild_id)
 
-    async def forget_member(self, db: Connection, user_id: int, guild_id: int | None) -> None:
+    async def forget_member(
+        self, db: Connection, user_id: int, guild_id: int | None, names: Mapping[int, str]
+    ) -> None:
         """Part of erasing a member (inside its transaction): the settings no longer name them
-        as who ran /setup last; alerts go to the admin channel, or wait for the next /setup."""
+        as who ran /setup last; alerts go to the admin channel, or wait for the next /setup.
+        (The settings hold no member's name.)"""
         await forget_admin(db, user_id, guild_id)
 
     async def channel_deleted(self, guild_id: int, channel_id: int, now: datetime) -> None:
