@@ -214,6 +214,25 @@ async def test_after_moving_west_a_second_pass_may_follow_and_the_streak_holds(
     assert "Log the first pass" in refused.content
 
 
+async def test_a_second_pass_dated_before_a_first_dated_tomorrow_is_refused_every_time(
+    server: Server,
+) -> None:
+    server.clock.now = NOW.replace(hour=20)  # already Tuesday 3 March in Tokyo
+    await server.slash(server.alice, "join", timezone="Asia/Tokyo")
+    await server.slash(server.alice, "done", video="gpt", pass_="first")  # dated Tuesday
+    await server.slash(server.alice, "join", timezone="UTC")  # still Monday 2 March here
+    # Sunday is before the first pass (Tuesday, which counts as today): asking again changes
+    # nothing.
+    for _ in range(2):
+        refused = await server.slash(
+            server.alice, "done", video="gpt", pass_="second", date="yesterday"
+        )
+        assert refused.ephemeral and "is dated Tue 3 Mar" in refused.content
+        assert "Nothing was logged" in refused.content
+    passes = await server.store.passes_of(server.guild.id, server.alice.id)
+    assert [(p.video_id, p.pass_no) for p in passes] == [("gpt", 1)]
+
+
 async def test_a_pass_logged_today_is_on_the_current_board_whatever_the_members_zone(
     server: Server,
 ) -> None:
