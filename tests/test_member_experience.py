@@ -130,6 +130,19 @@ async def test_a_correction_is_private_and_the_history_names_the_admin(server: S
     assert [(h.action, h.actor_id) for h in history] == [("log", server.admin.id)]
 
 
+async def test_an_admin_refused_a_correction_is_told_whose_pass_it_is(server: Server) -> None:
+    await server.slash(server.alice, "join")
+    await server.slash(server.admin, "done", video="gpt", pass_="first", member=server.alice)
+    refused = await server.slash(
+        server.admin, "done", video="gpt", pass_="second", member=server.alice, date="yesterday"
+    )
+    assert refused.ephemeral and refused.content.startswith(
+        f"<@{server.alice.id}>'s first pass of **Let's build GPT"
+    )
+    assert "is dated Mon 2 Mar" in refused.content and "Nothing was logged" in refused.content
+    assert len(await server.store.passes_of(server.guild.id, server.alice.id)) == 1
+
+
 # --- timezones ---------------------------------------------------------------------------------------
 
 

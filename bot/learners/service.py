@@ -311,7 +311,7 @@ class Learners:
                 raise errors.SecondBeforeFirst(video.title)
             # A first pass dated after today (the member moved west since) counts as today's.
             if study_date < min(first.day, today):
-                raise errors.SecondDatedBeforeFirst(video.title, first.day)
+                raise errors.SecondDatedBeforeFirst(video.title, first.day, subject)
         server_today = timekeeping.local_today(now, settings.timezone)
         result = await self._write(
             guild_id, user_id, video, entry, roadmap, study_date, today, server_today, now
