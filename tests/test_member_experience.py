@@ -76,6 +76,18 @@ async def test_changing_pace_says_the_plan_starts_again(server: Server) -> None:
     assert "starts again" not in text(same) and "Europe/Berlin" in text(same)
 
 
+async def test_join_says_whether_the_check_in_will_mention_you(server: Server) -> None:
+    assert "Check-in reminders: off." in text(await server.slash(server.alice, "join"))
+    on = text(await server.slash(server.alice, "join", reminders=True))
+    assert "Check-in reminders: on." in on
+    await server.slash(server.alice, "leave")
+    # Coming back keeps the choice made before leaving, and says so.
+    back = text(await server.slash(server.alice, "join"))
+    assert "Welcome back" in back and "Check-in reminders: on." in back
+    off = text(await server.slash(server.alice, "join", reminders=False))
+    assert "Check-in reminders: off." in off
+
+
 async def test_help_writes_down_what_is_public_and_what_is_private(server: Server) -> None:
     shown = text(await server.slash(server.alice, "help"))
     assert "`/done` is shared with the channel" in shown and "share:true" in shown

@@ -78,7 +78,8 @@ def joined(result: JoinResult) -> discord.Embed:
     lines = [
         intro,
         f"Pace: **{member.pace_hours:g} hours a week**{changed}. "
-        f"Timezone: {zones.zone_label(member.timezone)}.",
+        f"Timezone: {zones.zone_label(member.timezone)}. "
+        f"Check-in reminders: {'on' if member.reminders else 'off'}.",
         finish,
     ]
     if result.restarted:
