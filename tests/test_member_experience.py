@@ -76,6 +76,16 @@ async def test_changing_pace_says_the_plan_starts_again(server: Server) -> None:
     assert "starts again" not in text(same) and "Europe/Berlin" in text(same)
 
 
+async def test_joining_again_at_the_same_pace_does_not_say_the_plan_changed(
+    server: Server,
+) -> None:
+    await server.slash(server.alice, "join")
+    for options in ({}, {"reminders": True}, {"timezone": "berlin"}):
+        again = text(await server.slash(server.alice, "join", **options))
+        assert "Settings saved" in again and "your plan goes on as it was" in again, options
+        assert "Plan updated" not in again and "plan is updated" not in again, options
+
+
 async def test_join_says_whether_the_check_in_will_mention_you(server: Server) -> None:
     assert "Check-in reminders: off." in text(await server.slash(server.alice, "join"))
     on = text(await server.slash(server.alice, "join", reminders=True))
