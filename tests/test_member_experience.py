@@ -332,6 +332,26 @@ async def test_a_pass_on_a_video_that_left_the_roadmap_can_be_undone(server: Ser
     assert "Removed your first pass of **old-talk**" in undone.content
 
 
+async def test_a_video_that_left_the_roadmap_is_undone_by_its_id_beside_a_longer_one(
+    server: Server,
+) -> None:
+    # `deep-dive` is no longer on the roadmap, `deep-dive-llms` is: the id typed exactly is the
+    # pass the member holds, not the only video whose id starts with it.
+    await server.slash(server.alice, "join")
+    await server.store.db.rows(
+        "INSERT INTO passes (guild_id, user_id, video_id, pass, logged_at, study_date, minutes,"
+        " week) VALUES (?, ?, 'deep-dive', 1, '2026-03-02T10:00:00+00:00', '2026-03-02', 0,"
+        " '2026-03-02')",
+        (server.guild.id, server.alice.id),
+    )
+    undone = await server.slash(server.alice, "undo", video="deep-dive", pass_="first")
+    assert undone.content.startswith("Removed your first pass of **deep-dive**"), undone.content
+    assert await server.store.passes_of(server.guild.id, server.alice.id) == []
+    # Words of a title still find the video on the roadmap.
+    nothing = await server.slash(server.alice, "undo", video="deep dive", pass_="first")
+    assert "no first pass of **Deep Dive into LLMs" in nothing.content
+
+
 async def test_two_last_passes_at_once_celebrate_the_roadmap_exactly_once(server: Server) -> None:
     await server.slash(server.alice, "join")
     study = server.bot.learners
