@@ -76,6 +76,28 @@ async def test_changing_pace_says_the_plan_starts_again(server: Server) -> None:
     assert "starts again" not in text(same) and "Europe/Berlin" in text(same)
 
 
+async def test_joining_again_at_the_same_pace_does_not_say_the_plan_changed(
+    server: Server,
+) -> None:
+    await server.slash(server.alice, "join")
+    for options in ({}, {"reminders": True}, {"timezone": "berlin"}):
+        again = text(await server.slash(server.alice, "join", **options))
+        assert "Settings saved" in again and "your plan goes on as it was" in again, options
+        assert "Plan updated" not in again and "plan is updated" not in again, options
+
+
+async def test_join_says_whether_the_check_in_will_mention_you(server: Server) -> None:
+    assert "Check-in reminders: off." in text(await server.slash(server.alice, "join"))
+    on = text(await server.slash(server.alice, "join", reminders=True))
+    assert "Check-in reminders: on." in on
+    await server.slash(server.alice, "leave")
+    # Coming back keeps the choice made before leaving, and says so.
+    back = text(await server.slash(server.alice, "join"))
+    assert "Welcome back" in back and "Check-in reminders: on." in back
+    off = text(await server.slash(server.alice, "join", reminders=False))
+    assert "Check-in reminders: off." in off
+
+
 async def test_help_writes_down_what_is_public_and_what_is_private(server: Server) -> None:
     shown = text(await server.slash(server.alice, "help"))
     assert "`/done` is shared with the channel" in shown and "share:true" in shown
@@ -128,6 +150,19 @@ async def test_a_correction_is_private_and_the_history_names_the_admin(server: S
     assert server.discord.channel_messages(server.study) == []
     history = await server.store.history_of(server.guild.id, server.alice.id)
     assert [(h.action, h.actor_id) for h in history] == [("log", server.admin.id)]
+
+
+async def test_an_admin_refused_a_correction_is_told_whose_pass_it_is(server: Server) -> None:
+    await server.slash(server.alice, "join")
+    await server.slash(server.admin, "done", video="gpt", pass_="first", member=server.alice)
+    refused = await server.slash(
+        server.admin, "done", video="gpt", pass_="second", member=server.alice, date="yesterday"
+    )
+    assert refused.ephemeral and refused.content.startswith(
+        f"<@{server.alice.id}>'s first pass of **Let's build GPT"
+    )
+    assert "is dated Mon 2 Mar" in refused.content and "Nothing was logged" in refused.content
+    assert len(await server.store.passes_of(server.guild.id, server.alice.id)) == 1
 
 
 # --- timezones ---------------------------------------------------------------------------------------
@@ -214,6 +249,25 @@ async def test_after_moving_west_a_second_pass_may_follow_and_the_streak_holds(
     assert "Log the first pass" in refused.content
 
 
+async def test_a_second_pass_dated_before_a_first_dated_tomorrow_is_refused_every_time(
+    server: Server,
+) -> None:
+    server.clock.now = NOW.replace(hour=20)  # already Tuesday 3 March in Tokyo
+    await server.slash(server.alice, "join", timezone="Asia/Tokyo")
+    await server.slash(server.alice, "done", video="gpt", pass_="first")  # dated Tuesday
+    await server.slash(server.alice, "join", timezone="UTC")  # still Monday 2 March here
+    # Sunday is before the first pass (Tuesday, which counts as today): asking again changes
+    # nothing.
+    for _ in range(2):
+        refused = await server.slash(
+            server.alice, "done", video="gpt", pass_="second", date="yesterday"
+        )
+        assert refused.ephemeral and "is dated Tue 3 Mar" in refused.content
+        assert "Nothing was logged" in refused.content
+    passes = await server.store.passes_of(server.guild.id, server.alice.id)
+    assert [(p.video_id, p.pass_no) for p in passes] == [("gpt", 1)]
+
+
 async def test_a_pass_logged_today_is_on_the_current_board_whatever_the_members_zone(
     server: Server,
 ) -> None:
@@ -276,6 +330,26 @@ async def test_a_pass_on_a_video_that_left_the_roadmap_can_be_undone(server: Ser
     assert "0/38 passes" in text(progress)  # worth nothing, as on every board
     undone = await server.slash(server.alice, "undo", video="old-talk", pass_="first")
     assert "Removed your first pass of **old-talk**" in undone.content
+
+
+async def test_a_video_that_left_the_roadmap_is_undone_by_its_id_beside_a_longer_one(
+    server: Server,
+) -> None:
+    # `deep-dive` is no longer on the roadmap, `deep-dive-llms` is: the id typed exactly is the
+    # pass the member holds, not the only video whose id starts with it.
+    await server.slash(server.alice, "join")
+    await server.store.db.rows(
+        "INSERT INTO passes (guild_id, user_id, video_id, pass, logged_at, study_date, minutes,"
+        " week) VALUES (?, ?, 'deep-dive', 1, '2026-03-02T10:00:00+00:00', '2026-03-02', 0,"
+        " '2026-03-02')",
+        (server.guild.id, server.alice.id),
+    )
+    undone = await server.slash(server.alice, "undo", video="deep-dive", pass_="first")
+    assert undone.content.startswith("Removed your first pass of **deep-dive**"), undone.content
+    assert await server.store.passes_of(server.guild.id, server.alice.id) == []
+    # Words of a title still find the video on the roadmap.
+    nothing = await server.slash(server.alice, "undo", video="deep dive", pass_="first")
+    assert "no first pass of **Deep Dive into LLMs" in nothing.content
 
 
 async def test_two_last_passes_at_once_celebrate_the_roadmap_exactly_once(server: Server) -> None:

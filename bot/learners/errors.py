@@ -63,10 +63,10 @@ class SecondBeforeFirst(UserError):
 
 
 class SecondDatedBeforeFirst(UserError):
-    def __init__(self, title: str, first_on: date) -> None:
+    def __init__(self, title: str, first_on: date, member_id: int | None = None) -> None:
         super().__init__(
-            f"Your first pass of **{title}** is dated {short_date(first_on)}: the second pass "
-            "comes after it, so date it that day or later. Nothing was logged."
+            f"{_whose(member_id)} first pass of **{title}** is dated {short_date(first_on)}: "
+            "the second pass comes after it, so date it that day or later. Nothing was logged."
         )
 
 

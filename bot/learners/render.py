@@ -64,8 +64,10 @@ def joined(result: JoinResult) -> discord.Embed:
         title, intro = "Welcome to the roadmap", "You are in."
     elif result.resumed:
         title, intro = "Welcome back", "Your history is where you left it."
-    else:
+    elif result.restarted:
         title, intro = "Plan updated", "You had already joined; your plan is updated."
+    else:
+        title, intro = "Settings saved", "You had already joined; your plan goes on as it was."
     changed = ""
     if result.before and result.before.pace_hours != member.pace_hours:
         changed = f" (was {result.before.pace_hours:g} h)"
@@ -78,7 +80,8 @@ def joined(result: JoinResult) -> discord.Embed:
     lines = [
         intro,
         f"Pace: **{member.pace_hours:g} hours a week**{changed}. "
-        f"Timezone: {zones.zone_label(member.timezone)}.",
+        f"Timezone: {zones.zone_label(member.timezone)}. "
+        f"Check-in reminders: {'on' if member.reminders else 'off'}.",
         finish,
     ]
     if result.restarted:

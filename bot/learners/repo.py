@@ -150,7 +150,9 @@ _MEMBER_WIDTH = len(MEMBER_COLUMNS.split(","))
 # entry comes from a trigger (migration 0004), and RETURNING hands back the stored row and every
 # other pass the member holds: what it completed is decided from the database, so two last
 # passes logged at once cannot both finish the roadmap. (The other passes, not all: a subquery
-# in RETURNING sees the new row on SQLite but not on PostgreSQL.)
+# in RETURNING sees the new row on SQLite but not on PostgreSQL.) A second pass is never dated
+# before its first, as `Learners.log` checks first: a first pass dated after the member's today
+# (they moved west since) counts as today's, so only a second pass dated today may follow it.
 _LOG_TEMPLATE = f"""
     INSERT INTO passes (guild_id, {_PASS_COLUMNS}, logged_by, minutes, week, spent_minutes)
     SELECT :guild, :user, :video, :pass, :at, :day, :note, :link, :actor, :minutes, :week, :spent
@@ -159,7 +161,7 @@ _LOG_TEMPLATE = f"""
       {{server}}
       AND (:pass = 1 OR EXISTS (SELECT 1 FROM passes
             WHERE guild_id = :guild AND user_id = :user AND video_id = :video AND pass = 1
-              AND (study_date <= :day OR study_date > :today)))
+              AND (study_date <= :day OR :day >= :today)))
     ON CONFLICT DO NOTHING
     RETURNING {_PASS_READ},
         (SELECT group_concat({_HELD_WORD}, ' ') FROM passes

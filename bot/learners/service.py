@@ -311,7 +311,7 @@ class Learners:
                 raise errors.SecondBeforeFirst(video.title)
             # A first pass dated after today (the member moved west since) counts as today's.
             if study_date < min(first.day, today):
-                raise errors.SecondDatedBeforeFirst(video.title, first.day)
+                raise errors.SecondDatedBeforeFirst(video.title, first.day, subject)
         server_today = timekeeping.local_today(now, settings.timezone)
         result = await self._write(
             guild_id, user_id, video, entry, roadmap, study_date, today, server_today, now
@@ -453,16 +453,15 @@ class Learners:
     ) -> str:
         """Remove a pass; returns the title of its video (its id when no longer on the roadmap)."""
         actor_id = _check_actor(actor, user_id)
-        try:
-            video_id, title = _video_ref(resolve(await self.roadmap(guild_id, now), video_query))
-        except errors.UnknownVideo:
+        roadmap = await self.roadmap(guild_id, now)
+        gone = None
+        if roadmap.video(video_query.strip().lower()) is None:
             # A pass on a video that has since left the roadmap (or is not on the server's
-            # roadmap any more) can still be undone by its id.
-            held = await self.done_passes(guild_id, user_id)
-            found = resolve_held(video_query, {key[0] for key in held})
-            if found is None:
-                raise
-            video_id, title = found, found
+            # roadmap any more) can still be undone by its id, also when that id begins the id
+            # of a video still on it (`deep-dive` beside `deep-dive-llms`).
+            held = {key[0] for key in await self.done_passes(guild_id, user_id)}
+            gone = resolve_held(video_query, {v for v in held if roadmap.video(v) is None})
+        video_id, title = (gone, gone) if gone else _video_ref(resolve(roadmap, video_query))
         outcome, _ = await self.repo.undo_pass(
             guild_id, user_id, video_id, int(which), now=now, actor_id=actor_id
         )
