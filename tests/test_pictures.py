@@ -22,8 +22,10 @@ from bot.pictures import (
     MemberHours,
     MemberRow,
     PassState,
+    PhaseState,
     Picture,
     VideoColumn,
+    VideoState,
     canvas,
     checkin,
     cohort,
@@ -112,6 +114,42 @@ def test_progress_calendar_marks_the_days_studied_in_the_last_12_weeks() -> None
     assert progress.first_day(card.today) == date(2025, 12, 15)
     assert progress.day_box(card, card.today + timedelta(days=1)) is None
     assert progress.day_box(card, date(2025, 12, 14)) is None
+
+
+def test_a_phase_of_many_videos_wraps_its_tiles_and_every_label_fits() -> None:
+    # An operator's roadmap with 30 lectures in one phase: in a single row the tiles would be
+    # too narrow for their numbers (and under 24 videos too narrow for the pips).
+    base = examples.progress_example()
+    videos = tuple(
+        VideoState(
+            str(n),
+            PassState.SECOND if n <= 12 else PassState.FIRST if n <= 20 else PassState.NONE,
+        )
+        for n in range(1, 31)
+    )
+    card = replace(base, phases=(PhaseState("Lectures", videos, 20.0, 60.0), *base.phases[1:]))
+    picture = render_progress_card(card)
+    image = image_of(picture)
+    assert image.size == (800, progress.height(card))
+    boxes = [progress.tile_box(card, 0, n) for n in range(len(videos))]
+    for box, video in zip(boxes, videos, strict=True):
+        left, _, right, _ = box
+        assert left >= canvas.PAD and right <= canvas.WIDTH - canvas.PAD
+        # The number fits whole: no "…" in place of a video's number.
+        assert text.width(video.label, canvas.SMALL, bold=True) <= right - left - 8
+        assert colour_at(image, box) == canvas.STATE[video.state], video.label
+    for index, one in enumerate(boxes):
+        for other in boxes[index + 1 :]:
+            apart = one[2] < other[0] or other[2] < one[0]
+            assert apart or one[3] < other[1] or other[3] < one[1], (one, other)
+    # The next phase and the calendar start below the last row, each where the card draws it.
+    nxt = progress.tile_box(card, 1, 0)
+    assert max(box[3] for box in boxes) < nxt[1]
+    assert colour_at(image, nxt) == canvas.STATE[card.phases[1].videos[0].state]
+    studied = progress.day_box(card, card.today)
+    assert studied is not None and studied[1] > progress.tile_box(card, 2, 0)[3]
+    assert colour_at(image, studied) == canvas.STUDIED
+    assert "Lectures: 20 h of 60 h; second pass 1, 2" in picture.alt
 
 
 def test_cohort_map_cells_show_each_members_pass() -> None:
