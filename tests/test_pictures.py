@@ -4,6 +4,7 @@ reference PNGs (regenerate with `python -m bot.pictures.examples --refs` after a
 from __future__ import annotations
 
 import io
+import itertools
 import subprocess
 import sys
 import threading
@@ -186,6 +187,76 @@ def test_a_full_page_of_25_members_and_an_empty_one_render() -> None:
     assert full.height == cohort.height(replace(page, rows=rows)) <= 1000
     empty = render_cohort_map(replace(page, rows=()))
     assert "0 members" in empty.alt
+
+
+@pytest.mark.parametrize("count", [30, 150])
+def test_a_roadmap_of_many_videos_keeps_cells_and_labels_apart(count: int) -> None:
+    # An operator's roadmap of 30 videos made the column labels run together ("101112..."),
+    # and one of 150 left the cells no width at all.
+    columns = tuple(VideoColumn(str(n), 3 * (n - 1) // count) for n in range(1, count + 1))
+    states = tuple(
+        tuple(PassState((row + column) % 3) for column in range(count)) for row in range(3)
+    )
+    rows = tuple(MemberRow(f"Member {row}", states[row]) for row in range(3))
+    page = CohortMap("The cohort", columns, rows)
+    image = image_of(render_cohort_map(page))
+    cells = [cohort.cell_box(page, 0, column) for column in range(count)]
+    assert cells[0][0] > canvas.PAD + cohort.NAME_WIDTH
+    assert cells[-1][2] <= canvas.WIDTH - canvas.PAD
+    assert all(one[2] < other[0] for one, other in itertools.pairwise(cells))
+    for row in range(3):
+        for column in (0, count // 2, count - 1):
+            left, top, right, bottom = cohort.cell_box(page, row, column)
+            middle = ((left + right) // 2, (top + bottom) // 2)
+            assert image.getpixel(middle) == canvas.STATE[states[row][column]], (row, column)
+    # The header holds whole labels only: each one drawn reads as it does alone, and nothing
+    # else is there.
+    band = (
+        cohort.column_left(page, 0) - 16,
+        cohort.HEADER_TOP,
+        canvas.WIDTH - 2,
+        cohort.HEADER_TOP + 28,
+    )
+    whole = []
+    for column, video in enumerate(columns):
+        left, _, right, _ = cohort.cell_box(page, 0, column)
+        alone = canvas.card(image.height)
+        half = (
+            text.draw(
+                alone,
+                (left + right) / 2,
+                cohort.HEADER_TOP + 14,
+                video.label,
+                canvas.SMALL,
+                canvas.MUTED,
+                align="center",
+            )
+            / 2
+        )
+        box = (
+            int((left + right) / 2 - half) - 1,
+            band[1],
+            int((left + right) / 2 + half) + 2,
+            band[3],
+        )
+        if image.crop(box).tobytes() == alone.crop(box).tobytes():
+            whole.append(column)
+    assert len(whole) >= count // 20
+    expected = canvas.card(image.height)
+    for column in whole:
+        left, _, right, _ = cohort.cell_box(page, 0, column)
+        text.draw(
+            expected,
+            (left + right) / 2,
+            cohort.HEADER_TOP + 14,
+            columns[column].label,
+            canvas.SMALL,
+            canvas.MUTED,
+            align="center",
+        )
+    assert image.crop(band).tobytes() == expected.crop(band).tobytes()
+    # The video of the day's number is always among them.
+    assert count // 2 in cohort.labelled(replace(page, video_of_the_day=count // 2))
 
 
 def test_cohort_map_rejects_rows_that_do_not_match_the_columns() -> None:
