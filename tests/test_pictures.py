@@ -384,6 +384,17 @@ def test_alt_texts_carry_the_essential_numbers() -> None:
     assert "Ana María 6.5 h" in chart.alt
 
 
+def test_hours_in_a_picture_read_as_in_the_words_beside_it() -> None:
+    # The text gives hours to one decimal ("10.7 h", "**34.5 h** of study"); a picture that
+    # rounds them to the hour ("11 h", "34 h") seems to disagree with it.
+    card = render_progress_card(examples.progress_example())
+    assert "Build intuition (3Blue1Brown): 10.7 h of 10.7 h" in card.alt
+    assert "of 50.9 h" in card.alt
+    chart = render_checkin_chart(examples.checkin_example())
+    assert "34.5 h by 12 members" in chart.alt
+    assert canvas.hours(12.0) == "12 h" and canvas.hours(0.25) == "0.2 h"
+
+
 def test_alt_text_stays_within_discords_limit() -> None:
     page = examples.cohort_example()
     rows = tuple(
