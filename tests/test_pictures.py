@@ -353,6 +353,23 @@ def test_scripts_go_to_the_right_font_and_unknown_ones_to_a_visible_placeholder(
     assert text.has_glyph(text.Face.CJK, "漢")
 
 
+@pytest.mark.parametrize(
+    ("styled", "plain"),
+    [("𝓐𝓵𝓲𝓬𝓮", "Alice"), ("𝕵𝖔𝖍𝖓 𝕯𝖔𝖊", "John Doe"), ("ⓜⓐⓡⓘⓐ", "maria"), ("𝘻𝘰𝘦 ﬁsh", "zoe fish")],
+)
+def test_a_name_in_styled_letters_is_drawn_as_its_letters_not_question_marks(
+    styled: str, plain: str
+) -> None:
+    # Discord names often use Unicode's styled letters (mathematical, circled). No bundled font
+    # has them, but each is a plain letter in another dress: draw that, not "?????".
+    assert "".join(r.text for r in text.runs(styled)) == plain
+    chart = replace(examples.checkin_example(), members=(MemberHours(styled, 2.0),))
+    drawn = image_of(render_checkin_chart(chart))
+    expected = image_of(render_checkin_chart(replace(chart, members=(MemberHours(plain, 2.0),))))
+    assert ImageChops.difference(drawn, expected).getbbox() is None
+    assert styled in render_checkin_chart(chart).alt  # the alt text keeps the name as given
+
+
 def test_fonts_come_from_the_package_not_the_machine() -> None:
     for face in text.FALLBACK:
         path = Path(str(text.font(face, 24).path))
