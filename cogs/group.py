@@ -21,7 +21,27 @@ PERIODS = {"this week": Period.WEEK, "all time": Period.ALL_TIME}
 PAGER_TIMEOUT = 300.0  # seconds a board's buttons work; then they are shown disabled
 
 
-class OwnedPager(Buttons):
+def _disable(view: discord.ui.View) -> None:
+    # Buttons that still look live but fail when clicked are worse than none.
+    for item in view.children:
+        if isinstance(item, discord.ui.Button):
+            item.disabled = True
+
+
+class PagerButtons(Buttons):
+    """What the pagers' buttons share: an error is answered as a command's is."""
+
+    async def on_error(
+        self,
+        interaction: discord.Interaction[discord.Client],
+        error: Exception,
+        item: discord.ui.Item[Any],
+    ) -> None:
+        # The same policy as commands: a sentence for the member, never "This interaction failed".
+        await handle_error(interaction, error)
+
+
+class OwnedPager(PagerButtons):
     """Previous/next buttons that only the member who asked can turn; shown disabled once they
     time out."""
 
@@ -39,23 +59,11 @@ class OwnedPager(Buttons):
             self.message = interaction.channel.get_partial_message(message_id)  # type: ignore[union-attr]
 
     async def on_timeout(self) -> None:
-        # Buttons that still look live but fail when clicked are worse than none.
-        for item in self.children:
-            if isinstance(item, discord.ui.Button):
-                item.disabled = True
+        _disable(self)
         if self.message is not None:
             # The message may be gone meanwhile: then there is nothing to disable.
             with contextlib.suppress(discord.HTTPException):
                 await self.message.edit(view=self)
-
-    async def on_error(
-        self,
-        interaction: discord.Interaction[discord.Client],
-        error: Exception,
-        item: discord.ui.Item[Any],
-    ) -> None:
-        # The same policy as commands: a sentence for the member, never "This interaction failed".
-        await handle_error(interaction, error)
 
     async def interaction_check(self, interaction: discord.Interaction[discord.Client]) -> bool:
         if not await super().interaction_check(interaction):
@@ -167,9 +175,62 @@ class CohortPager(OwnedPager):
         await self._turn(interaction, +1)
 
 
+class ExpiredPager(PagerButtons):
+    """The pagers' buttons on a message whose pager this process does not hold: one sent
+    before the bot restarted (its pages were in the old process), or one whose timeout could
+    not disable them. Registered once with their custom ids, so a click there is answered (the
+    buttons shown disabled, and a sentence) instead of failing with "This interaction failed";
+    a live pager's buttons are found first, by their message."""
+
+    def __init__(self) -> None:
+        super().__init__(timeout=None)
+
+    async def _expired(
+        self, interaction: discord.Interaction[discord.Client], command: str
+    ) -> None:
+        await interaction.response.send_message(
+            f"These buttons have expired; run `/{command}` again.", ephemeral=True
+        )
+        if interaction.message is None:
+            return
+        shown = discord.ui.View.from_message(interaction.message)
+        _disable(shown)
+        shown.stop()  # only shown: nothing listens to it
+        # The message may be gone meanwhile: then there is nothing to disable.
+        with contextlib.suppress(discord.HTTPException):
+            await interaction.message.edit(view=shown)
+
+    @discord.ui.button(label="Previous", custom_id="board:previous")
+    async def board_previous(
+        self, interaction: discord.Interaction[discord.Client], _: discord.ui.Button[ExpiredPager]
+    ) -> None:
+        await self._expired(interaction, BoardPager.command)
+
+    @discord.ui.button(label="Next", custom_id="board:next")
+    async def board_next(
+        self, interaction: discord.Interaction[discord.Client], _: discord.ui.Button[ExpiredPager]
+    ) -> None:
+        await self._expired(interaction, BoardPager.command)
+
+    @discord.ui.button(label="Previous", custom_id="cohort:previous")
+    async def cohort_previous(
+        self, interaction: discord.Interaction[discord.Client], _: discord.ui.Button[ExpiredPager]
+    ) -> None:
+        await self._expired(interaction, CohortPager.command)
+
+    @discord.ui.button(label="Next", custom_id="cohort:next")
+    async def cohort_next(
+        self, interaction: discord.Interaction[discord.Client], _: discord.ui.Button[ExpiredPager]
+    ) -> None:
+        await self._expired(interaction, CohortPager.command)
+
+
 class GroupCog(commands.Cog):
     def __init__(self, bot: TwopassBot) -> None:
         self.bot = bot
+
+    async def cog_load(self) -> None:
+        self.bot.add_view(ExpiredPager())
 
     @app_commands.command(description="Members ranked by estimated study hours")
     @app_commands.guild_only()

@@ -305,6 +305,37 @@ async def test_leaderboard_pages_with_buttons(
     )
 
 
+async def test_pager_buttons_from_before_a_restart_answer_and_turn_off(tmp_path: Path) -> None:
+    async with LocalDiscord() as local, await Store.open(tmp_path / "bot.sqlite3") as store:
+        guild = local.add_guild("Study Hall")
+        study = guild.add_text_channel("study")
+        bob = guild.add_member("bob")
+        clock = SteppedClock(NOW)
+        first = make_bot(store, clock)
+        async with local.running(first):
+            # 26 members: a leaderboard of three pages, a cohort map of two.
+            for n in range(26):
+                await first.learners.join(guild.id, 900_000 + n, NOW, name=f"member{n}")
+                await first.learners.log(guild.id, 900_000 + n, "neural-network", Pass.FIRST, NOW)
+            board = await local.slash(bob, "leaderboard", channel=study, period="all time")
+            cohort = await local.slash(bob, "cohort", channel=study)
+        # The bot restarted within the buttons' five minutes: they still look live, but the
+        # pages they turned were in the old process.
+        assert "Page 1 of 3" in text(board)
+        for reply in (board, cohort):
+            assert [b["label"] for b in reply.buttons] == ["Previous", "Next"]
+            assert not reply.buttons[1].get("disabled")
+        async with local.running(make_bot(store, clock)):
+            for reply, command in ((board, "leaderboard"), (cohort, "cohort")):
+                note = await local.click(bob, reply, label="Next")
+                assert note.ephemeral and f"expired; run `/{command}` again" in note.content
+                await local.wait_until(
+                    lambda shown=reply: all(b.get("disabled") for b in shown.buttons),
+                    what=f"/{command}'s buttons disabled",
+                )
+        assert "Page 1 of 3" in text(board)  # the board stays as it was shown
+
+
 async def test_cohort_and_roadmap(server: Server) -> None:
     await server.slash(server.alice, "join")
     await server.slash(server.bob, "join")

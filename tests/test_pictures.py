@@ -4,6 +4,7 @@ reference PNGs (regenerate with `python -m bot.pictures.examples --refs` after a
 from __future__ import annotations
 
 import io
+import itertools
 import subprocess
 import sys
 import threading
@@ -22,8 +23,10 @@ from bot.pictures import (
     MemberHours,
     MemberRow,
     PassState,
+    PhaseState,
     Picture,
     VideoColumn,
+    VideoState,
     canvas,
     checkin,
     cohort,
@@ -114,6 +117,42 @@ def test_progress_calendar_marks_the_days_studied_in_the_last_12_weeks() -> None
     assert progress.day_box(card, date(2025, 12, 14)) is None
 
 
+def test_a_phase_of_many_videos_wraps_its_tiles_and_every_label_fits() -> None:
+    # An operator's roadmap with 30 lectures in one phase: in a single row the tiles would be
+    # too narrow for their numbers (and under 24 videos too narrow for the pips).
+    base = examples.progress_example()
+    videos = tuple(
+        VideoState(
+            str(n),
+            PassState.SECOND if n <= 12 else PassState.FIRST if n <= 20 else PassState.NONE,
+        )
+        for n in range(1, 31)
+    )
+    card = replace(base, phases=(PhaseState("Lectures", videos, 20.0, 60.0), *base.phases[1:]))
+    picture = render_progress_card(card)
+    image = image_of(picture)
+    assert image.size == (800, progress.height(card))
+    boxes = [progress.tile_box(card, 0, n) for n in range(len(videos))]
+    for box, video in zip(boxes, videos, strict=True):
+        left, _, right, _ = box
+        assert left >= canvas.PAD and right <= canvas.WIDTH - canvas.PAD
+        # The number fits whole: no "…" in place of a video's number.
+        assert text.width(video.label, canvas.SMALL, bold=True) <= right - left - 8
+        assert colour_at(image, box) == canvas.STATE[video.state], video.label
+    for index, one in enumerate(boxes):
+        for other in boxes[index + 1 :]:
+            apart = one[2] < other[0] or other[2] < one[0]
+            assert apart or one[3] < other[1] or other[3] < one[1], (one, other)
+    # The next phase and the calendar start below the last row, each where the card draws it.
+    nxt = progress.tile_box(card, 1, 0)
+    assert max(box[3] for box in boxes) < nxt[1]
+    assert colour_at(image, nxt) == canvas.STATE[card.phases[1].videos[0].state]
+    studied = progress.day_box(card, card.today)
+    assert studied is not None and studied[1] > progress.tile_box(card, 2, 0)[3]
+    assert colour_at(image, studied) == canvas.STUDIED
+    assert "Lectures: 20 h of 60 h; second pass 1, 2" in picture.alt
+
+
 def test_cohort_map_cells_show_each_members_pass() -> None:
     page = examples.cohort_example()
     image = image_of(render_cohort_map(page))
@@ -148,6 +187,76 @@ def test_a_full_page_of_25_members_and_an_empty_one_render() -> None:
     assert full.height == cohort.height(replace(page, rows=rows)) <= 1000
     empty = render_cohort_map(replace(page, rows=()))
     assert "0 members" in empty.alt
+
+
+@pytest.mark.parametrize("count", [30, 150])
+def test_a_roadmap_of_many_videos_keeps_cells_and_labels_apart(count: int) -> None:
+    # An operator's roadmap of 30 videos made the column labels run together ("101112..."),
+    # and one of 150 left the cells no width at all.
+    columns = tuple(VideoColumn(str(n), 3 * (n - 1) // count) for n in range(1, count + 1))
+    states = tuple(
+        tuple(PassState((row + column) % 3) for column in range(count)) for row in range(3)
+    )
+    rows = tuple(MemberRow(f"Member {row}", states[row]) for row in range(3))
+    page = CohortMap("The cohort", columns, rows)
+    image = image_of(render_cohort_map(page))
+    cells = [cohort.cell_box(page, 0, column) for column in range(count)]
+    assert cells[0][0] > canvas.PAD + cohort.NAME_WIDTH
+    assert cells[-1][2] <= canvas.WIDTH - canvas.PAD
+    assert all(one[2] < other[0] for one, other in itertools.pairwise(cells))
+    for row in range(3):
+        for column in (0, count // 2, count - 1):
+            left, top, right, bottom = cohort.cell_box(page, row, column)
+            middle = ((left + right) // 2, (top + bottom) // 2)
+            assert image.getpixel(middle) == canvas.STATE[states[row][column]], (row, column)
+    # The header holds whole labels only: each one drawn reads as it does alone, and nothing
+    # else is there.
+    band = (
+        cohort.column_left(page, 0) - 16,
+        cohort.HEADER_TOP,
+        canvas.WIDTH - 2,
+        cohort.HEADER_TOP + 28,
+    )
+    whole = []
+    for column, video in enumerate(columns):
+        left, _, right, _ = cohort.cell_box(page, 0, column)
+        alone = canvas.card(image.height)
+        half = (
+            text.draw(
+                alone,
+                (left + right) / 2,
+                cohort.HEADER_TOP + 14,
+                video.label,
+                canvas.SMALL,
+                canvas.MUTED,
+                align="center",
+            )
+            / 2
+        )
+        box = (
+            int((left + right) / 2 - half) - 1,
+            band[1],
+            int((left + right) / 2 + half) + 2,
+            band[3],
+        )
+        if image.crop(box).tobytes() == alone.crop(box).tobytes():
+            whole.append(column)
+    assert len(whole) >= count // 20
+    expected = canvas.card(image.height)
+    for column in whole:
+        left, _, right, _ = cohort.cell_box(page, 0, column)
+        text.draw(
+            expected,
+            (left + right) / 2,
+            cohort.HEADER_TOP + 14,
+            columns[column].label,
+            canvas.SMALL,
+            canvas.MUTED,
+            align="center",
+        )
+    assert image.crop(band).tobytes() == expected.crop(band).tobytes()
+    # The video of the day's number is always among them.
+    assert count // 2 in cohort.labelled(replace(page, video_of_the_day=count // 2))
 
 
 def test_cohort_map_rejects_rows_that_do_not_match_the_columns() -> None:
@@ -244,6 +353,23 @@ def test_scripts_go_to_the_right_font_and_unknown_ones_to_a_visible_placeholder(
     assert text.has_glyph(text.Face.CJK, "漢")
 
 
+@pytest.mark.parametrize(
+    ("styled", "plain"),
+    [("𝓐𝓵𝓲𝓬𝓮", "Alice"), ("𝕵𝖔𝖍𝖓 𝕯𝖔𝖊", "John Doe"), ("ⓜⓐⓡⓘⓐ", "maria"), ("𝘻𝘰𝘦 ﬁsh", "zoe fish")],
+)
+def test_a_name_in_styled_letters_is_drawn_as_its_letters_not_question_marks(
+    styled: str, plain: str
+) -> None:
+    # Discord names often use Unicode's styled letters (mathematical, circled). No bundled font
+    # has them, but each is a plain letter in another dress: draw that, not "?????".
+    assert "".join(r.text for r in text.runs(styled)) == plain
+    chart = replace(examples.checkin_example(), members=(MemberHours(styled, 2.0),))
+    drawn = image_of(render_checkin_chart(chart))
+    expected = image_of(render_checkin_chart(replace(chart, members=(MemberHours(plain, 2.0),))))
+    assert ImageChops.difference(drawn, expected).getbbox() is None
+    assert styled in render_checkin_chart(chart).alt  # the alt text keeps the name as given
+
+
 def test_fonts_come_from_the_package_not_the_machine() -> None:
     for face in text.FALLBACK:
         path = Path(str(text.font(face, 24).path))
@@ -273,6 +399,17 @@ def test_alt_texts_carry_the_essential_numbers() -> None:
     chart = render_checkin_chart(examples.checkin_example())
     assert "30 passes (17 first, 13 second)" in chart.alt
     assert "Ana María 6.5 h" in chart.alt
+
+
+def test_hours_in_a_picture_read_as_in_the_words_beside_it() -> None:
+    # The text gives hours to one decimal ("10.7 h", "**34.5 h** of study"); a picture that
+    # rounds them to the hour ("11 h", "34 h") seems to disagree with it.
+    card = render_progress_card(examples.progress_example())
+    assert "Build intuition (3Blue1Brown): 10.7 h of 10.7 h" in card.alt
+    assert "of 50.9 h" in card.alt
+    chart = render_checkin_chart(examples.checkin_example())
+    assert "34.5 h by 12 members" in chart.alt
+    assert canvas.hours(12.0) == "12 h" and canvas.hours(0.25) == "0.2 h"
 
 
 def test_alt_text_stays_within_discords_limit() -> None:

@@ -5,6 +5,7 @@ the embed too."""
 from __future__ import annotations
 
 import io
+import re
 import sys
 
 import discord
@@ -85,6 +86,30 @@ async def test_progress_of_someone_not_joined_is_a_private_sentence_and_no_pictu
     assert reply.ephemeral and not reply.deferred
     assert reply.message is not None and not reply.message.attachments
     assert "/join" in reply.content
+
+
+HOURS = re.compile(r"(\d+(?:\.\d+)?) h of (?:about )?(\d+(?:\.\d+)?) h")
+
+
+async def test_the_progress_card_gives_the_hours_the_embed_beside_it_gives(
+    server: Server,
+) -> None:
+    await server.slash(server.alice, "join")
+    for video in ("neural-network", "gradient-descent", "micrograd"):
+        await server.slash(server.alice, "done", video=video, pass_="first")
+    await server.slash(server.alice, "done", video="neural-network", pass_="second")
+    reply = await server.slash(server.alice, "progress")
+    alt = attached(server.discord, reply.message, "progress.png")[0]["description"]
+    embed = reply.embeds[0]
+    for field in embed["fields"][:3]:  # one per phase: "`bar` 3/18 passes, 1.4 h of 10.7 h"
+        words = HOURS.search(field["value"])
+        pictured = HOURS.search(alt[alt.index(field["name"] + ": ") :])
+        assert words is not None and pictured is not None, (field, alt)
+        assert float(pictured[1]) == float(words[1]), (field["value"], alt)
+        assert float(pictured[2]) == float(words[2]), (field["value"], alt)
+    # The whole roadmap: 77.4 h of study, in words and in the picture.
+    overall = HOURS.search(embed["description"])
+    assert overall is not None and f"{float(overall[2]):g} h estimated" in alt
 
 
 NAMES = ("山田太郎", "Дмитрий", "Zoë 🚀", "김민준", "François")

@@ -79,6 +79,7 @@ def alt_text(lines: list[str]) -> str:
 
 
 def hours(value: float) -> str:
-    """Hours as people say them: '3.5 h', '12 h'."""
-    rounded = round(value, 1)
-    return f"{rounded:g} h" if rounded < 10 else f"{round(value):d} h"
+    """Hours to one decimal, as the words beside every picture give them: '3.5 h', '10.7 h',
+    '12 h' (no trailing '.0'). Never rounded to the hour: a card saying '11 h' under a text
+    saying '10.7 h' reads as two different numbers."""
+    return f"{value:.1f}".removesuffix(".0") + " h"

@@ -3,11 +3,14 @@
 800 px wide; 28 px a row, so a page of 25 members is ~920 px tall. Each cell is the member's
 state for that video (not yet / first pass / second pass); the cohort's video of the day is
 framed; members who moved this week are highlighted with a dot and a bold name. The caller
-pages: it passes one page of rows and "page i of n".
+pages: it passes one page of rows and "page i of n". On a roadmap of many videos the cells
+narrow and the columns are numbered every 2nd, 5th, 10th... video (the video of the day's
+always), so the numbers never run together.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections import Counter
 
@@ -28,25 +31,80 @@ ROWS_TOP = 142
 ROW_PITCH = 28
 PHASE_GAP = 8
 MAX_PITCH = 40
+CELL_GAP = 3  # px between two cells
+GRID_LEFT = PAD + NAME_WIDTH + 8
+GRID_WIDTH = WIDTH - PAD - GRID_LEFT
+LABEL_GAP = 2  # px at least between the labels of neighbouring columns
+SPACED_GAP = 8  # px at least between labels that skip columns, so they read apart
+
+
+def _phase_gap(cohort: CohortMap) -> int:
+    """The gap between phases: PHASE_GAP, narrower when so many phases would crowd the cells."""
+    gaps = len({c.phase for c in cohort.columns}) - 1
+    return min(PHASE_GAP, GRID_WIDTH // 4 // gaps) if gaps > 0 else 0
 
 
 def _pitch(cohort: CohortMap) -> int:
-    gaps = PHASE_GAP * len({c.phase for c in cohort.columns}) - PHASE_GAP
-    available = WIDTH - PAD - (PAD + NAME_WIDTH + 8) - max(0, gaps)
-    return min(MAX_PITCH, available // max(1, len(cohort.columns)))
+    gaps = _phase_gap(cohort) * max(0, len({c.phase for c in cohort.columns}) - 1)
+    return max(1, min(MAX_PITCH, (GRID_WIDTH - gaps) // max(1, len(cohort.columns))))
+
+
+def _cell_gap(cohort: CohortMap) -> int:
+    """The pixels between two cells: fewer on a roadmap of so many videos that cells are thin."""
+    pitch = _pitch(cohort)
+    return CELL_GAP if pitch >= 4 * CELL_GAP else 1 if pitch >= 2 else 0
 
 
 def column_left(cohort: CohortMap, column: int) -> int:
     """The left edge of `column`'s cells (a gap separates phases)."""
     phases_before = len({c.phase for c in cohort.columns[: column + 1]}) - 1
-    return PAD + NAME_WIDTH + 8 + column * _pitch(cohort) + phases_before * PHASE_GAP
+    return GRID_LEFT + column * _pitch(cohort) + phases_before * _phase_gap(cohort)
 
 
 def cell_box(cohort: CohortMap, row: int, column: int) -> Box:
     """Where the cell of `row` (0-based on this page) and `column` is drawn."""
     left = column_left(cohort, column)
     top = ROWS_TOP + row * ROW_PITCH
-    return (left, top, left + _pitch(cohort) - 4, top + ROW_PITCH - 4)
+    # Both edges are drawn (Pillow's boxes include them): the cell is pitch - gap px wide.
+    return (left, top, left + _pitch(cohort) - 1 - _cell_gap(cohort), top + ROW_PITCH - 4)
+
+
+def labelled(cohort: CohortMap) -> list[int]:
+    """The columns whose label is drawn over them. Every one when they fit side by side (the
+    bundled roadmap); otherwise every 2nd, 5th, 10th, 20th... (the first as well when it has
+    room), the fewest skipped that leave a clear space between them; and the video of the
+    day's always, in place of any it would touch."""
+    spans = []
+    for column, video in enumerate(cohort.columns):
+        left, _, right, _ = cell_box(cohort, 0, column)
+        half = text.width(video.label, SMALL, bold=column == cohort.video_of_the_day) / 2
+        spans.append(((left + right) / 2 - half, (left + right) / 2 + half))
+
+    def apart(columns: list[int], gap: float) -> bool:
+        pairs = itertools.pairwise(columns)
+        return all(spans[a][1] + gap <= spans[b][0] for a, b in pairs) and all(
+            spans[c][1] <= WIDTH - PAD / 2 for c in columns
+        )
+
+    count = len(spans)
+    kept = list(range(count))
+    if not apart(kept, LABEL_GAP):
+        for step in (2, 5, 10, 20, 50, 100, 200, 500, 1000):
+            kept = list(range(step - 1, count, step))
+            if kept and spans[0][1] + SPACED_GAP <= spans[kept[0]][0]:
+                kept.insert(0, 0)
+            if apart(kept, SPACED_GAP):
+                break
+        else:
+            kept = [0] if count else []
+    today = cohort.video_of_the_day
+    if today is not None and today not in kept:
+        low, high = spans[today]
+        kept = [
+            c for c in kept if spans[c][1] + SPACED_GAP <= low or high + SPACED_GAP <= spans[c][0]
+        ]
+        kept = sorted([*kept, today])
+    return kept
 
 
 def height(cohort: CohortMap) -> int:
@@ -101,16 +159,15 @@ def _header(image: Image.Image, pen: ImageDraw.ImageDraw, cohort: CohortMap) -> 
     moved = sum(1 for r in cohort.rows if r.moved_this_week)
     summary = f"{plural(len(cohort.rows), 'member')} on this page · {moved} moved this week"
     text.draw(image, PAD, PAD + 58, summary, SMALL, canvas.MUTED)
-    pitch = _pitch(cohort)
     today = cohort.video_of_the_day
-    for column, video in enumerate(cohort.columns):
-        centre = column_left(cohort, column) + (pitch - 4) / 2
+    for column in labelled(cohort):
+        left, _, right, _ = cell_box(cohort, 0, column)
         is_today = column == today
         text.draw(
             image,
-            centre,
+            (left + right) / 2,
             HEADER_TOP + 14,
-            video.label,
+            cohort.columns[column].label,
             SMALL,
             canvas.ACCENT if is_today else canvas.MUTED,
             bold=is_today,
@@ -123,13 +180,14 @@ def _frame_video_of_the_day(pen: ImageDraw.ImageDraw, cohort: CohortMap) -> None
     today = cohort.video_of_the_day
     if today is None:
         return
-    left = column_left(cohort, today)
+    left, _, right, _ = cell_box(cohort, 0, today)
+    gap = _cell_gap(cohort)  # the frame keeps to the gaps, off the neighbouring cells
     bottom = ROWS_TOP + max(1, len(cohort.rows)) * ROW_PITCH
     pen.rounded_rectangle(
-        (left - 3, HEADER_TOP - 4, left + _pitch(cohort) - 1, bottom - 1),
+        (left - gap, HEADER_TOP - 4, right + gap, bottom - 1),
         6,
         outline=canvas.ACCENT,
-        width=2,
+        width=max(1, min(2, gap)),
     )
 
 

@@ -3,7 +3,8 @@
 Top to bottom: the member's name and totals; the current and best streak and this week's hours;
 every video of the roadmap, phase by phase, as a tile coloured by how far the member is (with
 two pips: first pass, second pass) under the phase's hours done of its estimate; a calendar of
-the last 12 weeks (one column a week, Monday on top) with the days they studied.
+the last 12 weeks (one column a week, Monday on top) with the days they studied. A phase of more
+videos than a row holds (an operator's roadmap) wraps its tiles onto more rows.
 """
 
 from __future__ import annotations
@@ -28,23 +29,43 @@ PHASE_HEIGHT = 124
 TILE_GAP = 8
 TILE_HEIGHT = 52
 TILE_MAX = 88
+# Tiles in one row at most: each stays 49 px wide, room for a three-digit label and both pips.
+TILES_PER_ROW = 13
 WEEKS = 12
 CELL = 22
 CELL_PITCH = 27
 GRID_LEFT = PAD + 56
 
 
+def _per_row(card: ProgressCard) -> int:
+    """Tiles in a row: as many as the longest phase has, up to TILES_PER_ROW."""
+    most = max((len(p.videos) for p in card.phases), default=1)
+    return max(1, min(most, TILES_PER_ROW))
+
+
+def _rows(card: ProgressCard, phase: int) -> int:
+    return max(1, -(-len(card.phases[phase].videos) // _per_row(card)))
+
+
+def phase_top(card: ProgressCard, phase: int) -> int:
+    """Where `phase` (0-based; the number of phases for the calendar below them) starts."""
+    return PHASES_TOP + sum(
+        PHASE_HEIGHT + (_rows(card, index) - 1) * (TILE_HEIGHT + TILE_GAP) for index in range(phase)
+    )
+
+
 def tile_box(card: ProgressCard, phase: int, video: int) -> Box:
     """Where the tile of `video` (0-based within `phase`) is drawn."""
-    most = max(len(p.videos) for p in card.phases)
-    tile = min(TILE_MAX, (WIDTH - 2 * PAD - (most - 1) * TILE_GAP) // most)
-    left = PAD + video * (tile + TILE_GAP)
-    top = PHASES_TOP + phase * PHASE_HEIGHT + 52
+    per_row = _per_row(card)
+    tile = min(TILE_MAX, (WIDTH - 2 * PAD - (per_row - 1) * TILE_GAP) // per_row)
+    row, column = divmod(video, per_row)
+    left = PAD + column * (tile + TILE_GAP)
+    top = phase_top(card, phase) + 52 + row * (TILE_HEIGHT + TILE_GAP)
     return (left, top, left + tile, top + TILE_HEIGHT)
 
 
 def _heatmap_top(card: ProgressCard) -> int:
-    return PHASES_TOP + len(card.phases) * PHASE_HEIGHT
+    return phase_top(card, len(card.phases))
 
 
 def first_day(today: date) -> date:
@@ -129,7 +150,7 @@ def _days(count: int) -> str:
 
 def _phase(image: Image.Image, pen: ImageDraw.ImageDraw, card: ProgressCard, index: int) -> None:
     phase = card.phases[index]
-    top = PHASES_TOP + index * PHASE_HEIGHT
+    top = phase_top(card, index)
     figure = f"{canvas.hours(phase.hours_done)} of {canvas.hours(phase.hours_estimate)}"
     figure_width = text.draw(
         image, WIDTH - PAD, top + 14, figure, SMALL, canvas.MUTED, align="right"

@@ -2,8 +2,9 @@
 
 A fresh machine has no system fonts, and members' names mix Latin, Cyrillic, CJK and emoji. Each
 character goes to the first font that has it: Noto Sans, then Noto Sans CJK, then Noto Color
-Emoji (subset copies in `fonts/`, SIL OFL 1.1); a character none of them has is drawn as '?',
-so no name shows as empty boxes. Fonts are FreeType objects that must not be shared between
+Emoji (subset copies in `fonts/`, SIL OFL 1.1); a character none of them has is drawn as its
+compatibility form when they have that (a name in Unicode's styled letters, '𝓐𝓵𝓲𝓬𝓮', as 'Alice'),
+else as '?', so no name shows as empty boxes. Fonts are FreeType objects that must not be shared between
 threads, so every thread keeps its own.
 """
 
@@ -137,19 +138,35 @@ def runs(text: str) -> list[Run]:
             joined = False
             continue
         joined = False
-        chosen: Face | None = Face.LATIN
-        if char.isspace():
-            char = " "
-        else:
-            chosen = next((f for f in FALLBACK if has_glyph(f, char)), None)
-            if chosen is None:
-                chosen, char = Face.LATIN, PLACEHOLDER
-        if chosen is not face:
-            flush()
-            face = chosen
-        buffer.append(char)
+        for chosen, glyph in _faces(char):
+            if chosen is not face:
+                flush()
+                face = chosen
+            buffer.append(glyph)
     flush()
     return out
+
+
+def _face(char: str) -> Face | None:
+    """The first font that has `char` (a space is the Latin font's), or None."""
+    if char.isspace():
+        return Face.LATIN
+    return next((f for f in FALLBACK if has_glyph(f, char)), None)
+
+
+def _faces(char: str) -> list[tuple[Face, str]]:
+    """What draws `char`: itself in the first font that has it; else its compatibility form
+    when the fonts have all of it (letters styled by Unicode, '𝓐' 'Ⓐ' 'ﬁ', as 'A' 'A' 'fi');
+    else the placeholder."""
+    face = _face(char)
+    if face is not None:
+        return [(face, " " if char.isspace() else char)]
+    plain = unicodedata.normalize("NFKC", char)
+    if plain != char:
+        faces = [(_face(c), " " if c.isspace() else c) for c in plain]
+        if all(f is not None for f, _ in faces):
+            return [(f, c) for f, c in faces if f is not None]
+    return [(Face.LATIN, PLACEHOLDER)]
 
 
 def _emoji_scale(size: int) -> float:
