@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from functools import partial
 from typing import Any, Literal
 
 import discord
@@ -184,6 +185,14 @@ class ExpiredPager(PagerButtons):
 
     def __init__(self) -> None:
         super().__init__(timeout=None)
+        # The live pagers' custom ids (`board:previous`, ...), each answered with its command.
+        for prefix, command in (("board", BoardPager.command), ("cohort", CohortPager.command)):
+            for label in ("Previous", "Next"):
+                button: discord.ui.Button[ExpiredPager] = discord.ui.Button(
+                    label=label, custom_id=f"{prefix}:{label.lower()}"
+                )
+                button.callback = partial(self._expired, command=command)  # type: ignore[method-assign]
+                self.add_item(button)
 
     async def _expired(
         self, interaction: discord.Interaction[discord.Client], command: str
@@ -199,30 +208,6 @@ class ExpiredPager(PagerButtons):
         # The message may be gone meanwhile: then there is nothing to disable.
         with contextlib.suppress(discord.HTTPException):
             await interaction.message.edit(view=shown)
-
-    @discord.ui.button(label="Previous", custom_id="board:previous")
-    async def board_previous(
-        self, interaction: discord.Interaction[discord.Client], _: discord.ui.Button[ExpiredPager]
-    ) -> None:
-        await self._expired(interaction, BoardPager.command)
-
-    @discord.ui.button(label="Next", custom_id="board:next")
-    async def board_next(
-        self, interaction: discord.Interaction[discord.Client], _: discord.ui.Button[ExpiredPager]
-    ) -> None:
-        await self._expired(interaction, BoardPager.command)
-
-    @discord.ui.button(label="Previous", custom_id="cohort:previous")
-    async def cohort_previous(
-        self, interaction: discord.Interaction[discord.Client], _: discord.ui.Button[ExpiredPager]
-    ) -> None:
-        await self._expired(interaction, CohortPager.command)
-
-    @discord.ui.button(label="Next", custom_id="cohort:next")
-    async def cohort_next(
-        self, interaction: discord.Interaction[discord.Client], _: discord.ui.Button[ExpiredPager]
-    ) -> None:
-        await self._expired(interaction, CohortPager.command)
 
 
 class GroupCog(commands.Cog):
