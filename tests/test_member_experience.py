@@ -566,3 +566,10 @@ async def test_a_pass_logged_on_the_servers_monday_moves_a_member_west_of_it_thi
     assert f"<@{server.alice.id}>" in board
     cohort = text(await server.slash(server.bob, "cohort"))
     assert f"Moved this week: <@{server.alice.id}>" in cohort
+
+
+async def test_a_pace_of_one_hour_is_one_hour_a_week(server: Server) -> None:
+    joined = text(await server.slash(server.alice, "join", hours_per_week=1))
+    assert "Pace: **1 hour a week**" in joined
+    again = text(await server.slash(server.alice, "join", hours_per_week=1.5))
+    assert "Pace: **1.5 hours a week** (was 1 h)" in again

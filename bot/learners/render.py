@@ -79,7 +79,8 @@ def joined(result: JoinResult) -> discord.Embed:
     )
     lines = [
         intro,
-        f"Pace: **{member.pace_hours:g} hours a week**{changed}. "
+        f"Pace: **{member.pace_hours:g} hour{'' if member.pace_hours == 1 else 's'} a week**"
+        f"{changed}. "
         f"Timezone: {zones.zone_label(member.timezone)}. "
         f"Check-in reminders: {'on' if member.reminders else 'off'}.",
         finish,
