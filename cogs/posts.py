@@ -8,7 +8,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import TwopassBot
-from bot.posts.publisher import Status, describe, enabled
+from bot.posts.publisher import Status, describe
 from bot.posts.schedule import PostKind
 from cogs.checks import guild_id, require_manage_guild
 
@@ -37,10 +37,9 @@ class CheckinCog(commands.GroupCog, group_name="checkin", group_description="The
                 "The next one covers from today."
             )
         else:
-            scheduled = enabled(await self.bot.servers.stored(outcome.guild_id), PostKind.CHECKIN)
             follows = (
                 "The next scheduled check-in covers the days after it."
-                if scheduled
+                if outcome.scheduled
                 else "The weekly check-in is off (`/setup posts`): the next `/checkin now` "
                 "covers the days after it."
             )

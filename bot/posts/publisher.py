@@ -22,7 +22,7 @@ import hashlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import partial
 from typing import Protocol, TypeVar
@@ -34,7 +34,7 @@ from bot.errors import UserError
 from bot.posts import checkin, schedule
 from bot.posts.messages import Composed, Mark, Outgoing, stamped
 from bot.posts.repo import Note, PartRecord, PostRecord, PostRepo, StaleWindow
-from bot.posts.schedule import GRACE, PostKind
+from bot.posts.schedule import GRACE, PostKind, enabled
 from bot.server.records import GuildSettings
 from bot.server.service import Servers
 
@@ -139,6 +139,8 @@ class Outcome:
     period_key: str | None = None
     record: PostRecord | None = None
     detail: str = ""
+    # Posted on demand: whether the kind's scheduled posts are on, so one follows it.
+    scheduled: bool = True
 
     @property
     def link(self) -> str | None:
@@ -149,13 +151,6 @@ class Outcome:
 
 
 _WHAT = {PostKind.DAILY: "daily video", PostKind.CHECKIN: "weekly check-in"}
-
-
-def enabled(settings: GuildSettings | None, kind: PostKind) -> bool:
-    """The admin's switch for `kind` (whatever the channel)."""
-    if settings is None:
-        return False
-    return settings.daily_enabled if kind is PostKind.DAILY else settings.checkin_enabled
 
 
 def describe(record: PostRecord) -> str:
@@ -262,7 +257,7 @@ class Publisher:
                 f"{what.capitalize()} was cancelled before it went out: its days are in the "
                 "next check-in, which can go out from tomorrow."
             )
-        return outcome
+        return replace(outcome, scheduled=enabled(settings, kind))
 
     async def catch_up(self) -> list[Outcome]:
         """At start-up: every configured server's latest due posts, `concurrency` at a time."""

@@ -30,10 +30,18 @@ GRACE: dict[PostKind, timedelta] = {
 NONCE_MAX = 25  # Discord's limit on a message nonce
 
 
-def configured(settings: GuildSettings | None, kind: PostKind) -> bool:
-    if settings is None or settings.study_channel_id is None:
+def enabled(settings: GuildSettings | None, kind: PostKind) -> bool:
+    """The admin's switch for `kind` (whatever the channel)."""
+    if settings is None:
         return False
     return settings.daily_enabled if kind is PostKind.DAILY else settings.checkin_enabled
+
+
+def configured(settings: GuildSettings | None, kind: PostKind) -> bool:
+    """Switched on, with a study channel to post in."""
+    return (
+        settings is not None and settings.study_channel_id is not None and enabled(settings, kind)
+    )
 
 
 def before_cohort(settings: GuildSettings, due: datetime) -> bool:

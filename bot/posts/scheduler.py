@@ -20,9 +20,9 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.posts import schedule
-from bot.posts.publisher import Publisher, enabled
+from bot.posts.publisher import Publisher
 from bot.posts.repo import PostRepo
-from bot.posts.schedule import GRACE, PostKind
+from bot.posts.schedule import GRACE, PostKind, enabled
 from bot.server.records import GuildSettings
 from bot.server.service import Servers
 
