@@ -318,14 +318,18 @@ async def test_a_member_who_left_is_told_their_passes_wait_and_not_that_they_nev
     assert len(await server.store.passes_of(server.guild.id, server.alice.id)) == 1
 
 
-async def test_a_pass_on_a_video_that_left_the_roadmap_can_be_undone(server: Server) -> None:
-    await server.slash(server.alice, "join")
+async def _hold_a_first_pass_off_the_roadmap(server: Server, video_id: str) -> None:
+    """Alice holds a first pass of `video_id`, a video no longer on the roadmap (worth nothing)."""
     await server.store.db.rows(
         "INSERT INTO passes (guild_id, user_id, video_id, pass, logged_at, study_date, minutes,"
-        " week) VALUES (?, ?, 'old-talk', 1, '2026-03-02T10:00:00+00:00', '2026-03-02', 0,"
-        " '2026-03-02')",
-        (server.guild.id, server.alice.id),
+        " week) VALUES (?, ?, ?, 1, '2026-03-02T10:00:00+00:00', '2026-03-02', 0, '2026-03-02')",
+        (server.guild.id, server.alice.id, video_id),
     )
+
+
+async def test_a_pass_on_a_video_that_left_the_roadmap_can_be_undone(server: Server) -> None:
+    await server.slash(server.alice, "join")
+    await _hold_a_first_pass_off_the_roadmap(server, "old-talk")
     progress = await server.slash(server.alice, "progress")
     assert "0/38 passes" in text(progress)  # worth nothing, as on every board
     undone = await server.slash(server.alice, "undo", video="old-talk", pass_="first")
@@ -338,12 +342,7 @@ async def test_a_video_that_left_the_roadmap_is_undone_by_its_id_beside_a_longer
     # `deep-dive` is no longer on the roadmap, `deep-dive-llms` is: the id typed exactly is the
     # pass the member holds, not the only video whose id starts with it.
     await server.slash(server.alice, "join")
-    await server.store.db.rows(
-        "INSERT INTO passes (guild_id, user_id, video_id, pass, logged_at, study_date, minutes,"
-        " week) VALUES (?, ?, 'deep-dive', 1, '2026-03-02T10:00:00+00:00', '2026-03-02', 0,"
-        " '2026-03-02')",
-        (server.guild.id, server.alice.id),
-    )
+    await _hold_a_first_pass_off_the_roadmap(server, "deep-dive")
     undone = await server.slash(server.alice, "undo", video="deep-dive", pass_="first")
     assert undone.content.startswith("Removed your first pass of **deep-dive**"), undone.content
     assert await server.store.passes_of(server.guild.id, server.alice.id) == []
